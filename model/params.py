@@ -1,0 +1,245 @@
+"""The model's parameters: names, defaults, units, valid ranges and their sources.
+
+These names are the contract between :class:`model.OrgModel`, sweep specs (TOML keys),
+results columns and the app's controls. Defaults are calibrated to ``shared/SCIENCE.md``:
+
+* One area ≈ a Nova virt driver: 8 contributors at 0.1 changes/day each gives 0.8
+  changes/day per area, so 16–21 areas carry Nova's 12.8–17.2 new changes/day (2013).
+* ``core_reviewers = 17``: nova-core, Nov 2013. ``approvals_needed = 2``: two +2 votes.
+* ``review_rate = 8`` reviews/day for an expert: with the non-expert slowdown and the
+  coordination overhead below, a 17-person core then delivers ≈3.5–4 reviews per member per
+  day once it is loaded, Nova's observed 59 core reviews/day ÷ 17.
+* ``rework_prob = 0.3``: with two parallel reviews per patch set a change needs on average
+  1/(1−0.3)² ≈ 2 patch sets and ≈ 4 reviews (Nova: ≈4 patch sets, ≈4.8 core reviews per
+  merged change; non-core reviews are not modelled).
+* ``cross_team_factor = nonexpert_slowdown = 2.5``: cross-site/cross-team work takes ≈2.5×
+  as long (Herbsleb & Mockus, TSE 2003).
+* ``merge_interval_days = 14``: the kernel's two-week merge window; ``ci_automation``
+  stands for linux-next + 0-day, which test-merge every tree daily.
+
+Everything not in SCIENCE.md (conflict probabilities, bisection step, pull effort,
+coordination overhead, API change rate) is a plain, documented assumption meant to be swept.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from model.topologies import TOPOLOGIES
+
+REVIEW_TIME_DISTS = ("exponential", "lognormal")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One model parameter: its type, default, valid range or choices, unit and meaning."""
+
+    name: str
+    kind: type
+    default: Any
+    doc: str
+    unit: str = ""
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    choices: tuple[Any, ...] | None = None
+
+    def valid_range(self) -> str:
+        """Human-readable description of the valid values."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is bool:
+            return "true or false"
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        left = "(" if self.low_open or self.low is None else "["
+        right = ")" if self.high is None else "]"
+        what = "an integer" if self.kind is int else "a number"
+        return f"{what} in {left}{lo}, {hi}{right}"
+
+    def validate(self, value: Any) -> Any:
+        """Return ``value`` converted to this parameter's type, or raise ``ValueError``."""
+        bad = f"{self.name}={value!r} is invalid: must be {self.valid_range()}"
+        if self.kind is bool:
+            if not isinstance(value, bool):
+                raise ValueError(bad)
+            return value
+        if self.kind is str:
+            if not isinstance(value, str) or (self.choices and value not in self.choices):
+                raise ValueError(bad)
+            return value
+        if isinstance(value, bool):
+            raise ValueError(bad)
+        if self.kind is int:
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if not isinstance(value, int):
+                raise ValueError(bad)
+        else:
+            if not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(bad)
+            value = float(value)
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            raise ValueError(bad.replace("is invalid", "is out of range"))
+        if self.high is not None and value > self.high:
+            raise ValueError(bad.replace("is invalid", "is out of range"))
+        return value
+
+
+def _p(name, kind, default, doc, unit="", **kw) -> ParamSpec:
+    return ParamSpec(name=name, kind=kind, default=default, doc=doc, unit=unit, **kw)
+
+
+PARAMETERS: dict[str, ParamSpec] = {
+    p.name: p
+    for p in [
+        _p("topology", str, "hierarchical", "team topology", choices=TOPOLOGIES),
+        _p("n_teams", int, 16, "number of teams (code areas)", "teams", low=1, high=100_000),
+        _p("contributors_per_team", int, 8, "contributors per area", "people", low=0, high=10_000),
+        _p("reviewers_per_team", int, 3, "reviewers of each split team", "people", low=1, high=1000),
+        _p("core_reviewers", int, 17, "size of the single core team", "people", low=1, high=10_000),
+        _p("change_rate", float, 0.1, "changes per contributor", "1/day", low=0.0),
+        _p("review_rate", float, 8.0, "expert reviews per reviewer", "1/day", low=0.0, low_open=True),
+        _p(
+            "review_time_dist",
+            str,
+            "exponential",
+            "distribution of review durations",
+            choices=REVIEW_TIME_DISTS,
+        ),
+        _p("review_time_sigma", float, 1.0, "lognormal sigma of review durations", "", low=0.0),
+        _p("approvals_needed", int, 2, "distinct approvals per patch set", "", low=1, high=100),
+        _p("rework_prob", float, 0.3, "probability a review asks for rework", "", low=0.0, high=0.99),
+        _p("rework_days", float, 1.0, "mean time to rework a change", "days", low=0.0),
+        _p(
+            "link_change_prob",
+            float,
+            0.1,
+            "share of changes touching one of their team's API links",
+            "",
+            low=0.0,
+            high=1.0,
+        ),
+        _p("api_change_rate", float, 0.02, "changes to a team's own API", "1/day per team", low=0.0),
+        _p(
+            "cross_team_factor",
+            float,
+            2.5,
+            "slowdown of work on another team's code (negotiation, foreign conflicts)",
+            "×",
+            low=1.0,
+        ),
+        _p("expert_areas", int, 2, "areas each single-core reviewer is expert in", "", low=1),
+        _p(
+            "nonexpert_slowdown",
+            float,
+            2.5,
+            "review slowdown outside a reviewer's areas",
+            "×",
+            low=1.0,
+        ),
+        _p(
+            "coordination_overhead",
+            float,
+            0.015,
+            "time each reviewer spends keeping in sync, per teammate",
+            "days/day per teammate",
+            low=0.0,
+            high=1.0,
+        ),
+        _p("merge_interval_days", float, 14.0, "interval between upward merges", "days", low=0.0, low_open=True),
+        _p(
+            "conflict_prob",
+            float,
+            0.0005,
+            "probability two changes from linked teams conflict when they first meet",
+            "",
+            low=0.0,
+            high=1.0,
+        ),
+        _p(
+            "unlinked_conflict_prob",
+            float,
+            0.0,
+            "the same for teams with no API link (hidden coupling)",
+            "",
+            low=0.0,
+            high=1.0,
+        ),
+        _p(
+            "api_badness_sigma",
+            float,
+            1.0,
+            "lognormal spread of per-link API badness (conflict and touch weight)",
+            "",
+            low=0.0,
+        ),
+        _p("bisect_step_days", float, 0.03, "integrator time per bisection step", "days", low=0.0),
+        _p("conflict_fix_days", float, 0.25, "mean expert time to fix one conflict", "days", low=0.0),
+        _p("pull_days", float, 0.05, "integrator time to handle one pull", "days", low=0.0),
+        _p(
+            "pull_days_per_change",
+            float,
+            0.002,
+            "integrator time per change in a pull",
+            "days",
+            low=0.0,
+        ),
+        _p("ci_automation", bool, False, "daily test-merge of all trees (linux-next, 0-day)"),
+        _p(
+            "ci_detection_prob",
+            float,
+            0.9,
+            "share of conflicts a daily test-merge finds",
+            "",
+            low=0.0,
+            high=1.0,
+        ),
+        _p("warmup_days", float, 60.0, "days discarded before measuring", "days", low=0.0),
+        _p(
+            "branching",
+            int,
+            0,
+            "fan-out of the maintainer tree (0: two-level drivers-core; modular: 4)",
+            "",
+            low=0,
+            high=1000,
+        ),
+        _p("locality", float, 0.5, "modular: share of links kept local", "", low=0.0, high=1.0),
+    ]
+}
+
+
+def validate_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Return a complete, validated parameter dict (defaults filled in).
+
+    Raises ``ValueError`` with one line naming the parameter and the valid range for an
+    unknown name, a wrong type, a value out of range, or an inconsistent combination.
+    """
+    unknown = sorted(set(params) - set(PARAMETERS))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter {unknown[0]!r}: valid names are {', '.join(PARAMETERS)}"
+        )
+    full = {name: spec.default for name, spec in PARAMETERS.items()}
+    for name, value in params.items():
+        full[name] = PARAMETERS[name].validate(value)
+    if full["branching"] == 1:
+        raise ValueError("branching=1 is invalid: must be 0 (no maintainer tree) or an integer >= 2")
+    team_size = (
+        full["core_reviewers"] if full["topology"] == "single_core" else full["reviewers_per_team"]
+    )
+    if full["approvals_needed"] > team_size:
+        which = "core_reviewers" if full["topology"] == "single_core" else "reviewers_per_team"
+        raise ValueError(
+            f"approvals_needed={full['approvals_needed']} is out of range: must be <= "
+            f"{which}={team_size} (approvals come from distinct reviewers)"
+        )
+    return full
+
+
+def defaults() -> dict[str, Any]:
+    """The default value of every parameter."""
+    return {name: spec.default for name, spec in PARAMETERS.items()}

@@ -1,0 +1,93 @@
+"""Units of work that flow through the organisation: changes, review tasks and jobs.
+
+Plain ``__slots__`` classes, not Mesa agents: a run makes hundreds of thousands of them.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class JobKind(IntEnum):
+    """What a reviewer spends a stretch of time on (the cost accounts)."""
+
+    REVIEW = 0  # reviewing a change of one's own team (not integration cost)
+    NEGOTIATION = 1  # agreeing a change that touches one's API link (seed: "negotiate")
+    SYNC = 2  # keeping in sync with teammates (Brooks)
+    PULL = 3  # merging a child team's tree (integration)
+    CONFLICT = 4  # finding and fixing a merge conflict
+
+
+class Change:
+    """One change from submission to landing in the top tree.
+
+    ``origin`` is the team whose tree the change belongs to; ``area`` is its code area
+    (differs from ``origin`` only under the single core, where one team owns all areas).
+    ``pending_agreements`` counts link negotiations still open.
+    """
+
+    __slots__ = (
+        "approved",
+        "area",
+        "is_api",
+        "origin",
+        "patch_sets",
+        "pending_agreements",
+        "submitted_at",
+    )
+
+    def __init__(self, origin: int, area: int, submitted_at: float, is_api: bool = False) -> None:
+        self.origin = origin
+        self.area = area
+        self.submitted_at = submitted_at
+        self.is_api = is_api
+        self.approved = False
+        self.pending_agreements = 0
+        self.patch_sets = 1
+
+
+class ReviewTask:
+    """A request in a team's FIFO review queue.
+
+    A patch-set review needs ``slots`` distinct reviewers (``approvals_needed``); a link
+    negotiation needs one reviewer of the team at the other end of ``edge``.
+    """
+
+    __slots__ = ("change", "done", "edge", "enqueued_at", "kind", "rework", "slots", "takers")
+
+    def __init__(
+        self, kind: JobKind, change: Change, slots: int, enqueued_at: float, edge: int = -1
+    ) -> None:
+        self.kind = kind
+        self.change = change
+        self.slots = slots
+        self.enqueued_at = enqueued_at
+        self.edge = edge
+        self.takers: list[int] = []
+        self.done = 0
+        self.rework = False
+
+
+class Pull:
+    """A child team's tree offered to its parent for merging (an integration unit)."""
+
+    __slots__ = ("changes", "child", "counts", "job_done", "pending_conflicts")
+
+    def __init__(self, child: int, changes: list[Change], counts: dict[int, int]) -> None:
+        self.child = child
+        self.changes = changes
+        self.counts = counts  # changes per origin team
+        self.job_done = False
+        self.pending_conflicts = 0
+
+
+class ConflictJob:
+    """A conflict to resolve: found while merging ``pull`` or by a daily test-merge."""
+
+    __slots__ = ("edge", "foreign", "pull", "unit_size")
+
+    def __init__(self, pull: Pull | None, unit_size: int, foreign: bool, edge: int) -> None:
+        self.pull = pull
+        self.unit_size = unit_size
+        self.foreign = foreign
+        self.edge = edge
