@@ -91,7 +91,8 @@ def lead_time_p95(model: OrgModel) -> float:
 
 @metric
 def review_wait_mean(model: OrgModel) -> float:
-    """Mean days from a patch set entering a review queue to the start of its first review."""
+    """Mean days from a patch set entering a review queue to the start of its first review
+    (patch sets whose first review started after warm-up)."""
     return _mean(model.review_waits)
 
 

@@ -369,7 +369,7 @@ class OrgModel(mesa.Model):
         ``nonexpert_slowdown`` times slower; a negotiation is ``cross_team_factor`` slower.
         """
         now = self.time
-        if len(task.takers) == 1 and task.enqueued_at >= self.warmup_days:
+        if len(task.takers) == 1 and now >= self.warmup_days:
             waits = self.review_waits if task.kind == JobKind.REVIEW else self.negotiation_waits
             waits.append(now - task.enqueued_at)
         mean = 1.0 / self.review_rate
