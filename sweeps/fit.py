@@ -16,6 +16,14 @@ quadratic    a·N(N−1)/2 + b·N            all-to-all links, N(N−1)/2 contra
 power        a·N^b                       free exponent b (the "scaling exponent")
 ===========  ==========================  ==========================================
 
+Public functions
+----------------
+:func:`summarise`, :func:`fit_laws`, :func:`power_exponent`, :func:`local_slopes`,
+:func:`fit_scaling` (all three for one group), :func:`find_crossover` (two groups),
+:func:`akaike_weights`; on a results table :func:`fit_groups`, :func:`fits_frame` (the
+``fits.csv`` rows), :func:`fits_json` (the ``fits.json`` document) and :func:`fit_table`
+(``fit_groups`` then ``fits_frame``).
+
 Method
 ------
 1. **Per-N summary.** At each distinct N: the mean of the replicates and its standard error
@@ -59,10 +67,11 @@ Method
 
 Errors
 ------
-``ValueError`` for arrays of different lengths, NaN or infinite values, N ≤ 0, fewer than
-3 distinct N in a group ("group X has only 2 distinct N values; need at least 3") and, for
-the log laws (``power``, the exponent and the local slopes), a per-N mean ≤ 0 (the message
-names the group and the N; exclude such N, e.g. N = 1 for a cost that is zero with one team).
+``ValueError`` for unknown or non-numeric columns, arrays of different lengths, NaN or
+infinite values among the runs used, N ≤ 0, fewer than 3 distinct N in a group ("group X
+has only 2 distinct N values; need at least 3") and, for the log laws (``power``, the
+exponent and the local slopes), a per-N mean ≤ 0 (the message names the group and the N;
+exclude such N, e.g. N = 1 for a cost that is zero with one team).
 Bootstrap resamples whose mean is ≤ 0 somewhere are dropped from the local-slope CI only.
 
 ``fits.json`` (from :func:`fits_json`; keys are stable)
@@ -1093,6 +1102,12 @@ def fit_groups(
         raise ValueError(
             f"metric {metric!r}, N column {n_col!r} and group columns {by} must all differ"
         )
+    for col in (metric, n_col):
+        if not pd.api.types.is_numeric_dtype(df[col]):
+            raise ValueError(
+                f"column {col!r} is not numeric (dtype {df[col].dtype}); "
+                "the metric and N must be numbers"
+            )
     _check_boot(n_boot, level)
     if "status" in df.columns:
         ok = (df["status"] == "ok").to_numpy()
@@ -1117,8 +1132,8 @@ def fit_groups(
         sub = df.iloc[used]
         try:
             fit = fit_scaling(
-                pd.to_numeric(sub[n_col]).to_numpy(dtype=float),
-                pd.to_numeric(sub[metric]).to_numpy(dtype=float),
+                sub[n_col].to_numpy(dtype=float, na_value=np.nan),
+                sub[metric].to_numpy(dtype=float, na_value=np.nan),
                 rng=generator,
                 n_boot=n_boot,
                 level=level,

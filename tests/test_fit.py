@@ -313,6 +313,8 @@ def test_fit_table_names_the_group_with_too_few_n_or_a_non_positive_metric():
         fit.fit_table(zero, "integration_cost", by=["topology"])
     with pytest.raises(ValueError, match=r"unknown column.*'lead_time'"):
         fit.fit_table(df, "lead_time", by=["topology"])
+    with pytest.raises(ValueError, match="column 'integration_cost' is not numeric"):
+        fit.fit_table(df.astype({"integration_cost": str}), "integration_cost", by=["topology"])
 
 
 # ----------------------------------------------------------------------------- CLI
