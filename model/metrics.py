@@ -158,6 +158,17 @@ def backlog(model: OrgModel) -> float:
 
 
 @metric
+def wip_mean(model: OrgModel) -> float:
+    """Time-average number of changes submitted and not yet landed at the top (changes)."""
+    days = measured_days(model)
+    if days <= 0:
+        return math.nan
+    start = max(model._wip_since, model.warmup_days)
+    area = model.wip_area + model.wip * max(model.time - start, 0.0)
+    return area / days
+
+
+@metric
 def reviewer_utilization(model: OrgModel) -> float:
     """Share of reviewer time spent busy (any job) after warm-up, in [0, 1]."""
     days = measured_days(model)

@@ -181,6 +181,9 @@ class OrgModel(mesa.Model):
         """Counters from which :mod:`model.metrics` computes everything."""
         self.cost = dict.fromkeys(JobKind, 0.0)  # person-days, jobs started after warm-up
         self.busy_days = 0.0
+        self.wip = 0  # changes submitted and not yet landed at the top
+        self.wip_area = 0.0  # ∫ wip dt after warm-up (change-days), for Little's law
+        self._wip_since = 0.0
         self.n_submitted = 0  # whole run, for the backlog
         self.n_landed_all = 0  # whole run
         self.n_landed = 0  # after warm-up
@@ -264,7 +267,7 @@ class OrgModel(mesa.Model):
         now = self.time
         team = contributor.team
         change = Change(team.node, contributor.area, now)
-        self.n_submitted += 1
+        self._count_wip(+1)
         if self.link_change_prob > 0 and self.random.random() < self.link_change_prob:
             self.touch_links(change, team, all_links=False)
         self.enqueue_review(team, change)
@@ -281,12 +284,21 @@ class OrgModel(mesa.Model):
         """
         now = self.time
         change = Change(team.node, team.node, now, is_api=True)
-        self.n_submitted += 1
+        self._count_wip(+1)
         self.touch_links(change, team, all_links=True)
         self.enqueue_review(team, change)
-        self.events.push(
-            now + self.random.expovariate(self.api_change_rate), self.change_api, team
-        )
+        self.events.push(now + self.random.expovariate(self.api_change_rate), self.change_api, team)
+
+    def _count_wip(self, delta: int) -> None:
+        """Track changes in the system and their time integral after warm-up."""
+        now = self.time
+        start = max(self._wip_since, self.warmup_days)
+        if now > start:
+            self.wip_area += self.wip * (now - start)
+        self._wip_since = now
+        self.wip += delta
+        if delta > 0:
+            self.n_submitted += delta
 
     # ------------------------------------------------------------------ e. links
     def touch_links(self, change: Change, team: Team, *, all_links: bool) -> None:
@@ -461,6 +473,7 @@ class OrgModel(mesa.Model):
     def land_top(self, change: Change) -> None:
         """The change reaches the top tree (mainline): lead time is measured."""
         now = self.time
+        self._count_wip(-1)
         self.n_landed_all += 1
         self._day_landed += 1
         self._day_lead.append(now - change.submitted_at)
@@ -513,7 +526,6 @@ class OrgModel(mesa.Model):
         miss = 1.0 - self.ci_detection_prob if self.ci_automation else 1.0
         ids, pairs = linked_pair_counts(pull.counts, recent, self.neighbours, self.incident)
         found = draw_conflicts(self.rng, pairs, self.conflict_prob * miss * self.edge_badness[ids])
-        n_found = int(found.sum())
         unit_size = len(pull.changes)
         if self.unlinked_conflict_prob > 0:
             unlinked = unit_size * int(recent.sum()) - int(pairs.sum())

@@ -98,10 +98,20 @@ PARAMETERS: dict[str, ParamSpec] = {
         _p("topology", str, "hierarchical", "team topology", choices=TOPOLOGIES),
         _p("n_teams", int, 16, "number of teams (code areas)", "teams", low=1, high=100_000),
         _p("contributors_per_team", int, 8, "contributors per area", "people", low=0, high=10_000),
-        _p("reviewers_per_team", int, 3, "reviewers of each split team", "people", low=1, high=1000),
+        _p(
+            "reviewers_per_team", int, 3, "reviewers of each split team", "people", low=1, high=1000
+        ),
         _p("core_reviewers", int, 17, "size of the single core team", "people", low=1, high=10_000),
         _p("change_rate", float, 0.1, "changes per contributor", "1/day", low=0.0),
-        _p("review_rate", float, 8.0, "expert reviews per reviewer", "1/day", low=0.0, low_open=True),
+        _p(
+            "review_rate",
+            float,
+            8.0,
+            "expert reviews per reviewer",
+            "1/day",
+            low=0.0,
+            low_open=True,
+        ),
         _p(
             "review_time_dist",
             str,
@@ -111,7 +121,15 @@ PARAMETERS: dict[str, ParamSpec] = {
         ),
         _p("review_time_sigma", float, 1.0, "lognormal sigma of review durations", "", low=0.0),
         _p("approvals_needed", int, 2, "distinct approvals per patch set", "", low=1, high=100),
-        _p("rework_prob", float, 0.3, "probability a review asks for rework", "", low=0.0, high=0.99),
+        _p(
+            "rework_prob",
+            float,
+            0.3,
+            "probability a review asks for rework",
+            "",
+            low=0.0,
+            high=0.99,
+        ),
         _p("rework_days", float, 1.0, "mean time to rework a change", "days", low=0.0),
         _p(
             "link_change_prob",
@@ -122,7 +140,9 @@ PARAMETERS: dict[str, ParamSpec] = {
             low=0.0,
             high=1.0,
         ),
-        _p("api_change_rate", float, 0.02, "changes to a team's own API", "1/day per team", low=0.0),
+        _p(
+            "api_change_rate", float, 0.02, "changes to a team's own API", "1/day per team", low=0.0
+        ),
         _p(
             "cross_team_factor",
             float,
@@ -149,7 +169,15 @@ PARAMETERS: dict[str, ParamSpec] = {
             low=0.0,
             high=1.0,
         ),
-        _p("merge_interval_days", float, 14.0, "interval between upward merges", "days", low=0.0, low_open=True),
+        _p(
+            "merge_interval_days",
+            float,
+            14.0,
+            "interval between upward merges",
+            "days",
+            low=0.0,
+            low_open=True,
+        ),
         _p(
             "conflict_prob",
             float,
@@ -177,7 +205,14 @@ PARAMETERS: dict[str, ParamSpec] = {
             low=0.0,
         ),
         _p("bisect_step_days", float, 0.03, "integrator time per bisection step", "days", low=0.0),
-        _p("conflict_fix_days", float, 0.25, "mean expert time to fix one conflict", "days", low=0.0),
+        _p(
+            "conflict_fix_days",
+            float,
+            0.25,
+            "mean expert time to fix one conflict",
+            "days",
+            low=0.0,
+        ),
         _p("pull_days", float, 0.05, "integrator time to handle one pull", "days", low=0.0),
         _p(
             "pull_days_per_change",
@@ -227,7 +262,9 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
     for name, value in params.items():
         full[name] = PARAMETERS[name].validate(value)
     if full["branching"] == 1:
-        raise ValueError("branching=1 is invalid: must be 0 (no maintainer tree) or an integer >= 2")
+        raise ValueError(
+            "branching=1 is invalid: must be 0 (no maintainer tree) or an integer >= 2"
+        )
     team_size = (
         full["core_reviewers"] if full["topology"] == "single_core" else full["reviewers_per_team"]
     )

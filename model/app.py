@@ -1,0 +1,424 @@
+"""Interactive view of one run: watch one organisation review and integrate, day by day.
+
+A Solara page built from Mesa's SolaraViz parts (its Step / ▶ / Reset controller and its
+parameter inputs). It shows the team graph (node size: people in the team; node colour: the
+team's review backlog; link width and colour: conflicts + negotiations on that API link so
+far) and daily line plots of the backlog, lead time, throughput and integration cost by part,
+all read from the model's DataCollector. Changing a parameter rebuilds the model at once.
+
+Presentation only: the model is :class:`model.OrgModel`, unchanged. Everything is drawn with
+matplotlib into PNG images so that the page needs nothing from the internet (no Vega/Altair
+scripts, no Markdown/KaTeX); the ``orgscale viz`` command serves it offline.
+
+Reads nothing, writes nothing. Usage: ``orgscale viz`` (or ``solara run model.app``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib as mpl
+import networkx as nx
+import numpy as np
+import pandas as pd
+import solara
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from mesa.discrete_space import Network
+from mesa.visualization.solara_viz import ModelController, UserInputs, split_model_params
+from mesa.visualization.utils import update_counter
+
+from model import PARAMETERS, TOPOLOGIES, OrgModel
+
+_D = {name: spec.default for name, spec in PARAMETERS.items()}
+N_TEAMS_MAX = 64  # larger organisations still run, but a step no longer feels instant
+
+#: Controls of the page. Keys are :class:`OrgModel` parameters (``rng`` is the seed); values
+#: are Mesa's user-input dicts or fixed values. Pain is counted from day 0 (no warm-up).
+model_params: dict[str, Any] = {
+    "topology": {
+        "type": "Select",
+        "value": _D["topology"],
+        "values": list(TOPOLOGIES),
+        "label": "Topology",
+    },
+    "n_teams": {
+        "type": "SliderInt",
+        "value": _D["n_teams"],
+        "min": 1,
+        "max": N_TEAMS_MAX,
+        "step": 1,
+        "label": "Teams (code areas) N",
+    },
+    "ci_automation": {
+        "type": "Checkbox",
+        "value": _D["ci_automation"],
+        "label": "CI automation (daily test-merge)",
+    },
+    "change_rate": {
+        "type": "SliderFloat",
+        "value": _D["change_rate"],
+        "min": 0.0,
+        "max": 0.5,
+        "step": 0.01,
+        "label": "Change rate (per contributor per day)",
+    },
+    "core_reviewers": {
+        "type": "SliderInt",
+        "value": _D["core_reviewers"],
+        "min": _D["approvals_needed"],
+        "max": 60,
+        "step": 1,
+        "label": "Core size (single core reviewers)",
+    },
+    "reviewers_per_team": {
+        "type": "SliderInt",
+        "value": _D["reviewers_per_team"],
+        "min": _D["approvals_needed"],
+        "max": 12,
+        "step": 1,
+        "label": "Reviewers per split team",
+    },
+    # A slider, not a text box: an edited text seed reaches the model as a string (mesa #3516).
+    "rng": {"type": "SliderInt", "value": 42, "min": 0, "max": 999, "step": 1, "label": "Seed"},
+    "warmup_days": 0.0,
+}
+
+BACKLOG_CMAP = "YlOrRd"
+PAIN_CMAP = "Purples"
+FIGSIZE = (6.4, 4.0)  # inches; images are scaled to the width of their card
+
+
+def initial_values(params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Model keyword arguments: the controls' start values, then ``params`` on top."""
+    user, fixed = split_model_params(model_params)
+    return {**fixed, **{name: spec["value"] for name, spec in user.items()}, **(params or {})}
+
+
+# ---------------------------------------------------------------------------- team graph
+def team_layout(graph: nx.Graph) -> dict[int, tuple[float, float]]:
+    """Deterministic node positions: a ring for peers, layers by tree depth otherwise.
+
+    Trees (hierarchical, modular) put the root on top and each layer below its parents,
+    children ordered by their parent's position; one node sits in the middle.
+    """
+    nodes = sorted(graph.nodes)
+    if len(nodes) == 1:
+        return {nodes[0]: (0.0, 0.0)}
+    depth = dict(graph.nodes(data="depth"))
+    if any(d is None for d in depth.values()):
+        return {n: tuple(p) for n, p in nx.spring_layout(graph, seed=0).items()}
+    if max(depth.values()) <= 1 and graph.number_of_edges() == len(nodes) * (len(nodes) - 1) // 2:
+        return {n: tuple(p) for n, p in nx.circular_layout(nodes).items()}
+    pos: dict[int, tuple[float, float]] = {}
+    for level in range(max(depth.values()) + 1):
+        layer = [n for n in nodes if depth[n] == level]
+        parent = graph.nodes(data="parent")
+        layer.sort(key=lambda n: (pos.get(parent[n], (0.0, 0.0))[0], n))
+        xs = np.linspace(-1.0, 1.0, len(layer)) if len(layer) > 1 else [0.0]
+        for n, x in zip(layer, xs, strict=True):
+            pos[n] = (float(x), -float(level))
+    return pos
+
+
+def attach_space(model: OrgModel) -> Network:
+    """Give ``model`` a Mesa ``Network`` space for drawing, with one Team agent per cell.
+
+    Nodes get the positions of :func:`team_layout` (no randomness is drawn, so the run is
+    the same with or without a view). Contributors and reviewers stay off the space.
+    Idempotent: returns the existing space if there is one.
+    """
+    space = getattr(model, "grid", None)
+    if isinstance(space, Network):
+        return space
+    space = Network(model.graph, capacity=1, random=model.random, layout=team_layout(model.graph))
+    for team in model.teams:
+        space[team.node].add_agent(team)
+    model.grid = space
+    return space
+
+
+def team_people(team: Any) -> int:
+    """People in a team: its reviewers and the contributors of its areas."""
+    return len(team.reviewers) + team.n_contributors
+
+
+def link_pain(model: OrgModel) -> np.ndarray:
+    """Per link (in ``model.edges`` order): conflicts + negotiations counted so far."""
+    return model.edge_conflicts + model.edge_negotiations
+
+
+def draw_team_graph(model: OrgModel) -> Figure:
+    """The organisation as a graph: size = people, colour = backlog, links by pain."""
+    space = attach_space(model)
+    cells = sorted(space.all_cells, key=lambda c: c.coordinate)
+    xy = np.array([c.position for c in cells], dtype=float).reshape(-1, 2)
+    teams = [c.agents[0] for c in cells]
+    backlog = np.array([t.backlog for t in teams], dtype=float)
+    people = np.array([team_people(t) for t in teams], dtype=float)
+
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    pain = link_pain(model)
+    if len(pain):
+        order = np.argsort(pain, kind="stable")  # most painful links drawn last, on top
+        where = {c.coordinate: i for i, c in enumerate(cells)}
+        segments = [(xy[where[a]], xy[where[b]]) for a, b in model.edges[order]]
+        norm = Normalize(0.0, max(1.0, float(pain.max())))
+        links = LineCollection(
+            segments,
+            array=pain[order].astype(float),
+            cmap=PAIN_CMAP,
+            norm=norm,
+            linewidths=0.4 + 4.0 * norm(pain[order]),
+            alpha=0.8,
+            zorder=1,
+        )
+        links.set_clim(-0.15 * norm.vmax, norm.vmax)  # keep painless links visible, light
+        ax.add_collection(links)
+    size = 30.0 + 1200.0 * np.sqrt(people / max(1.0, people.max()))
+    dots = ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=size,
+        c=backlog,
+        cmap=BACKLOG_CMAP,
+        vmin=0.0,
+        vmax=max(10.0, float(backlog.max())),
+        edgecolors="black",
+        linewidths=0.6,
+        zorder=2,
+    )
+    fig.colorbar(dots, ax=ax, shrink=0.8, label="review backlog (requests waiting)")
+    if len(teams) == 1:
+        only = teams[0]
+        ax.annotate(
+            f"one team: {len(only.reviewers)} reviewers,\n"
+            f"{model.graph.nodes[only.node]['areas']} code areas",
+            xy[0],
+            xytext=(0, -42),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+        )
+    pad = 0.25
+    ax.set_xlim(xy[:, 0].min() - pad, xy[:, 0].max() + pad)
+    ax.set_ylim(xy[:, 1].min() - pad - (0.4 if len(teams) == 1 else 0), xy[:, 1].max() + pad)
+    ax.set_title(
+        f"{model.topology}: {len(teams)} team{'s' * (len(teams) != 1)}, "
+        f"{len(pain)} link{'s' * (len(pain) != 1)}, day {model.day}",
+        fontsize=10,
+    )
+    fig.text(
+        0.01,
+        0.01,
+        f"node size: people; link width/colour: conflicts + negotiations so far "
+        f"(max {int(pain.max()) if len(pain) else 0})",
+        fontsize=7,
+        color="0.3",
+    )
+    return fig
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (rendered here, so the browser fetches no plotting library)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+@solara.component
+def TeamGraph(model: OrgModel):
+    """The team graph of ``model`` with a one-line caption of the busiest team."""
+    update_counter.get()
+    image = solara.use_memo(lambda: png(draw_team_graph(model)), [model, model.time])
+    busiest = max(model.teams, key=lambda t: t.backlog)
+    with solara.Card("Teams and links", classes=["orgscale-graph"]):
+        solara.Image(image, width="100%")
+        solara.Text(
+            f"day {model.day}: largest backlog {busiest.backlog} at team {busiest.node}",
+            classes=["orgscale-caption"],
+        )
+
+
+# ---------------------------------------------------------------------------- time series
+@dataclass(frozen=True)
+class SeriesView:
+    """One line plot of daily series from the DataCollector.
+
+    ``columns`` are names in :data:`model.SERIES_COLUMNS`, drawn against ``day``;
+    ``stacked`` stacks them (parts of one total); ``smooth_days`` > 1 adds a trailing mean.
+    """
+
+    title: str
+    unit: str
+    columns: tuple[str, ...]
+    labels: tuple[str, ...]
+    stacked: bool = False
+    smooth_days: int = 0
+
+
+SERIES_VIEWS = (
+    SeriesView("Backlog", "changes submitted, not yet landed", ("backlog_now",), ("backlog",)),
+    SeriesView(
+        "Lead time", "days, submit to land", ("lead_time_day",), ("landed that day",), False, 7
+    ),
+    SeriesView(
+        "Throughput", "changes landed per day", ("throughput_day",), ("landed",), False, 7
+    ),
+    SeriesView(
+        "Integration cost by part",
+        "person-days per day",
+        ("cost_sync_day", "cost_negotiation_day", "cost_pull_day", "cost_conflict_day"),
+        ("sync (Brooks)", "link negotiation", "pulls", "conflicts"),
+        stacked=True,
+    ),
+)
+
+
+def series_frame(model: OrgModel) -> pd.DataFrame:
+    """The model's daily rows, indexed by day."""
+    return model.datacollector.get_model_vars_dataframe().set_index("day")
+
+
+def draw_series(frame: pd.DataFrame, view: SeriesView) -> Figure:
+    """Plot ``view``'s columns of ``frame`` against the day."""
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = fig.add_subplot()
+    days = frame.index.to_numpy(dtype=float)
+    data = [frame[c].to_numpy(dtype=float) for c in view.columns]
+    if view.stacked:
+        ax.stackplot(days, *data, labels=view.labels, alpha=0.85)
+    else:
+        for values, label in zip(data, view.labels, strict=True):
+            ax.plot(days, values, lw=0.9, alpha=0.6 if view.smooth_days else 1.0, label=label)
+            if view.smooth_days > 1:
+                mean = pd.Series(values).rolling(view.smooth_days, min_periods=1).mean()
+                ax.plot(days, mean, lw=2.0, label=f"{view.smooth_days}-day mean")
+    ax.set_title(view.title, fontsize=10)
+    ax.set_xlabel("day")
+    ax.set_ylabel(view.unit)
+    ax.set_xlim(0, max(1.0, days.max()))
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    if len(view.labels) > 1 or view.smooth_days > 1:
+        ax.legend(loc="upper left", fontsize=7)
+    return fig
+
+
+def latest_text(frame: pd.DataFrame, view: SeriesView) -> str:
+    """Caption with the last plotted values, e.g. ``day 12: backlog 34``."""
+    row = frame.iloc[-1]
+    parts = []
+    for column, label in zip(view.columns, view.labels, strict=True):
+        value = float(row[column])
+        parts.append(f"{label} {'–' if np.isnan(value) else f'{value:.4g}'}")
+    return f"day {int(frame.index[-1])}: " + ", ".join(parts)
+
+
+@solara.component
+def SeriesPlot(model: OrgModel, view: SeriesView):
+    """One card: ``view`` drawn from the model's DataCollector, with its latest values."""
+    update_counter.get()
+    frame = series_frame(model)
+    image = solara.use_memo(lambda: png(draw_series(frame, view)), [model, model.time, view])
+    with solara.Card(view.title, classes=["orgscale-plot"]):
+        solara.Image(image, width="100%")
+        solara.Text(latest_text(frame, view), classes=["orgscale-caption"])
+
+
+def make_series_component(view: SeriesView) -> Callable[[OrgModel], Any]:
+    """A SolaraViz-style component (a function of the model) for one series view."""
+
+    def Series(model: OrgModel):
+        return SeriesPlot(model, view)
+
+    Series.__name__ = f"Series_{view.columns[0]}"
+    return Series
+
+
+components: list[Callable[[OrgModel], Any]] = [
+    TeamGraph,
+    *(make_series_component(v) for v in SERIES_VIEWS),
+]
+
+
+# ---------------------------------------------------------------------------- page
+@solara.component
+def Page(params: dict[str, Any] | None = None):
+    """The page: controls and parameters in the sidebar, graph and plots in the main area.
+
+    ``params`` overrides the controls' start values (used by tests). Unlike a plain
+    ``SolaraViz``, where new parameters wait for Reset, changing any control rebuilds the
+    model immediately; Step, ▶ and Reset are SolaraViz's own controller.
+    """
+    values = solara.use_reactive(initial_values(params))
+    model = solara.use_memo(lambda: solara.Reactive(OrgModel(**values.value)), [])
+    error = solara.use_reactive(None)
+    play_interval = solara.use_reactive(150)
+    days_per_step = solara.use_reactive(1)
+    use_threads = solara.use_reactive(False)
+    user_params, _ = split_model_params(model_params)
+
+    def rebuild(name: str, value: Any) -> None:
+        new = {**values.value, name: value}
+        try:
+            built = OrgModel(**new)
+        except ValueError as err:  # an inconsistent combination: keep the current model
+            error.value = str(err)
+            return
+        error.value = None
+        values.value = new
+        model.value = built
+
+    current = model.value
+    with solara.AppBar():
+        solara.AppBarTitle("orgscale: one organisation at work")
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Controls"):
+            solara.SliderInt(
+                "Play interval (ms)", value=play_interval, min=10, max=1000, step=10
+            )
+            solara.SliderInt("Days per step", value=days_per_step, min=1, max=30)
+            ModelController(
+                model,
+                model_parameters=values,
+                play_interval=play_interval,
+                render_interval=days_per_step,
+                use_threads=use_threads,
+            )
+        with solara.Card("Parameters"):
+            UserInputs({k: {**v, "value": values.value[k]} for k, v in user_params.items()},
+                       on_change=rebuild)
+            if error.value:
+                solara.Error(error.value)
+        with solara.Card("Information"):
+            DayInfo(current)
+    with solara.Columns([1, 1]):
+        components[0](current)
+        with solara.Column():
+            with solara.Columns([1, 1]):
+                for component in components[1:3]:
+                    component(current)
+            with solara.Columns([1, 1]):
+                for component in components[3:5]:
+                    component(current)
+
+
+@solara.component
+def DayInfo(model: OrgModel):
+    """The current day and headline numbers."""
+    update_counter.get()
+    solara.Text(
+        f"Day {model.day} · {model.n_reviewers} reviewers · "
+        f"{len(model.contributors)} contributors · {model.n_landed_all} changes landed",
+        classes=["orgscale-day"],
+    )
+
+
+page = Page()

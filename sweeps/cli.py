@@ -1,0 +1,42 @@
+"""The ``orgscale`` command line: dispatches to one module per sub-command.
+
+Each module in :mod:`sweeps.commands` defines ``add_parser(subparsers)`` (which registers
+its arguments) and ``run(args) -> int`` (the exit status). Exit status 2 means bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = ("run", "sweep", "fit", "sensitivity", "figures", "paper", "viz")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="orgscale",
+        description="Does splitting one core review team into N teams scale? Simulate, sweep, fit.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"sweeps.commands.{name}")
+        except ModuleNotFoundError as err:
+            if err.name == f"sweeps.commands.{name}":
+                continue
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen sub-command; return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
