@@ -1,0 +1,1 @@
+"""orgscale sweeps: declarative sweep specs, a parallel resumable runner, Parquet results, fits."""
