@@ -47,7 +47,10 @@ Method
    n − k − 1 ≤ 0 the correction is undefined (the law can interpolate the data); such a law
    gets AICc = +inf and Akaike weight 0, and is reported but never chosen. With the minimum
    of 3 distinct N this leaves the one-parameter laws. Akaike weights are
-   exp(−Δᵢ/2) / Σ exp(−Δⱼ/2) with Δ = AICc − min AICc; the best law has the smallest AICc.
+   exp(−Δᵢ/2) / Σ exp(−Δⱼ/2) with Δ = AICc − min AICc. The chosen ("best") law is the one
+   with the fewest parameters among those with Δ ≤ 2 (laws the data cannot tell apart;
+   Burnham & Anderson 2002, §2.6), ties broken by AICc: linear data otherwise often "prefer"
+   the power law with b ≈ 1 or the quadratic with a ≈ 0, which contain it.
    Also reported: χ²/dof = χ²/(n−k) and the weighted R² = 1 − χ²/Σwᵢ(ȳᵢ − ȳ_w)² with
    wᵢ = 1/σᵢ² (0 for ``constant`` by construction).
 4. **Exponent.** The exponent b of the ``power`` law is always reported, with a percentile
@@ -650,6 +653,9 @@ def _fit_one(law: str, per_n: PerN) -> LawFit:
     )
 
 
+PARSIMONY_DELTA = 2.0
+
+
 def akaike_weights(aicc: Sequence[float]) -> np.ndarray:
     """Akaike weights exp(−Δᵢ/2)/Σexp(−Δⱼ/2) from AICc values; +inf gets weight 0.
 
@@ -688,7 +694,10 @@ def _compare(per_n: PerN, laws: Sequence[str], group: str) -> LawComparison:
     ]
     if not finite:
         raise ValueError(f"group {group}: no law could be fitted ({fits[0].note})")
-    best = min((f for f in fits if math.isfinite(f.aicc)), key=lambda f: f.aicc)
+    # parsimony: among laws within PARSIMONY_DELTA of the minimum AICc, which the data cannot
+    # tell apart, take the one with the fewest parameters (then the lowest AICc)
+    contenders = [f for f in fits if math.isfinite(f.aicc) and f.delta_aicc <= PARSIMONY_DELTA]
+    best = min(contenders, key=lambda f: (f.n_params, f.aicc))
     return LawComparison(
         fits=tuple(fits), best=best.law, best_weight=best.weight, weighting=per_n.weighting
     )
