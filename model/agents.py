@@ -61,6 +61,7 @@ class Reviewer(mesa.Agent):
         self.experts = experts
         self.busy = False
         self.busy_until = 0.0
-        self.sync_debt = 0.0
+        self.sync_debt = 0.0  # sync time owed, paid when the current job ends (days)
+        self.free_from = 0.0  # busy keeping in sync until then (days)
         self.job: object = None
         self.job_kind = 0

@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib as mpl
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -29,7 +28,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from mesa.discrete_space import Network
-from mesa.visualization.solara_viz import ModelController, UserInputs, split_model_params
+from mesa.visualization.solara_viz import ModelController, split_model_params
 from mesa.visualization.utils import update_counter
 
 from model import PARAMETERS, TOPOLOGIES, OrgModel
@@ -90,7 +89,10 @@ model_params: dict[str, Any] = {
 
 BACKLOG_CMAP = "YlOrRd"
 PAIN_CMAP = "Purples"
-FIGSIZE = (6.4, 4.0)  # inches; images are scaled to the width of their card
+GRAPH_FIGSIZE = (6.4, 5.0)  # inches; images are scaled to the width of their card
+PLOT_FIGSIZE = (6.4, 2.6)
+ROW_WIDTH = 16  # teams per row before a layer of the graph wraps
+ROW_GAP = 0.3  # vertical distance between wrapped rows (one tree level is 1)
 
 
 def initial_values(params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -100,28 +102,35 @@ def initial_values(params: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- team graph
-def team_layout(graph: nx.Graph) -> dict[int, tuple[float, float]]:
+def team_layout(graph: nx.Graph, row_width: int = ROW_WIDTH) -> dict[int, tuple[float, float]]:
     """Deterministic node positions: a ring for peers, layers by tree depth otherwise.
 
     Trees (hierarchical, modular) put the root on top and each layer below its parents,
-    children ordered by their parent's position; one node sits in the middle.
+    ordered by their parent's position; a layer wider than ``row_width`` teams wraps onto
+    several close rows. A single team sits in the middle. No randomness is drawn.
     """
     nodes = sorted(graph.nodes)
     if len(nodes) == 1:
         return {nodes[0]: (0.0, 0.0)}
     depth = dict(graph.nodes(data="depth"))
     if any(d is None for d in depth.values()):
-        return {n: tuple(p) for n, p in nx.spring_layout(graph, seed=0).items()}
-    if max(depth.values()) <= 1 and graph.number_of_edges() == len(nodes) * (len(nodes) - 1) // 2:
-        return {n: tuple(p) for n, p in nx.circular_layout(nodes).items()}
+        return {n: (float(x), float(y)) for n, (x, y) in nx.spring_layout(graph, seed=0).items()}
+    if max(depth.values()) == 1 and graph.number_of_edges() == len(nodes) * (len(nodes) - 1) // 2:
+        return {n: (float(x), float(y)) for n, (x, y) in nx.circular_layout(nodes).items()}
+    parent = dict(graph.nodes(data="parent"))
     pos: dict[int, tuple[float, float]] = {}
+    y = 0.0
     for level in range(max(depth.values()) + 1):
         layer = [n for n in nodes if depth[n] == level]
-        parent = graph.nodes(data="parent")
         layer.sort(key=lambda n: (pos.get(parent[n], (0.0, 0.0))[0], n))
-        xs = np.linspace(-1.0, 1.0, len(layer)) if len(layer) > 1 else [0.0]
-        for n, x in zip(layer, xs, strict=True):
-            pos[n] = (float(x), -float(level))
+        rows = [layer[i : i + row_width] for i in range(0, len(layer), row_width)]
+        for k, row in enumerate(rows):
+            xs = np.linspace(-1.0, 1.0, len(row)) if len(row) > 1 else [0.0]
+            shift = (k % 2) * (1.0 / max(1, len(row) - 1))  # stagger wrapped rows
+            for n, x in zip(row, xs, strict=True):
+                pos[n] = (float(x) + shift * (len(rows) > 1), y)
+            y -= ROW_GAP
+        y -= 1.0 - ROW_GAP
     return pos
 
 
@@ -152,6 +161,30 @@ def link_pain(model: OrgModel) -> np.ndarray:
     return model.edge_conflicts + model.edge_negotiations
 
 
+def node_sizes(
+    xy: np.ndarray,
+    people: np.ndarray,
+    fig: Figure,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+) -> np.ndarray:
+    """Marker areas (points²) proportional to ``people``, the largest as big as fits.
+
+    The largest marker's diameter is 85 % of the closest distance between two nodes on
+    the page (or 45 % of the drawing for a single team).
+    """
+    width_pt = fig.get_figwidth() * 72 * 0.8  # the colour bar takes the rest
+    height_pt = fig.get_figheight() * 72 * 0.85  # title and footnote take the rest
+    per_unit = min(width_pt / (xlim[1] - xlim[0]), height_pt / (ylim[1] - ylim[0]))
+    if len(xy) > 1:
+        gaps = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=-1)
+        np.fill_diagonal(gaps, np.inf)
+        diameter = 0.85 * float(gaps.min()) * per_unit
+    else:
+        diameter = 0.45 * min(width_pt, height_pt)
+    return np.maximum(8.0, diameter**2 * people / max(1.0, float(people.max())))
+
+
 def draw_team_graph(model: OrgModel) -> Figure:
     """The organisation as a graph: size = people, colour = backlog, links by pain."""
     space = attach_space(model)
@@ -161,7 +194,7 @@ def draw_team_graph(model: OrgModel) -> Figure:
     backlog = np.array([t.backlog for t in teams], dtype=float)
     people = np.array([team_people(t) for t in teams], dtype=float)
 
-    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    fig = Figure(figsize=GRAPH_FIGSIZE, layout="constrained")
     ax = fig.add_subplot()
     ax.set_axis_off()
     pain = link_pain(model)
@@ -169,19 +202,22 @@ def draw_team_graph(model: OrgModel) -> Figure:
         order = np.argsort(pain, kind="stable")  # most painful links drawn last, on top
         where = {c.coordinate: i for i, c in enumerate(cells)}
         segments = [(xy[where[a]], xy[where[b]]) for a, b in model.edges[order]]
-        norm = Normalize(0.0, max(1.0, float(pain.max())))
+        top = max(1.0, float(pain.max()))
+        share = pain[order] / top
         links = LineCollection(
             segments,
-            array=pain[order].astype(float),
+            array=share,
             cmap=PAIN_CMAP,
-            norm=norm,
-            linewidths=0.4 + 4.0 * norm(pain[order]),
+            norm=Normalize(-0.2, 1.0),  # painless links stay visible, in light grey-violet
+            linewidths=0.4 + 4.0 * share,
             alpha=0.8,
             zorder=1,
         )
-        links.set_clim(-0.15 * norm.vmax, norm.vmax)  # keep painless links visible, light
         ax.add_collection(links)
-    size = 30.0 + 1200.0 * np.sqrt(people / max(1.0, people.max()))
+    pad = 0.25
+    xlim = (xy[:, 0].min() - pad, xy[:, 0].max() + pad)
+    ylim = (xy[:, 1].min() - pad - (0.4 if len(teams) == 1 else 0), xy[:, 1].max() + pad)
+    size = node_sizes(xy, people, fig, xlim, ylim)
     dots = ax.scatter(
         xy[:, 0],
         xy[:, 1],
@@ -206,9 +242,8 @@ def draw_team_graph(model: OrgModel) -> Figure:
             ha="center",
             va="top",
         )
-    pad = 0.25
-    ax.set_xlim(xy[:, 0].min() - pad, xy[:, 0].max() + pad)
-    ax.set_ylim(xy[:, 1].min() - pad - (0.4 if len(teams) == 1 else 0), xy[:, 1].max() + pad)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
     ax.set_title(
         f"{model.topology}: {len(teams)} team{'s' * (len(teams) != 1)}, "
         f"{len(pain)} link{'s' * (len(pain) != 1)}, day {model.day}",
@@ -217,8 +252,8 @@ def draw_team_graph(model: OrgModel) -> Figure:
     fig.text(
         0.01,
         0.01,
-        f"node size: people; link width/colour: conflicts + negotiations so far "
-        f"(max {int(pain.max()) if len(pain) else 0})",
+        f"node area: people (largest team {int(people.max())}); link width/colour: "
+        f"conflicts + negotiations so far (max {int(pain.max()) if len(pain) else 0})",
         fontsize=7,
         color="0.3",
     )
@@ -268,9 +303,7 @@ SERIES_VIEWS = (
     SeriesView(
         "Lead time", "days, submit to land", ("lead_time_day",), ("landed that day",), False, 7
     ),
-    SeriesView(
-        "Throughput", "changes landed per day", ("throughput_day",), ("landed",), False, 7
-    ),
+    SeriesView("Throughput", "changes landed per day", ("throughput_day",), ("landed",), False, 7),
     SeriesView(
         "Integration cost by part",
         "person-days per day",
@@ -288,7 +321,7 @@ def series_frame(model: OrgModel) -> pd.DataFrame:
 
 def draw_series(frame: pd.DataFrame, view: SeriesView) -> Figure:
     """Plot ``view``'s columns of ``frame`` against the day."""
-    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    fig = Figure(figsize=PLOT_FIGSIZE, layout="constrained")
     ax = fig.add_subplot()
     days = frame.index.to_numpy(dtype=float)
     data = [frame[c].to_numpy(dtype=float) for c in view.columns]
@@ -358,12 +391,11 @@ def Page(params: dict[str, Any] | None = None):
     model immediately; Step, ▶ and Reset are SolaraViz's own controller.
     """
     values = solara.use_reactive(initial_values(params))
-    model = solara.use_memo(lambda: solara.Reactive(OrgModel(**values.value)), [])
+    model = solara.use_memo(lambda: solara.reactive(OrgModel(**values.value)), [])
     error = solara.use_reactive(None)
     play_interval = solara.use_reactive(150)
     days_per_step = solara.use_reactive(1)
     use_threads = solara.use_reactive(False)
-    user_params, _ = split_model_params(model_params)
 
     def rebuild(name: str, value: Any) -> None:
         new = {**values.value, name: value}
@@ -382,9 +414,15 @@ def Page(params: dict[str, Any] | None = None):
     with solara.Sidebar(), solara.Column():
         with solara.Card("Controls"):
             solara.SliderInt(
-                "Play interval (ms)", value=play_interval, min=10, max=1000, step=10
+                f"Play interval: {play_interval.value} ms",
+                value=play_interval,
+                min=10,
+                max=1000,
+                step=10,
             )
-            solara.SliderInt("Days per step", value=days_per_step, min=1, max=30)
+            solara.SliderInt(
+                f"Days per step: {days_per_step.value}", value=days_per_step, min=1, max=30
+            )
             ModelController(
                 model,
                 model_parameters=values,
@@ -393,21 +431,55 @@ def Page(params: dict[str, Any] | None = None):
                 use_threads=use_threads,
             )
         with solara.Card("Parameters"):
-            UserInputs({k: {**v, "value": values.value[k]} for k, v in user_params.items()},
-                       on_change=rebuild)
+            ParameterInputs(values.value, on_change=rebuild)
             if error.value:
                 solara.Error(error.value)
         with solara.Card("Information"):
             DayInfo(current)
+    solara.Title("orgscale: one run")
+    graph, *plots = components
     with solara.Columns([1, 1]):
-        components[0](current)
+        graph(current)
         with solara.Column():
-            with solara.Columns([1, 1]):
-                for component in components[1:3]:
-                    component(current)
-            with solara.Columns([1, 1]):
-                for component in components[3:5]:
-                    component(current)
+            for plot in plots[:2]:
+                plot(current)
+    with solara.Columns([1, 1]):
+        for plot in plots[2:]:
+            plot(current)
+
+
+@solara.component
+def ParameterInputs(values: dict[str, Any], on_change: Callable[[str, Any], None]):
+    """One input per adjustable entry of :data:`model_params`, its label showing its value.
+
+    Mesa's own ``UserInputs`` takes the same dicts but does not show slider values.
+    """
+    user_params, _ = split_model_params(model_params)
+    for name, spec in user_params.items():
+        kind, label, value = spec["type"], spec.get("label", name), values[name]
+
+        def set_value(new: Any, name: str = name) -> None:
+            on_change(name, new)
+
+        if kind == "Select":
+            solara.Select(label, value=value, values=spec["values"], on_value=set_value)
+        elif kind == "Checkbox":
+            solara.Checkbox(label=label, value=value, on_value=set_value)
+        elif kind in ("SliderInt", "SliderFloat"):
+            slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
+            slider(
+                f"{label}: {value:g}",
+                value=value,
+                min=spec["min"],
+                max=spec["max"],
+                step=spec["step"],
+                on_value=set_value,
+            )
+        else:
+            raise ValueError(
+                f"model_params[{name!r}] has type {kind!r}: expected one of "
+                "Select, Checkbox, SliderInt, SliderFloat"
+            )
 
 
 @solara.component

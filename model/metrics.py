@@ -174,8 +174,13 @@ def reviewer_utilization(model: OrgModel) -> float:
     days = measured_days(model)
     if days <= 0 or model.n_reviewers == 0:
         return math.nan
+    # effort booked in advance (jobs and sync running past the end of the run)
     overhang = sum(
-        max(r.busy_until - model.time, 0.0) for t in model.teams for r in t.reviewers if r.busy
+        max(r.busy_until - model.time, 0.0) + r.sync_debt
+        if r.busy
+        else max(r.free_from - model.time, 0.0)
+        for t in model.teams
+        for r in t.reviewers
     )
     return (model.busy_days - overhang) / (model.n_reviewers * days)
 

@@ -88,6 +88,9 @@ class OrgModel(mesa.Model):
         self.params: dict[str, Any] = validate_params(given)
         super().__init__(rng=rng)
         self._default_schedule.stop()  # purely event-driven: no implicit step() each day
+        # the clock the mechanisms read: Mesa's ``time`` is an observable whose every write
+        # notifies; it is brought up to date at each daily tick and at the end of a run
+        self.now = 0.0
         for name, value in self.params.items():
             setattr(self, name, value)
 
@@ -235,15 +238,15 @@ class OrgModel(mesa.Model):
             t_mesa = self._next_mesa_time()
             if heap and heap[0][0] <= until and heap[0][0] <= t_mesa:
                 time, _, callback, argument = pop(heap)
-                self.time = time
+                self.now = time
                 callback(argument)
             elif t_mesa <= until:
                 event = self._event_list.pop_event()
-                self.time = event.time
+                self.time = self.now = event.time
                 event.execute()
             else:
                 break
-        self.time = until
+        self.time = self.now = until
 
     def _next_mesa_time(self) -> float:
         """Time of the next live event in Mesa's own event list (+inf if none)."""
@@ -255,7 +258,7 @@ class OrgModel(mesa.Model):
     @property
     def measuring(self) -> bool:
         """True once warm-up is over: only then are costs and outcomes counted."""
-        return self.time >= self.warmup_days
+        return self.now >= self.warmup_days
 
     # ------------------------------------------------------------------ a. arrivals
     def submit_change(self, contributor: Contributor) -> None:
@@ -264,7 +267,7 @@ class OrgModel(mesa.Model):
         The change enters its team's review queue; with ``link_change_prob`` it also touches
         one of its team's API links (chosen in proportion to the link's badness).
         """
-        now = self.time
+        now = self.now
         team = contributor.team
         change = Change(team.node, contributor.area, now)
         self._count_wip(+1)
@@ -282,7 +285,7 @@ class OrgModel(mesa.Model):
         (or more) teams" – the change needs agreement from every linked team, so the work
         per API change follows the team's degree in the graph.
         """
-        now = self.time
+        now = self.now
         change = Change(team.node, team.node, now, is_api=True)
         self._count_wip(+1)
         self.touch_links(change, team, all_links=True)
@@ -291,7 +294,7 @@ class OrgModel(mesa.Model):
 
     def _count_wip(self, delta: int) -> None:
         """Track changes in the system and their time integral after warm-up."""
-        now = self.time
+        now = self.now
         start = max(self._wip_since, self.warmup_days)
         if now > start:
             self.wip_area += self.wip * (now - start)
@@ -316,7 +319,7 @@ class OrgModel(mesa.Model):
         else:
             cum = self._touch_cumweight[team.node]
             picks = (bisect.bisect_right(cum, self.random.random() * cum[-1]),)
-        now = self.time
+        now = self.now
         for i in picks:
             change.pending_agreements += 1
             other = self.teams[int(neighbours[i])]
@@ -328,7 +331,7 @@ class OrgModel(mesa.Model):
     def enqueue_review(self, team: Team, change: Change) -> None:
         """Put a patch set at the back of ``team``'s FIFO queue; it needs
         ``approvals_needed`` distinct reviewers."""
-        team.queue.append(ReviewTask(JobKind.REVIEW, change, self.approvals_needed, self.time))
+        team.queue.append(ReviewTask(JobKind.REVIEW, change, self.approvals_needed, self.now))
         self._wake(team)
 
     def _wake(self, team: Team) -> None:
@@ -342,11 +345,7 @@ class OrgModel(mesa.Model):
                 idle.append(reviewer)  # e.g. it already reviewed every queued patch set
 
     def _pick_work(self, reviewer: Reviewer) -> bool:
-        """Start the reviewer's next job: sync owed, then integration jobs, then FIFO tasks."""
-        if reviewer.sync_debt > 0:
-            debt, reviewer.sync_debt = reviewer.sync_debt, 0.0
-            self.start_job(reviewer, JobKind.SYNC, None, debt)
-            return True
+        """Start the reviewer's next job: integration jobs first, then the FIFO queue."""
         team = reviewer.team
         if team.urgent:
             job = team.urgent.popleft()
@@ -380,10 +379,9 @@ class OrgModel(mesa.Model):
         Expertise (c): a single-core reviewer outside its ``expert_areas`` is
         ``nonexpert_slowdown`` times slower; a negotiation is ``cross_team_factor`` slower.
         """
-        now = self.time
-        if len(task.takers) == 1 and now >= self.warmup_days:
+        if len(task.takers) == 1 and self.now >= self.warmup_days:
             waits = self.review_waits if task.kind == JobKind.REVIEW else self.negotiation_waits
-            waits.append(now - task.enqueued_at)
+            waits.append(max(self.now, reviewer.free_from) - task.enqueued_at)
         mean = 1.0 / self.review_rate
         if task.kind == JobKind.NEGOTIATION:
             mean *= self.cross_team_factor
@@ -391,24 +389,31 @@ class OrgModel(mesa.Model):
             mean *= self.nonexpert_slowdown
         self.start_job(reviewer, task.kind, task, self.review_days(mean))
 
+    def book(self, kind: JobKind, days: float) -> None:
+        """Add ``days`` person-days of effort to the ``kind`` account."""
+        self._day_cost[kind] += days
+        if self.now >= self.warmup_days:
+            self.cost[kind] += days
+            self.busy_days += days
+
     def start_job(self, reviewer: Reviewer, kind: JobKind, job: object, days: float) -> None:
-        """Keep ``reviewer`` busy for ``days`` on ``job``; book the effort to its account."""
-        now = self.time
+        """Keep ``reviewer`` busy for ``days`` on ``job`` (after any sync time it owes)."""
+        start = max(self.now, reviewer.free_from)
         reviewer.busy = True
         reviewer.job = job
         reviewer.job_kind = kind
-        reviewer.busy_until = now + days
-        self._day_cost[kind] += days
-        if now >= self.warmup_days:
-            self.cost[kind] += days
-            self.busy_days += days
-        self.events.push(now + days, self.finish_job, reviewer)
+        reviewer.busy_until = start + days
+        self.book(kind, days)
+        self.events.push(start + days, self.finish_job, reviewer)
 
     def finish_job(self, reviewer: Reviewer) -> None:
         """The reviewer's job is done: apply its outcome, then pick the next job."""
         kind, job = reviewer.job_kind, reviewer.job
         reviewer.busy = False
         reviewer.job = None
+        if reviewer.sync_debt:
+            reviewer.free_from = self.now + reviewer.sync_debt
+            reviewer.sync_debt = 0.0
         if kind == JobKind.REVIEW:
             self.finish_review(job)
         elif kind == JobKind.NEGOTIATION:
@@ -433,7 +438,7 @@ class OrgModel(mesa.Model):
         if task.rework:
             change.patch_sets += 1
             delay = self.random.expovariate(1.0 / self.rework_days) if self.rework_days else 0.0
-            self.events.push(self.time + delay, self.resubmit, change)
+            self.events.push(self.now + delay, self.resubmit, change)
         else:
             change.approved = True
             self.try_merge(change)
@@ -472,7 +477,7 @@ class OrgModel(mesa.Model):
 
     def land_top(self, change: Change) -> None:
         """The change reaches the top tree (mainline): lead time is measured."""
-        now = self.time
+        now = self.now
         self._count_wip(-1)
         self.n_landed_all += 1
         self._day_landed += 1
@@ -485,18 +490,22 @@ class OrgModel(mesa.Model):
     # ------------------------------------------------------------------ d. Brooks
     def sync_team(self, team: Team) -> None:
         """Brooks: each reviewer spends ``coordination_overhead`` days per teammate per day
-        keeping in sync (at most the whole day), before any other work."""
+        (at most the whole day) keeping in sync, before any further work.
+
+        An idle reviewer is in sync from now on; a busy one syncs when its job ends. The
+        time is booked to the coordination account as it is committed.
+        """
         m = len(team.reviewers)
         if m < 2 or self.coordination_overhead == 0:
             return
         owed = min(1.0, self.coordination_overhead * (m - 1))
+        now = self.now
         for reviewer in team.reviewers:
-            reviewer.sync_debt += owed
-        idle = list(team.idle)
-        team.idle.clear()
-        for reviewer in idle:
-            if not self._pick_work(reviewer):
-                team.idle.append(reviewer)
+            if reviewer.busy:
+                reviewer.sync_debt += owed
+            else:
+                reviewer.free_from = max(reviewer.free_from, now) + owed
+        self.book(JobKind.SYNC, owed * m)
 
     # ------------------------------------------------------------------ f. integration
     def pull_trees(self, _: object = None) -> None:
@@ -510,7 +519,7 @@ class OrgModel(mesa.Model):
             parent = self.teams[team.parent]
             parent.urgent.append(pull)
             self._wake(parent)
-        self.events.push(self.time + self.merge_interval_days, self.pull_trees, None)
+        self.events.push(self.now + self.merge_interval_days, self.pull_trees, None)
 
     def start_pull(self, reviewer: Reviewer, pull: Pull) -> None:
         """Merge a child's tree: changes that meet here for the first time may conflict.
@@ -628,8 +637,9 @@ class OrgModel(mesa.Model):
             self.new_by_origin[:] = 0
         for team in self.teams:
             self.sync_team(team)
+        self.time = self.now
         self._collect_day()
-        self.events.push(self.time + 1.0, self.daily_tick, None)
+        self.events.push(self.now + 1.0, self.daily_tick, None)
 
     def _collect_day(self) -> None:
         """Record the day's backlog, landings, lead time and cost by kind (for the app)."""
