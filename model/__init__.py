@@ -2,7 +2,7 @@
 
 from model.metrics import METRICS
 from model.model import SERIES_COLUMNS, OrgModel
-from model.params import PARAMETERS, defaults, validate_params
+from model.params import PARAMETERS, defaults, describe, validate_params
 from model.topologies import TOPOLOGIES, build_topology
 
 __all__ = [
@@ -13,5 +13,6 @@ __all__ = [
     "OrgModel",
     "build_topology",
     "defaults",
+    "describe",
     "validate_params",
 ]

@@ -51,7 +51,7 @@ model_params: dict[str, Any] = {
         "min": 1,
         "max": N_TEAMS_MAX,
         "step": 1,
-        "label": "Teams (code areas) N",
+        "label": "Teams N",
     },
     "ci_automation": {
         "type": "Checkbox",
@@ -64,7 +64,7 @@ model_params: dict[str, Any] = {
         "min": 0.0,
         "max": 0.5,
         "step": 0.01,
-        "label": "Change rate (per contributor per day)",
+        "label": "Changes/contributor/day",
     },
     "core_reviewers": {
         "type": "SliderInt",
@@ -72,7 +72,7 @@ model_params: dict[str, Any] = {
         "min": _D["approvals_needed"],
         "max": 60,
         "step": 1,
-        "label": "Core size (single core reviewers)",
+        "label": "Single-core reviewers",
     },
     "reviewers_per_team": {
         "type": "SliderInt",
@@ -80,7 +80,7 @@ model_params: dict[str, Any] = {
         "min": _D["approvals_needed"],
         "max": 12,
         "step": 1,
-        "label": "Reviewers per split team",
+        "label": "Reviewers/split team",
     },
     # A slider, not a text box: an edited text seed reaches the model as a string (mesa #3516).
     "rng": {"type": "SliderInt", "value": 42, "min": 0, "max": 999, "step": 1, "label": "Seed"},
@@ -89,7 +89,7 @@ model_params: dict[str, Any] = {
 
 BACKLOG_CMAP = "YlOrRd"
 PAIN_CMAP = "Purples"
-GRAPH_FIGSIZE = (6.4, 5.0)  # inches; images are scaled to the width of their card
+GRAPH_FIGSIZE = (6.4, 4.4)  # inches; images are scaled to the width of their card
 PLOT_FIGSIZE = (6.4, 2.6)
 ROW_WIDTH = 16  # teams per row before a layer of the graph wraps
 ROW_GAP = 0.3  # vertical distance between wrapped rows (one tree level is 1)
@@ -333,7 +333,6 @@ def draw_series(frame: pd.DataFrame, view: SeriesView) -> Figure:
             if view.smooth_days > 1:
                 mean = pd.Series(values).rolling(view.smooth_days, min_periods=1).mean()
                 ax.plot(days, mean, lw=2.0, label=f"{view.smooth_days}-day mean")
-    ax.set_title(view.title, fontsize=10)
     ax.set_xlabel("day")
     ax.set_ylabel(view.unit)
     ax.set_xlim(0, max(1.0, days.max()))

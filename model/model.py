@@ -39,7 +39,7 @@ class OrgModel(mesa.Model):
     """Contributors and reviewers in teams joined by API links; time in days.
 
     All parameters are keyword-only; their units, ranges and sources are in
-    :data:`model.params.PARAMETERS` (``python -c "import model; model.describe()"``).
+    :data:`model.params.PARAMETERS` (``python -c "import model; print(model.describe())"``).
     ``OrgModel()`` builds the default organisation; ``run_for(days)`` advances it;
     ``metrics()`` returns what was measured after ``warmup_days``.
 

@@ -280,3 +280,36 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
 def defaults() -> dict[str, Any]:
     """The default value of every parameter."""
     return {name: spec.default for name, spec in PARAMETERS.items()}
+
+
+SOURCES: dict[str, str] = {
+    "contributors_per_team": "Nova load 2013: 0.8 changes/day per area",
+    "change_rate": "Nova load 2013: 12.8–17.2 new changes/day over 16–21 areas",
+    "core_reviewers": "nova-core size, Nov 2013 (17)",
+    "review_rate": "Nova 2013: 59 core reviews/day by 17 cores under load",
+    "approvals_needed": "Nova merge rule: two +2 approvals",
+    "rework_prob": "Nova 2013: ≈4 patch sets, ≈4.8 core reviews per merged change",
+    "cross_team_factor": "Herbsleb & Mockus 2003: cross-team work ≈2.5× as long",
+    "nonexpert_slowdown": "Herbsleb & Mockus 2003 (as cross_team_factor)",
+    "merge_interval_days": "kernel merge window: 2 weeks",
+    "ci_automation": "linux-next and 0-day: all trees test-merged daily",
+}
+
+
+def describe() -> str:
+    """A Markdown table of every parameter: name, default, unit, valid values, meaning, source.
+
+    Parameters without a source in ``shared/SCIENCE.md`` are marked as assumptions.
+    """
+    rows = [
+        "| parameter | default | unit | valid | meaning | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for spec in PARAMETERS.values():
+        default = str(spec.default).lower() if spec.kind is bool else repr(spec.default)
+        source = SOURCES.get(spec.name, "assumption")
+        rows.append(
+            f"| `{spec.name}` | {default} | {spec.unit} | {spec.valid_range()} | {spec.doc} "
+            f"| {source} |"
+        )
+    return "\n".join(rows)
