@@ -1,0 +1,588 @@
+"""Tasks → results: run a sweep's missing runs in parallel and append them to its results folder.
+
+:func:`run_one` is the one function that runs the model once; everything else here decides
+which runs to do, where, and what happens when one fails:
+
+* Results stream back in completion order (joblib ``return_as="generator_unordered"``, or
+  ``dask.distributed.as_completed``) and go straight to Parquet part files, so memory stays
+  flat and a killed sweep loses at most the last second of results.
+* A run that raises becomes a ``failed`` row (``error`` = ``"ExcType: message"``); the
+  others go on.
+* A worker process that dies (``TerminatedWorkerError`` from loky, ``KilledWorker`` from
+  dask) does not stop the sweep: the runs that were in flight are retried once, each alone
+  in a fresh process so that one bad run cannot take others down with it, and a run whose
+  worker dies again is recorded as ``failed``.
+* Runs are dispatched largest ``n_teams`` first, so the slowest runs do not trail at the end;
+  the order changes nothing in the results (each run's seed is its own).
+
+Backends: ``loky`` (default; ``jobs`` processes), ``sequential`` (in this process), ``dask``
+(an existing ``dask.distributed`` scheduler given by address, or a ``LocalCluster`` of
+``jobs`` single-threaded worker processes on 127.0.0.1). Dask is driven with ``client.submit``
+and ``as_completed`` rather than joblib's dask backend, which waits forever for the result
+of a task whose worker was killed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model import METRICS, OrgModel
+from sweeps.design import Task, design_hash, design_tasks
+from sweeps.progress import Progress, format_duration
+from sweeps.spec import SweepSpec, load_spec
+from sweeps.store import (
+    SPEC_FILE,
+    FolderState,
+    ResultsConflictError,
+    ResultStore,
+    environment,
+    inspect_folder,
+    is_results_folder,
+    load_results,
+    move_aside,
+    utc_now,
+)
+
+BACKENDS = ("loky", "sequential", "dask")
+FAULTS = ("raise", "kill")
+Result = dict[str, Any]
+
+
+def run_one(params: dict[str, Any], seed: int, days: float) -> dict[str, float]:
+    """Run the model once and return its metrics.
+
+    Parameters
+    ----------
+    params : keyword parameters of :class:`model.OrgModel` (missing ones take defaults).
+    seed : the run's seed (``rng=`` of the model).
+    days : simulated days, warm-up included.
+
+    Returns
+    -------
+    dict[str, float]
+        :meth:`model.OrgModel.metrics`, keyed by the names in :data:`model.METRICS`.
+    """
+    model = OrgModel(**params, rng=seed)
+    model.run_for(days)
+    return model.metrics()
+
+
+def execute(task: Task, fault: str | None = None) -> Result:
+    """Run ``task`` with :func:`run_one`, timing it and catching any exception it raises.
+
+    Returns ``{"run_id", "status", "error", "wall_s", "metrics"}``. ``fault`` is a test hook
+    (see ``run_sweep(_fault=...)``): ``"raise"`` raises inside the run, ``"kill"`` kills the
+    process running it with SIGKILL.
+    """
+    start = time.perf_counter()
+    try:
+        if fault == "kill":
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
+        if fault == "raise":
+            raise RuntimeError(f"injected fault in run {task.run_id}")
+        metrics, status, error = run_one(task.params, task.seed, task.days), "ok", None
+    except Exception as err:
+        metrics, status, error = {}, "failed", _describe(err)
+    return {
+        "run_id": task.run_id,
+        "status": status,
+        "error": error,
+        "wall_s": time.perf_counter() - start,
+        "metrics": metrics,
+    }
+
+
+def make_row(task: Task, result: Result) -> dict[str, Any]:
+    """The results row of ``task`` from what :func:`execute` returned."""
+    metrics = result.get("metrics") or {}
+    row: dict[str, Any] = {
+        "run_id": task.run_id,
+        "replicate": task.replicate,
+        "seed": task.seed,
+        "days": task.days,
+    }
+    row.update(task.params)
+    for name in METRICS:
+        value = metrics.get(name, math.nan)
+        row[name] = math.nan if value is None else float(value)
+    row.update(status=result["status"], error=result["error"], wall_s=result["wall_s"])
+    return row
+
+
+def default_jobs() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        return os.cpu_count() or 1
+
+
+# --------------------------------------------------------------------------- planning
+@dataclass
+class SweepPlan:
+    """A sweep's runs and what its results folder already holds."""
+
+    spec: SweepSpec
+    out: Path
+    tasks: list[Task]
+    state: FolderState
+    design_hash: str
+
+    @property
+    def todo(self) -> list[Task]:
+        """Runs still to do (failed ones are tried again), largest ``n_teams`` first."""
+        todo = [t for t in self.tasks if t.run_id not in self.state.ok]
+        return sorted(todo, key=lambda t: (-t.params["n_teams"], t.run_id))
+
+    def describe(self) -> str:
+        """One paragraph for ``--dry-run``: counts and what is already done."""
+        n_points = len(self.tasks) // self.spec.replicates
+        lines = [
+            f"sweep {self.spec.name}: {len(self.tasks)} runs "
+            f"({n_points} parameter points × {self.spec.replicates} replicates, "
+            f"{self.spec.days:g} days each)",
+            f"results: {self.out}",
+        ]
+        if self.state.problem:
+            lines.append(f"refused: {self.state.problem}")
+        elif not self.state.exists:
+            lines.append("nothing done yet (the folder does not exist)")
+        else:
+            lines.append(
+                f"already done: {len(self.state.ok)} ok, {len(self.state.failed)} failed "
+                f"(failed runs are tried again); to run: {len(self.todo)}"
+            )
+        return "\n".join(lines)
+
+
+def _as_spec(spec_or_path: SweepSpec | str | Path) -> SweepSpec:
+    return spec_or_path if isinstance(spec_or_path, SweepSpec) else load_spec(spec_or_path)
+
+
+def default_out(spec: SweepSpec) -> Path:
+    """``results/<name>`` under the current directory."""
+    return Path("results") / spec.name
+
+
+def plan_sweep(spec_or_path: SweepSpec | str | Path, out: str | Path | None = None) -> SweepPlan:
+    """Expand the spec and read its results folder; writes nothing.
+
+    Raises :class:`sweeps.spec.SpecError` for a bad spec.
+    """
+    spec = _as_spec(spec_or_path)
+    out = Path(out) if out is not None else default_out(spec)
+    tasks = design_tasks(spec)
+    dhash = design_hash(tasks)
+    state = inspect_folder(
+        out,
+        spec_hash=spec.spec_hash,
+        design_hash=dhash,
+        run_ids={t.run_id for t in tasks},
+        canonical=spec.canonical(),
+    )
+    return SweepPlan(spec=spec, out=out, tasks=tasks, state=state, design_hash=dhash)
+
+
+# --------------------------------------------------------------------------- the sweep
+def run_sweep(
+    spec_or_path: SweepSpec | str | Path,
+    *,
+    out: str | Path | None = None,
+    backend: str = "loky",
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    fresh: bool = False,
+    quiet: bool = False,
+    flush_seconds: float = 1.0,
+    log: Callable[[str], None] | None = None,
+    _fault: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Run every missing run of a sweep and return its whole results table.
+
+    Parameters
+    ----------
+    spec_or_path : a :class:`SweepSpec` or the path of a TOML spec.
+    out : results folder (default ``results/<name>`` under the current directory).
+    backend : ``"loky"``, ``"sequential"`` or ``"dask"``.
+    jobs : worker processes (default: all cores; for dask with ``scheduler``, the number of
+        runs kept in flight, default all of the cluster's threads).
+    scheduler : address of a running ``dask.distributed`` scheduler (dask only).
+    fresh : move an existing results folder aside (``<out>.old-<UTC time>``) and start over.
+    quiet : no progress bar or progress lines.
+    flush_seconds : longest time a finished run waits in memory before it is written.
+    log : where notes go (default: standard error, silenced by ``quiet``).
+    _fault : test hook, ``{run_id: "raise" | "kill"}``: make that run raise, or kill the
+        worker process running it (with ``backend="sequential"`` that is this process).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`sweeps.load_results` of the folder: one row per run, sorted by ``run_id``.
+
+    Raises
+    ------
+    SpecError
+        The spec is invalid (nothing is written).
+    ResultsConflictError
+        The folder holds another spec's runs, is being written by another sweep, or is not
+        a results folder (nothing is written).
+    ValueError
+        A bad ``backend``, ``jobs`` or ``scheduler``.
+    """
+    spec = _as_spec(spec_or_path)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} is invalid: must be one of {', '.join(BACKENDS)}")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        raise ValueError(f"jobs={jobs!r} is invalid: must be an integer >= 1")
+    if scheduler is not None and backend != "dask":
+        raise ValueError("a scheduler address only makes sense with backend='dask'")
+    for rid, fault in (_fault or {}).items():
+        if fault not in FAULTS:
+            raise ValueError(f"_fault[{rid!r}]={fault!r} is invalid: must be one of {FAULTS}")
+    if log is None:
+        log = (lambda _msg: None) if quiet else _stderr
+    out = Path(out) if out is not None else default_out(spec)
+
+    plan = plan_sweep(spec, out)
+    if fresh and plan.state.exists:
+        if not is_results_folder(out):
+            raise ResultsConflictError(
+                f"{out} is not a results folder; --fresh only moves results folders aside"
+            )
+        log(f"moved the old results aside to {move_aside(out)}")
+    elif plan.state.problem:
+        raise ResultsConflictError(plan.state.problem)
+
+    n_jobs = 1 if backend == "sequential" else (jobs or default_jobs())
+    with ResultStore(out, flush_seconds=flush_seconds) as store:
+        plan = plan_sweep(spec, out)  # again, now that the folder is locked
+        if plan.state.problem:
+            raise ResultsConflictError(plan.state.problem)
+        todo = plan.todo
+        skipped = len(plan.tasks) - len(todo)
+        previous = store.read_manifest()
+        store.write_text(SPEC_FILE, spec.text or _toml_of(spec))
+        manifest = {
+            **environment(),
+            "spec": {
+                "name": spec.name,
+                "file": SPEC_FILE,
+                "source": spec.source,
+                "hash": spec.spec_hash,
+                "design_hash": plan.design_hash,
+                "canonical": spec.canonical(),
+            },
+            "backend": backend,
+            "jobs": n_jobs,
+            "scheduler": scheduler,
+            "started": utc_now(),
+            "finished": None,
+            "complete": False,
+            "counts": {"total": len(plan.tasks), "skipped": skipped, "run": 0},
+            "history": _history(previous),
+        }
+        store.write_manifest(manifest)
+
+        by_id = {t.run_id: t for t in todo}
+        progress = Progress(spec.name, len(plan.tasks), skipped, quiet=quiet)
+        ran = 0
+
+        def record(result: Result) -> None:
+            nonlocal ran
+            store.add(make_row(by_id[result["run_id"]], result))
+            ran += 1
+            progress.update(failed=result["status"] != "ok")
+
+        started = time.monotonic()
+        complete = False
+        try:
+            if todo:
+                _execute_all(
+                    todo,
+                    backend=backend,
+                    jobs=n_jobs,
+                    scheduler=scheduler,
+                    fault=dict(_fault or {}),
+                    record=record,
+                    log=log,
+                )
+            complete = True
+        finally:
+            progress.close()
+            store.flush()
+            if complete:
+                store.compact()
+            table = load_results(out)
+            table = table[table["run_id"].isin({t.run_id for t in plan.tasks})]
+            manifest.update(
+                finished=utc_now(),
+                complete=complete,
+                counts={
+                    "total": len(plan.tasks),
+                    "ok": int((table["status"] == "ok").sum()),
+                    "failed": int((table["status"] != "ok").sum()),
+                    "skipped": skipped,
+                    "run": ran,
+                    "wall_s": round(time.monotonic() - started, 3),
+                },
+            )
+            store.write_manifest(manifest)
+    return table.reset_index(drop=True)
+
+
+def _history(previous: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Earlier invocations on this folder (without their own history), oldest first."""
+    if not previous:
+        return []
+    keep = ("orgscale_version", "git", "backend", "jobs", "started", "finished", "complete")
+    earlier = {k: previous.get(k) for k in keep} | {"counts": previous.get("counts")}
+    return [*previous.get("history", []), earlier]
+
+
+def _toml_of(spec: SweepSpec) -> str:
+    """A spec built in Python has no file: record its canonical content instead."""
+    import json
+
+    return "# built in Python; canonical content:\n# " + json.dumps(spec.canonical()) + "\n"
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _describe(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+# --------------------------------------------------------------------------- execution
+def _execute_all(
+    tasks: list[Task],
+    *,
+    backend: str,
+    jobs: int,
+    scheduler: str | None,
+    fault: dict[str, str],
+    record: Callable[[Result], None],
+    log: Callable[[str], None],
+) -> None:
+    """Run ``tasks`` on ``backend`` and pass every result to ``record`` as it arrives."""
+    if backend == "dask":
+        _run_dask(tasks, jobs=jobs, scheduler=scheduler, fault=fault, record=record, log=log)
+    else:
+        _run_joblib(tasks, backend=backend, jobs=jobs, fault=fault, record=record, log=log)
+
+
+class _Feed:
+    """The tasks as joblib's input, remembering which were handed out and not yet returned.
+
+    joblib pulls from it (from its own threads) only as workers free up (``pre_dispatch``),
+    so the handed-out, unreturned tasks are those in flight when a worker dies.
+    """
+
+    def __init__(self, tasks: list[Task], fault: dict[str, str]) -> None:
+        from joblib import delayed
+
+        self._delayed = delayed(execute)
+        self._tasks = iter(tasks)
+        self._fault = fault
+        self._lock = threading.Lock()
+        self._out: dict[str, Task] = {}
+        self._rest: list[Task] | None = None
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self):
+        with self._lock:
+            task = next(self._tasks)
+            self._out[task.run_id] = task
+        return self._delayed(task, self._fault.get(task.run_id))
+
+    def returned(self, run_id: str) -> None:
+        with self._lock:
+            self._out.pop(run_id, None)
+
+    def stop(self) -> tuple[list[Task], list[Task]]:
+        """Stop handing out tasks; return (in flight, never handed out)."""
+        with self._lock:
+            rest = list(self._tasks)
+            self._tasks = iter(())
+            return list(self._out.values()), rest
+
+
+def _run_joblib(
+    tasks: list[Task],
+    *,
+    backend: str,
+    jobs: int,
+    fault: dict[str, str],
+    record: Callable[[Result], None],
+    log: Callable[[str], None],
+) -> None:
+    from joblib import Parallel
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    pending, suspects = tasks, []
+    while pending:
+        feed = _Feed(pending, fault)
+        parallel = Parallel(
+            n_jobs=jobs,
+            backend=backend,
+            return_as="generator_unordered",
+            batch_size=1,
+            pre_dispatch="n_jobs",
+        )
+        try:
+            for result in parallel(feed):
+                feed.returned(result["run_id"])
+                record(result)
+            pending = []
+        except BrokenProcessPool as err:
+            lost, pending = feed.stop()
+            suspects.extend(lost)
+            log(
+                f"a worker process died ({type(err).__name__}); {len(lost)} run(s) in flight "
+                "will be retried one at a time at the end"
+            )
+    for task in suspects:
+        record(_retry_alone(task, fault.get(task.run_id)))
+
+
+def _retry_alone(task: Task, fault: str | None) -> Result:
+    """Run ``task`` in a fresh process of its own; a second worker death makes it failed."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    start = time.perf_counter()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            return pool.submit(execute, task, fault).result()
+        except BrokenProcessPool as err:
+            return _worker_died(task, err, time.perf_counter() - start)
+
+
+def _worker_died(task: Task, err: BaseException, wall_s: float) -> Result:
+    return {
+        "run_id": task.run_id,
+        "status": "failed",
+        "error": f"{type(err).__name__}: the worker process died running this run, "
+        "twice (it was retried once, alone)",
+        "wall_s": wall_s,
+        "metrics": {},
+    }
+
+
+def _run_dask(
+    tasks: list[Task],
+    *,
+    jobs: int,
+    scheduler: str | None,
+    fault: dict[str, str],
+    record: Callable[[Result], None],
+    log: Callable[[str], None],
+) -> None:
+    import dask
+    from distributed import Client, KilledWorker, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        # Tell us at the first death of a run's worker: the retry-once rule is applied here.
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            cluster = LocalCluster(
+                n_workers=jobs,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+        client = Client(cluster)
+        window = jobs
+    else:
+        client = Client(scheduler)
+        window = jobs if jobs else max(sum(client.nthreads().values()), 1)
+    try:
+        queue: Iterator[Task] = iter(tasks)
+        in_flight: dict[str, Task] = {}
+        done = as_completed()
+        suspects = []
+        attempt = {"n": 0}
+
+        def submit(task: Task) -> None:
+            attempt["n"] += 1
+            key = f"orgscale-{task.run_id}-{attempt['n']}"
+            done.add(client.submit(execute, task, fault.get(task.run_id), key=key, pure=False))
+            in_flight[key] = task
+
+        for task in _take(queue, 2 * window):
+            submit(task)
+        for future in done:
+            task = in_flight.pop(future.key)
+            try:
+                result = future.result()
+            except KilledWorker as err:
+                suspects.append(task)
+                log(f"a worker died ({type(err).__name__}); run {task.run_id} will be retried")
+            except Exception as err:  # e.g. a result that could not be sent back
+                record({**_worker_died(task, err, math.nan), "error": _describe(err)})
+            else:
+                record(result)
+            future.release()
+            for nxt in _take(queue, 1):
+                submit(nxt)
+        for task in suspects:
+            start = time.perf_counter()
+            attempt["n"] += 1
+            future = client.submit(
+                execute,
+                task,
+                fault.get(task.run_id),
+                key=f"orgscale-{task.run_id}-{attempt['n']}",
+                pure=False,
+            )
+            try:
+                record(future.result())
+            except Exception as err:
+                record(_worker_died(task, err, time.perf_counter() - start))
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _take(iterator: Iterator[Task], n: int) -> list[Task]:
+    out = []
+    for _ in range(n):
+        try:
+            out.append(next(iterator))
+        except StopIteration:
+            break
+    return out
+
+
+__all__ = [
+    "BACKENDS",
+    "SweepPlan",
+    "default_jobs",
+    "execute",
+    "format_duration",
+    "make_row",
+    "plan_sweep",
+    "run_one",
+    "run_sweep",
+]

@@ -1,0 +1,363 @@
+"""Sweep specs: a TOML file (stdlib ``tomllib``) parsed into a validated, frozen :class:`SweepSpec`.
+
+A spec names the sweep, its seeds, its replicates and run length, and the parameter points
+to run. Its keys are:
+
+``name`` (str, required)
+    The sweep's name and the default results folder ``results/<name>/``; letters, digits,
+    ``-``, ``_`` and ``.`` only.
+``root_seed`` (int >= 0, required)
+    Every run's seed is derived from it (:mod:`sweeps.design`).
+``replicates`` (int >= 1, required)
+    Runs per parameter point, each with its own seed.
+``days`` (number > every point's ``warmup_days``, required)
+    Simulated days per run (warm-up included).
+``common_random_numbers`` (bool, default ``true``)
+    Replicate r uses the same seed at every parameter point, so differences between points
+    are not blurred by different random draws. ``false`` mixes each point into its seeds.
+``description`` (str, optional)
+    Free text; ignored by the runner.
+``[fixed]``
+    Model parameters held at one value (everything else keeps its model default).
+``[grid]`` or ``[[grid]]`` blocks
+    Each block is a table of non-empty lists and stands for their full factorial; several
+    blocks are unioned, so a parameter that matters for one topology is only crossed with
+    that topology. A parameter may not be both fixed and gridded.
+``[sample]``
+    A space-filling design beyond factorial: ``method`` (``"lhs"``: Latin hypercube from
+    ``scipy.stats.qmc``, ``n`` points; ``"sobol"``: SALib's Saltelli scheme, ``n`` base
+    points, ``n·(2d+2)`` points for ``d`` ranges, or ``n·(d+2)`` with
+    ``second_order = false``), ``n``, optional ``seed`` (default ``root_seed``) and a
+    ``[sample.ranges]`` table ``parameter = [low, high]`` of numeric parameters. Every grid
+    point (or the fixed point when there is no grid) is crossed with every sample point.
+
+Every model parameter value is checked against :data:`model.PARAMETERS`, and every
+expanded point against :func:`model.validate_params`. Any problem raises :class:`SpecError`,
+whose one-line message names the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model import PARAMETERS, validate_params
+
+TOP_KEYS = (
+    "name",
+    "description",
+    "root_seed",
+    "replicates",
+    "days",
+    "common_random_numbers",
+    "fixed",
+    "grid",
+    "sample",
+)
+REQUIRED_KEYS = ("name", "root_seed", "replicates", "days")
+SAMPLE_KEYS = ("method", "n", "seed", "second_order", "ranges")
+SAMPLE_METHODS = ("lhs", "sobol")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class SpecError(ValueError):
+    """A sweep spec that cannot run; the message names the file, the key and what was expected."""
+
+    def __init__(self, source: str, key: str, expected: str, got: Any = ...) -> None:
+        self.source, self.key, self.expected = source, key, expected
+        message = f"{source}: {key}: expected {expected}"
+        if got is not ...:
+            message += f", got {got!r}"
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A sampled design: ``method`` over ``ranges`` (name, low, high), ``n`` points, ``seed``."""
+
+    method: str
+    n: int
+    ranges: tuple[tuple[str, float, float], ...]
+    seed: int
+    second_order: bool = True
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep: see the module docstring for the meaning of each field.
+
+    ``fixed`` is a tuple of ``(parameter, value)`` pairs and each grid a tuple of
+    ``(parameter, values)`` pairs, so that the spec is immutable and hashable. ``source``
+    is the file it came from (for messages) and ``text`` its TOML text (copied beside the
+    results); neither takes part in equality or the spec hash.
+    """
+
+    name: str
+    root_seed: int
+    replicates: int
+    days: float
+    fixed: tuple[tuple[str, Any], ...] = ()
+    grids: tuple[tuple[tuple[str, tuple[Any, ...]], ...], ...] = ()
+    sample: Sample | None = None
+    common_random_numbers: bool = True
+    description: str = ""
+    source: str = field(default="<spec>", compare=False)
+    text: str = field(default="", compare=False, repr=False)
+
+    def canonical(self) -> dict[str, Any]:
+        """Everything that decides which runs the spec stands for, as plain JSON data."""
+        sample = None
+        if self.sample is not None:
+            sample = {
+                "method": self.sample.method,
+                "n": self.sample.n,
+                "seed": self.sample.seed,
+                "second_order": self.sample.second_order,
+                "ranges": [list(r) for r in self.sample.ranges],
+            }
+        return {
+            "name": self.name,
+            "root_seed": self.root_seed,
+            "replicates": self.replicates,
+            "days": self.days,
+            "common_random_numbers": self.common_random_numbers,
+            "fixed": dict(self.fixed),
+            "grids": [{k: list(v) for k, v in grid} for grid in self.grids],
+            "sample": sample,
+        }
+
+    @property
+    def spec_hash(self) -> str:
+        """sha256 of :meth:`canonical` (comments, layout and ``description`` do not count)."""
+        blob = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """Read and validate the sweep spec at ``path``.
+
+    Raises
+    ------
+    SpecError
+        For a missing or unreadable file, bad TOML, an unknown key or model parameter, a
+        wrong type, an empty list, an impossible value or an invalid parameter combination.
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(source, "(file)", "an existing sweep spec file (TOML)") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SpecError(source, "(file)", f"a readable UTF-8 TOML file ({err})") from None
+    return parse_spec(text, source=source)
+
+
+def parse_spec(text: str, *, source: str = "<spec>") -> SweepSpec:
+    """Validate the TOML ``text`` of a sweep spec (``source`` names it in messages)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(source, "(syntax)", f"valid TOML ({err})") from None
+    return _build(raw, source, text)
+
+
+# --------------------------------------------------------------------------- validation
+def _build(raw: dict[str, Any], source: str, text: str) -> SweepSpec:
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise SpecError(
+                source, key, "one of the keys " + ", ".join(TOP_KEYS) + _hint(key, TOP_KEYS)
+            )
+    for key in REQUIRED_KEYS:
+        if key not in raw:
+            raise SpecError(source, key, "this required key (" + ", ".join(REQUIRED_KEYS) + ")")
+
+    name = raw["name"]
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise SpecError(
+            source, "name", "a non-empty name of letters, digits, '-', '_' and '.'", name
+        )
+    root_seed = _int(source, "root_seed", raw["root_seed"], low=0)
+    replicates = _int(source, "replicates", raw["replicates"], low=1)
+    days = raw["days"]
+    if isinstance(days, bool) or not isinstance(days, int | float) or not math.isfinite(days):
+        raise SpecError(source, "days", "a positive number of days", days)
+    if days <= 0:
+        raise SpecError(source, "days", "a positive number of days", days)
+    days = float(days)
+    crn = raw.get("common_random_numbers", True)
+    if not isinstance(crn, bool):
+        raise SpecError(source, "common_random_numbers", "true or false", crn)
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise SpecError(source, "description", "a string", description)
+
+    fixed_raw = raw.get("fixed", {})
+    if not isinstance(fixed_raw, dict):
+        raise SpecError(source, "fixed", "a table [fixed] of parameter = value", fixed_raw)
+    fixed = tuple(
+        (key, _param_value(source, f"fixed.{key}", key, value)) for key, value in fixed_raw.items()
+    )
+    fixed_names = {k for k, _ in fixed}
+
+    grids = _grids(source, raw.get("grid"), fixed_names)
+    sample = None
+    if "sample" in raw:
+        gridded = {k for grid in grids for k, _ in grid}
+        sample = _sample(source, raw["sample"], fixed_names, gridded, root_seed)
+
+    spec = SweepSpec(
+        name=name,
+        root_seed=root_seed,
+        replicates=replicates,
+        days=days,
+        fixed=fixed,
+        grids=grids,
+        sample=sample,
+        common_random_numbers=crn,
+        description=description,
+        source=source,
+        text=text,
+    )
+    _check_points(spec)
+    return spec
+
+
+def _grids(
+    source: str, raw: Any, fixed_names: set[str]
+) -> tuple[tuple[tuple[str, tuple[Any, ...]], ...], ...]:
+    if raw is None:
+        return ()
+    blocks = [raw] if isinstance(raw, dict) else raw
+    if not isinstance(blocks, list) or not blocks:
+        raise SpecError(source, "grid", "a [grid] table or one or more [[grid]] blocks", raw)
+    single = isinstance(raw, dict)
+    grids = []
+    for i, block in enumerate(blocks):
+        where = "grid" if single else f"grid[{i}]"
+        if not isinstance(block, dict):
+            raise SpecError(source, where, "a table of parameter = [values]", block)
+        if not block:
+            raise SpecError(source, where, "at least one parameter = [values]", block)
+        grid = []
+        for key, values in block.items():
+            _check_name(source, f"{where}.{key}", key)
+            if key in fixed_names:
+                raise SpecError(source, f"{where}.{key}", "a parameter that is not also in [fixed]")
+            if not isinstance(values, list):
+                raise SpecError(
+                    source, f"{where}.{key}", "a list of values, e.g. [1, 2, 4]", values
+                )
+            if not values:
+                raise SpecError(source, f"{where}.{key}", "a non-empty list of values", values)
+            checked = tuple(
+                _param_value(source, f"{where}.{key}[{j}]", key, value)
+                for j, value in enumerate(values)
+            )
+            if len(set(checked)) != len(checked):
+                raise SpecError(source, f"{where}.{key}", "a list without repeated values", values)
+            grid.append((key, checked))
+        grids.append(tuple(grid))
+    return tuple(grids)
+
+
+def _sample(
+    source: str, raw: Any, fixed_names: set[str], gridded: set[str], root_seed: int
+) -> Sample:
+    if not isinstance(raw, dict):
+        raise SpecError(source, "sample", "a [sample] table", raw)
+    for key in raw:
+        if key not in SAMPLE_KEYS:
+            raise SpecError(
+                source,
+                f"sample.{key}",
+                "one of the keys " + ", ".join(SAMPLE_KEYS) + _hint(key, SAMPLE_KEYS),
+            )
+    method = raw.get("method")
+    if method not in SAMPLE_METHODS:
+        raise SpecError(
+            source, "sample.method", "one of " + ", ".join(map(repr, SAMPLE_METHODS)), method
+        )
+    n = _int(source, "sample.n", raw.get("n"), low=1)
+    seed = _int(source, "sample.seed", raw.get("seed", root_seed), low=0)
+    second_order = raw.get("second_order", True)
+    if not isinstance(second_order, bool):
+        raise SpecError(source, "sample.second_order", "true or false", second_order)
+    ranges_raw = raw.get("ranges")
+    if not isinstance(ranges_raw, dict) or not ranges_raw:
+        raise SpecError(
+            source, "sample.ranges", "a non-empty table [sample.ranges] of parameter = [low, high]"
+        )
+    ranges = []
+    for key, pair in ranges_raw.items():
+        where = f"sample.ranges.{key}"
+        _check_name(source, where, key)
+        if key in fixed_names or key in gridded:
+            raise SpecError(source, where, "a parameter that is not also in [fixed] or a grid")
+        spec = PARAMETERS[key]
+        if spec.kind not in (int, float):
+            raise SpecError(
+                source,
+                where,
+                f"a numeric parameter ({key} is {spec.kind.__name__}; grid it instead)",
+            )
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise SpecError(source, where, "a pair [low, high]", pair)
+        low = _param_value(source, f"{where}[0]", key, pair[0])
+        high = _param_value(source, f"{where}[1]", key, pair[1])
+        if not low < high:
+            raise SpecError(source, where, "low < high", pair)
+        ranges.append((key, low, high))
+    return Sample(method=method, n=n, ranges=tuple(ranges), seed=seed, second_order=second_order)
+
+
+def _check_points(spec: SweepSpec) -> None:
+    """Expand the design and check every point as the model will (combinations, warm-up)."""
+    from sweeps.design import expand_points
+
+    for where, point in expand_points(spec, with_origin=True):
+        try:
+            full = validate_params(point)
+        except ValueError as err:
+            raise SpecError(spec.source, where, f"a valid parameter combination ({err})") from None
+        if spec.days <= full["warmup_days"]:
+            raise SpecError(
+                spec.source,
+                "days",
+                f"more days than warmup_days={full['warmup_days']:g} (at {where}), "
+                "or nothing is measured",
+                spec.days,
+            )
+
+
+def _check_name(source: str, key: str, name: str) -> None:
+    if name not in PARAMETERS:
+        raise SpecError(source, key, "a model parameter" + _hint(name, PARAMETERS))
+
+
+def _param_value(source: str, key: str, name: str, value: Any) -> Any:
+    _check_name(source, key, name)
+    spec = PARAMETERS[name]
+    try:
+        return spec.validate(value)
+    except ValueError:
+        raise SpecError(source, key, f"{name} to be {spec.valid_range()}", value) from None
+
+
+def _int(source: str, key: str, value: Any, *, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise SpecError(source, key, f"an integer >= {low}", value)
+    return value
+
+
+def _hint(name: str, valid: Any) -> str:
+    close = difflib.get_close_matches(name, list(valid), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,444 @@
+"""Results on disk: Parquet part files, a manifest, resume bookkeeping and one loader.
+
+A results folder (``results/<name>/`` by default) holds
+
+``spec.toml``
+    A copy of the spec that made the runs.
+``manifest.json``
+    Provenance: orgscale version, git sha and dirty flag, package versions, Python,
+    platform, spec hash, backend, start and end times and counts, with earlier
+    invocations under ``history``.
+``parts/part-NNNNNN.parquet``
+    Runs appended as they finish, a few at a time.
+``runs.parquet``
+    The parts compacted into one table, sorted by ``run_id`` (at the end of a sweep, and
+    whenever parts pile up).
+
+Every file is written to a temporary name in the same folder and renamed over its target
+(``os.replace``), so a reader, or a sweep killed at any moment, sees either the old file or
+the new one, never half of one. A run recorded twice (e.g. killed after a compaction was
+renamed but before its parts were removed) is counted once: :func:`load_results` keeps one
+row per ``run_id``, an ``ok`` row over a ``failed`` one, otherwise the latest.
+
+One row per run, in this column order: ``run_id`` (str), ``replicate`` (int64), ``seed``
+(int64), ``days`` (float64, so every row can be replayed with
+:func:`sweeps.runner.run_one`), every model parameter (its own type), every metric
+(float64; NaN for a failed run), ``status`` (``"ok"`` or ``"failed"``), ``error`` (str,
+null when ok) and ``wall_s`` (float64 seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from model import METRICS, PARAMETERS
+
+try:  # POSIX only; elsewhere two sweeps into one folder are not prevented
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+RUNS_FILE = "runs.parquet"
+PARTS_DIR = "parts"
+SPEC_FILE = "spec.toml"
+MANIFEST_FILE = "manifest.json"
+LOCK_FILE = ".lock"
+COMPACT_EVERY_PARTS = 200
+PACKAGES = (
+    "mesa",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "joblib",
+    "dask",
+    "distributed",
+    "networkx",
+)
+
+_ARROW_TYPES = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string()}
+
+
+class ResultsConflictError(ValueError):
+    """The results folder cannot take this sweep (other spec, another writer, not ours)."""
+
+
+def results_schema() -> pa.Schema:
+    """The Arrow schema of a results table (see the module docstring)."""
+    fields = [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("replicate", pa.int64(), nullable=False),
+        pa.field("seed", pa.int64(), nullable=False),
+        pa.field("days", pa.float64(), nullable=False),
+    ]
+    fields += [pa.field(name, _ARROW_TYPES[spec.kind]) for name, spec in PARAMETERS.items()]
+    fields += [pa.field(name, pa.float64()) for name in METRICS]
+    fields += [
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("error", pa.string()),
+        pa.field("wall_s", pa.float64()),
+    ]
+    return pa.schema(fields)
+
+
+def rows_to_table(rows: Iterable[dict[str, Any]]) -> pa.Table:
+    """Result rows (dicts holding every column) as an Arrow table with the results schema."""
+    return pa.Table.from_pylist(list(rows), schema=results_schema())
+
+
+# --------------------------------------------------------------------------- atomic files
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_table(path: Path, table: pa.Table) -> None:
+    """Write an Arrow table as Parquet to ``path`` atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    pq.write_table(table, tmp, compression="zstd")
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically."""
+    atomic_write_bytes(path, (json.dumps(data, indent=2, sort_keys=False) + "\n").encode())
+
+
+# --------------------------------------------------------------------------- reading
+def _result_files(directory: Path) -> list[Path]:
+    files = []
+    if (directory / RUNS_FILE).exists():
+        files.append(directory / RUNS_FILE)
+    files += sorted((directory / PARTS_DIR).glob("part-*.parquet"))
+    return files
+
+
+def _read_deduplicated(directory: Path, columns: list[str] | None = None) -> pa.Table:
+    """All recorded rows, one per run_id (ok over failed, then latest), sorted by run_id."""
+    files = _result_files(directory)
+    if not files:
+        schema = results_schema()
+        if columns is not None:
+            schema = pa.schema([schema.field(c) for c in columns])
+        return schema.empty_table()
+    read = columns if columns is None else sorted(set(columns) | {"run_id", "status"})
+    table = pa.concat_tables(
+        [pq.read_table(f, columns=read) for f in files], promote_options="permissive"
+    )
+    keys = pd.DataFrame(
+        {
+            "run_id": table.column("run_id").to_numpy(zero_copy_only=False),
+            "ok": np.asarray(table.column("status").to_numpy(zero_copy_only=False)) == "ok",
+            "order": np.arange(table.num_rows),
+        }
+    )
+    keep = keys.sort_values(["run_id", "ok", "order"], kind="stable").drop_duplicates(
+        "run_id", keep="last"
+    )
+    table = table.take(pa.array(keep["order"].to_numpy()))
+    return table if columns is None else table.select(columns)
+
+
+def load_results(directory: str | Path) -> pd.DataFrame:
+    """The results table of a sweep folder: one row per run, sorted by ``run_id``.
+
+    Reads ``runs.parquet`` and any part files (either layout, or both), keeping one row
+    per run. Raises ``FileNotFoundError`` if ``directory`` is not a folder.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"no results folder at {directory}")
+    return _read_deduplicated(directory).to_pandas().reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- provenance
+def environment() -> dict[str, Any]:
+    """Versions and platform for the manifest: orgscale, git, packages, Python, OS."""
+    try:
+        version = metadata.version("orgscale")
+    except metadata.PackageNotFoundError:
+        version = None
+    packages = {}
+    for name in PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = None
+    return {
+        "orgscale_version": version,
+        "git": _git_state(Path(__file__).resolve().parent.parent),
+        "packages": packages,
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": platform.platform(),
+    }
+
+
+def _git_state(repo: Path) -> dict[str, Any]:
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+
+    try:
+        sha = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return {"sha": None, "dirty": None}
+    return {"sha": sha, "dirty": dirty}
+
+
+def utc_now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+# --------------------------------------------------------------------------- the folder
+@dataclass
+class FolderState:
+    """What an existing results folder already holds for a sweep."""
+
+    directory: Path
+    exists: bool
+    ok: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+    problem: str | None = None
+
+
+def inspect_folder(
+    directory: Path,
+    *,
+    spec_hash: str,
+    design_hash: str,
+    run_ids: set[str],
+    canonical: dict[str, Any] | None = None,
+) -> FolderState:
+    """Read what ``directory`` holds and whether a sweep with these hashes may continue there.
+
+    ``run_ids`` are the sweep's runs (rows of other run ids are not counted) and
+    ``canonical`` the spec's canonical content, used to name what changed.
+
+    ``problem`` is set (and the folder must not be touched) when it holds another spec's
+    runs, runs of a different design (the model's parameters or defaults changed), or
+    files that are not a results folder.
+    """
+    directory = Path(directory)
+    if not directory.exists():
+        return FolderState(directory, exists=False)
+    if not directory.is_dir():
+        return FolderState(directory, True, problem=f"{directory} exists and is not a folder")
+    manifest_path = directory / MANIFEST_FILE
+    if not manifest_path.exists():
+        visible = [p for p in directory.iterdir() if not p.name.startswith(".")]
+        if visible:
+            return FolderState(
+                directory,
+                True,
+                problem=f"{directory} is not empty and has no {MANIFEST_FILE}: it is not a "
+                "results folder; choose another --out",
+            )
+        return FolderState(directory, exists=True)
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        old_hash = manifest["spec"]["hash"]
+        old_design = manifest["spec"]["design_hash"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return FolderState(directory, True, problem=f"{manifest_path} is unreadable ({err})")
+    if old_hash != spec_hash:
+        old = manifest["spec"].get("canonical")
+        changed = []
+        if isinstance(old, dict) and canonical is not None:
+            changed = sorted(k for k in set(old) | set(canonical) if old.get(k) != canonical.get(k))
+        return FolderState(
+            directory,
+            True,
+            problem=f"{directory} holds runs of a different spec"
+            + (f" (changed: {', '.join(changed)})" if changed else "")
+            + "; use --fresh to move the old folder aside and start over, "
+            "or --out to write somewhere else",
+        )
+    if old_design != design_hash:
+        return FolderState(
+            directory,
+            True,
+            problem=f"{directory} holds runs of the same spec but a different set of runs: "
+            "the model's parameters or their defaults changed since "
+            f"(git {manifest.get('git', {}).get('sha')}); use --fresh to start over",
+        )
+    table = _read_deduplicated(directory, ["run_id", "status"])
+    ids = table.column("run_id").to_pylist()
+    statuses = table.column("status").to_pylist()
+    state = FolderState(directory, exists=True)
+    for rid, status in zip(ids, statuses, strict=True):
+        if rid in run_ids:
+            (state.ok if status == "ok" else state.failed).add(rid)
+    return state
+
+
+def is_results_folder(directory: Path) -> bool:
+    """Whether ``directory`` is a results folder (it has a manifest) or an empty folder."""
+    directory = Path(directory)
+    if (directory / MANIFEST_FILE).exists():
+        return True
+    return directory.is_dir() and not any(not p.name.startswith(".") for p in directory.iterdir())
+
+
+def move_aside(directory: Path) -> Path:
+    """Rename ``directory`` to ``<directory>.old-<UTC timestamp>`` and return the new path."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = directory.with_name(f"{directory.name}.old-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = directory.with_name(f"{directory.name}.old-{stamp}-{n}")
+    with _folder_lock(directory):
+        os.replace(directory, target)
+    return target
+
+
+@contextlib.contextmanager
+def _folder_lock(directory: Path):
+    """Hold an exclusive lock on ``directory/.lock``; refuse if another process holds it."""
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    fh = open(directory / LOCK_FILE, "a+")  # noqa: SIM115 (held for the whole sweep)
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ResultsConflictError(
+                f"another sweep is writing to {directory}; wait for it or choose another --out"
+            ) from None
+        yield
+    finally:
+        fh.close()
+
+
+class ResultStore:
+    """Appends result rows to a results folder as Parquet parts; compacts; keeps the manifest.
+
+    Use as a context manager: entering creates the folder and locks it against a second
+    writer; leaving writes any buffered rows.
+    """
+
+    def __init__(self, directory: str | Path, *, flush_seconds: float = 1.0, flush_rows: int = 500):
+        self.directory = Path(directory)
+        self.flush_seconds = flush_seconds
+        self.flush_rows = flush_rows
+        self._buffer: list[dict[str, Any]] = []
+        self._last_flush = 0.0
+        self._next_part = 1
+        self._lock = None
+        self.parts_written = 0
+
+    def __enter__(self) -> ResultStore:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock = _folder_lock(self.directory)
+        self._lock.__enter__()
+        for stale in self.directory.rglob(".*.tmp-*"):
+            stale.unlink(missing_ok=True)
+        existing = sorted((self.directory / PARTS_DIR).glob("part-*.parquet"))
+        if existing:
+            self._next_part = int(existing[-1].stem.split("-")[1]) + 1
+        self._last_flush = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.flush()
+        finally:
+            self._lock.__exit__(None, None, None)
+
+    def write_text(self, name: str, text: str) -> None:
+        """Write a small text file (e.g. the spec copy) into the folder atomically."""
+        atomic_write_bytes(self.directory / name, text.encode())
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        """Replace ``manifest.json`` atomically."""
+        atomic_write_json(self.directory / MANIFEST_FILE, manifest)
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        """The current manifest, or ``None``."""
+        path = self.directory / MANIFEST_FILE
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Buffer one result row; write a part when enough rows or time have gathered."""
+        self._buffer.append(row)
+        if (
+            len(self._buffer) >= self.flush_rows
+            or time.monotonic() - self._last_flush >= self.flush_seconds
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write buffered rows as the next part file (atomically); compact if parts pile up."""
+        self._last_flush = time.monotonic()
+        if not self._buffer:
+            return
+        (self.directory / PARTS_DIR).mkdir(exist_ok=True)
+        path = self.directory / PARTS_DIR / f"part-{self._next_part:06d}.parquet"
+        atomic_write_table(path, rows_to_table(self._buffer))
+        self._next_part += 1
+        self.parts_written += 1
+        self._buffer = []
+        if len(list((self.directory / PARTS_DIR).glob("part-*.parquet"))) >= COMPACT_EVERY_PARTS:
+            self.compact()
+
+    def compact(self) -> None:
+        """Merge ``runs.parquet`` and all parts into a new ``runs.parquet``, then drop the parts.
+
+        The new table is renamed into place before any part is removed, so a kill at any
+        moment leaves every run recorded at least once (duplicates are dropped on reading).
+        """
+        parts = sorted((self.directory / PARTS_DIR).glob("part-*.parquet"))
+        if not parts:
+            return
+        atomic_write_table(self.directory / RUNS_FILE, _read_deduplicated(self.directory))
+        for part in parts:
+            part.unlink()
+
+
+__all__ = [
+    "ResultStore",
+    "ResultsConflictError",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_table",
+    "environment",
+    "inspect_folder",
+    "is_results_folder",
+    "load_results",
+    "move_aside",
+    "results_schema",
+    "rows_to_table",
+]
