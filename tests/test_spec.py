@@ -1,0 +1,232 @@
+"""Sweep specs: what a valid spec stands for, and one clear message for each kind of bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sweeps.cli import main
+from sweeps.design import design_points, design_tasks
+from sweeps.spec import SpecError, load_spec, parse_spec
+
+SPECS = Path(__file__).resolve().parent.parent / "sweeps" / "specs"
+
+HEADER = 'name = "t"\nroot_seed = 1\nreplicates = 2\ndays = 90\n'
+
+
+def write(tmp_path: Path, text: str, name: str = "spec.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_smoke_spec_is_valid_and_small():
+    spec = load_spec(SPECS / "smoke.toml")
+    tasks = design_tasks(spec)
+    assert spec.name == "smoke"
+    assert len(tasks) == len(design_points(spec)) * spec.replicates
+    assert 0 < len(tasks) <= 64
+    assert all(t.params["n_teams"] <= 8 for t in tasks)
+
+
+def test_paper_spec_covers_every_topology_n_up_to_256_and_ci_on_off():
+    spec = load_spec(SPECS / "paper.toml")
+    points = design_points(spec)
+    assert spec.replicates >= 10
+    assert spec.days == 365
+    for topology in ("single_core", "flat", "hierarchical", "modular"):
+        ns = {p["n_teams"] for p in points if p["topology"] == topology}
+        assert {2**k for k in range(9)} <= ns, topology
+        cis = {p["ci_automation"] for p in points if p["topology"] == topology}
+        assert cis == {False, True}, topology
+    assert {p["branching"] for p in points if p["topology"] == "hierarchical"} >= {0, 4}
+    localities = {p["locality"] for p in points if p["topology"] == "modular"}
+    assert localities == {0.0, 0.25, 0.5, 0.75, 1.0}
+
+
+def test_grid_blocks_are_unioned_not_crossed():
+    spec = parse_spec(
+        HEADER
+        + '[[grid]]\ntopology = ["flat"]\nn_teams = [2, 4]\n'
+        + '[[grid]]\ntopology = ["modular"]\nn_teams = [4]\nlocality = [0.0, 0.5, 1.0]\n'
+    )
+    points = design_points(spec)
+    assert len(points) == 2 + 3
+    assert {p["locality"] for p in points if p["topology"] == "flat"} == {0.5}  # the default
+
+
+def test_a_single_grid_table_is_a_full_factorial_over_fixed_values():
+    spec = parse_spec(
+        HEADER
+        + "[fixed]\nwarmup_days = 10\n"
+        + "[grid]\nn_teams = [1, 2, 3]\nci_automation = [true, false]\n"
+    )
+    points = design_points(spec)
+    assert len(points) == 6
+    assert all(p["warmup_days"] == 10.0 for p in points)
+    assert len(design_tasks(spec)) == 12
+
+
+def test_points_repeated_across_grids_run_once():
+    spec = parse_spec(HEADER + "[[grid]]\nn_teams = [1, 2]\n[[grid]]\nn_teams = [2, 4]\n")
+    assert [p["n_teams"] for p in design_points(spec)] == [1, 2, 4]
+
+
+def test_no_grid_means_one_point_of_fixed_values():
+    spec = parse_spec(HEADER + '[fixed]\ntopology = "flat"\n')
+    (point,) = design_points(spec)
+    assert point["topology"] == "flat"
+
+
+def test_lhs_sample_stays_in_its_ranges_and_is_crossed_with_the_grid():
+    spec = parse_spec(
+        HEADER
+        + '[grid]\ntopology = ["flat", "hierarchical"]\n'
+        + '[sample]\nmethod = "lhs"\nn = 8\n'
+        + "[sample.ranges]\nchange_rate = [0.05, 0.2]\nreviewers_per_team = [2, 6]\n"
+    )
+    points = design_points(spec)
+    assert len(points) == 2 * 8
+    assert all(0.05 <= p["change_rate"] <= 0.2 for p in points)
+    assert all(isinstance(p["reviewers_per_team"], int) for p in points)
+    assert all(2 <= p["reviewers_per_team"] <= 6 for p in points)
+    # Latin hypercube: each of 8 equal strata of the float range holds exactly one point
+    strata = sorted(int((p["change_rate"] - 0.05) / 0.15 * 8) for p in points[:8])
+    assert strata == list(range(8))
+
+
+def test_sobol_sample_has_saltelli_size():
+    text = (
+        HEADER
+        + '[sample]\nmethod = "sobol"\nn = 8\n'
+        + "[sample.ranges]\nchange_rate = [0.05, 0.2]\nrework_prob = [0.1, 0.5]\n"
+        + "review_rate = [4.0, 12.0]\n"
+    )
+    assert len(design_points(parse_spec(text))) == 8 * (2 * 3 + 2)
+    first_order = text.replace("n = 8\n", "n = 8\nsecond_order = false\n")
+    assert len(design_points(parse_spec(first_order))) == 8 * (3 + 2)
+
+
+def test_spec_hash_ignores_comments_layout_and_description():
+    a = parse_spec(HEADER + "[grid]\nn_teams = [1, 2]\n")
+    b = parse_spec("# a comment\n" + HEADER + 'description = "x"\n[grid]\nn_teams = [ 1,2 ]\n')
+    c = parse_spec(HEADER + "[grid]\nn_teams = [1, 2, 4]\n")
+    assert a.spec_hash == b.spec_hash
+    assert a.spec_hash != c.spec_hash
+
+
+BAD_SPECS = [
+    pytest.param(
+        HEADER + "replicate = 3\n",
+        ["replicate", "expected one of the keys", "did you mean 'replicates'"],
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        HEADER + "[fixed]\nn_team = 4\n",
+        ["fixed.n_team", "expected a model parameter", "did you mean 'n_teams'"],
+        id="unknown-model-parameter",
+    ),
+    pytest.param(
+        HEADER.replace("replicates = 2", 'replicates = "ten"'),
+        ["replicates", "expected an integer >= 1", "got 'ten'"],
+        id="wrong-type",
+    ),
+    pytest.param(
+        HEADER + "[grid]\nn_teams = []\n",
+        ["grid.n_teams", "expected a non-empty list of values", "got []"],
+        id="empty-list",
+    ),
+    pytest.param(
+        HEADER + "[[grid]]\nn_teams = [1, 2, 0]\n",
+        ["grid[0].n_teams[2]", "expected n_teams to be an integer in [1, 100000]", "got 0"],
+        id="impossible-value",
+    ),
+    pytest.param(
+        HEADER + '[fixed]\ntopology = "ring"\n',
+        ["fixed.topology", "expected topology to be one of 'single_core'", "got 'ring'"],
+        id="unknown-choice",
+    ),
+    pytest.param(
+        HEADER + "[fixed]\nci_automation = 1\n",
+        ["fixed.ci_automation", "expected ci_automation to be true or false", "got 1"],
+        id="int-for-bool",
+    ),
+    pytest.param(
+        'name = "t"\nroot_seed = 1\ndays = 90\n',
+        ["replicates", "expected this required key"],
+        id="missing-required-key",
+    ),
+    pytest.param(
+        HEADER + "[grid]\nn_teams = 4\n",
+        ["grid.n_teams", "expected a list of values", "got 4"],
+        id="scalar-for-list",
+    ),
+    pytest.param(
+        HEADER + "[fixed]\nwarmup_days = 100\n",
+        ["days", "expected more days than warmup_days=100", "got 90.0"],
+        id="days-within-warmup",
+    ),
+    pytest.param(
+        HEADER + "[fixed]\nn_teams = 4\n[grid]\nn_teams = [1, 2]\n",
+        ["grid.n_teams", "expected a parameter that is not also in [fixed]"],
+        id="fixed-and-gridded",
+    ),
+    pytest.param(
+        HEADER + "[grid]\nreviewers_per_team = [1, 3]\n",
+        ["grid point 0 (reviewers_per_team=1)", "approvals_needed=2 is out of range"],
+        id="impossible-combination",
+    ),
+    pytest.param(
+        HEADER + '[sample]\nmethod = "grid"\nn = 4\n',
+        ["sample.method", "expected one of 'lhs', 'sobol'", "got 'grid'"],
+        id="unknown-sample-method",
+    ),
+    pytest.param(
+        HEADER + '[sample]\nmethod = "lhs"\nn = 4\n[sample.ranges]\nchange_rate = [0.2, 0.1]\n',
+        ["sample.ranges.change_rate", "expected low < high", "got [0.2, 0.1]"],
+        id="empty-sample-range",
+    ),
+    pytest.param(
+        HEADER + '[sample]\nmethod = "lhs"\nn = 4\n[sample.ranges]\ntopology = [0, 1]\n',
+        ["sample.ranges.topology", "expected a numeric parameter"],
+        id="sampled-string-parameter",
+    ),
+    pytest.param(
+        HEADER.replace('"t"', '"my sweep/1"'),
+        ["name", "expected a non-empty name of letters"],
+        id="name-unfit-for-a-folder",
+    ),
+    pytest.param(
+        HEADER + "[grid\nn_teams = [1]\n",
+        ["(syntax)", "expected valid TOML"],
+        id="toml-syntax",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "fragments"), BAD_SPECS)
+def test_bad_spec_message_names_file_key_and_expectation(tmp_path, text, fragments):
+    path = write(tmp_path, text, "bad.toml")
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_missing_spec_file_is_a_spec_error(tmp_path):
+    with pytest.raises(SpecError, match="expected an existing sweep spec file"):
+        load_spec(tmp_path / "nope.toml")
+
+
+def test_cli_rejects_a_bad_spec_with_status_2_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    path = write(tmp_path, HEADER + "[grid]\nn_teams = []\n", "bad.toml")
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", str(path)]) == 2
+    assert main(["sweep", str(path), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: grid.n_teams: expected a non-empty list of values" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
