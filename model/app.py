@@ -90,7 +90,7 @@ model_params: dict[str, Any] = {
 BACKLOG_CMAP = "YlOrRd"
 PAIN_CMAP = "Purples"
 GRAPH_FIGSIZE = (6.4, 4.4)  # inches; images are scaled to the width of their card
-PLOT_FIGSIZE = (6.4, 2.6)
+PLOT_FIGSIZE = (6.4, 2.5)
 ROW_WIDTH = 16  # teams per row before a layer of the graph wraps
 ROW_GAP = 0.3  # vertical distance between wrapped rows (one tree level is 1)
 
@@ -269,16 +269,20 @@ def png(fig: Figure) -> bytes:
 
 @solara.component
 def TeamGraph(model: OrgModel):
-    """The team graph of ``model`` with a one-line caption of the busiest team."""
+    """The team graph of ``model`` with a one-line caption of the longest review queue."""
     update_counter.get()
     image = solara.use_memo(lambda: png(draw_team_graph(model)), [model, model.time])
-    busiest = max(model.teams, key=lambda t: t.backlog)
     with solara.Card("Teams and links", classes=["orgscale-graph"]):
         solara.Image(image, width="100%")
-        solara.Text(
-            f"day {model.day}: largest backlog {busiest.backlog} at team {busiest.node}",
-            classes=["orgscale-caption"],
-        )
+        solara.Text(f"day {model.day}: {queue_text(model)}", classes=["orgscale-caption"])
+
+
+def queue_text(model: OrgModel) -> str:
+    """Where the review queue is longest, e.g. ``longest review queue: team 8 (2 waiting)``."""
+    busiest = max(model.teams, key=lambda t: t.backlog)
+    if busiest.backlog == 0:
+        return "no request waits in any review queue"
+    return f"longest review queue: team {busiest.node} ({busiest.backlog} waiting)"
 
 
 # ---------------------------------------------------------------------------- time series
@@ -287,7 +291,8 @@ class SeriesView:
     """One line plot of daily series from the DataCollector.
 
     ``columns`` are names in :data:`model.SERIES_COLUMNS`, drawn against ``day``;
-    ``stacked`` stacks them (parts of one total); ``smooth_days`` > 1 adds a trailing mean.
+    ``stacked`` stacks them (parts of one total); ``smooth_days`` > 1 adds a trailing mean;
+    ``markers`` marks each day's value (series that exist only on some days, e.g. merges).
     """
 
     title: str
@@ -296,17 +301,29 @@ class SeriesView:
     labels: tuple[str, ...]
     stacked: bool = False
     smooth_days: int = 0
+    markers: bool = False
 
 
 SERIES_VIEWS = (
-    SeriesView("Backlog", "changes submitted, not yet landed", ("backlog_now",), ("backlog",)),
+    SeriesView("Backlog", "open changes", ("backlog_now",), ("backlog",)),
     SeriesView(
-        "Lead time", "days, submit to land", ("lead_time_day",), ("landed that day",), False, 7
+        "Lead time",
+        "days to land",
+        ("lead_time_day",),
+        ("mean of that day's landings",),
+        markers=True,
     ),
-    SeriesView("Throughput", "changes landed per day", ("throughput_day",), ("landed",), False, 7),
+    SeriesView(
+        "Throughput",
+        "landed per day",
+        ("throughput_day",),
+        ("landed",),
+        smooth_days=7,
+        markers=True,
+    ),
     SeriesView(
         "Integration cost by part",
-        "person-days per day",
+        "person-days/day",
         ("cost_sync_day", "cost_negotiation_day", "cost_pull_day", "cost_conflict_day"),
         ("sync (Brooks)", "link negotiation", "pulls", "conflicts"),
         stacked=True,
@@ -329,16 +346,26 @@ def draw_series(frame: pd.DataFrame, view: SeriesView) -> Figure:
         ax.stackplot(days, *data, labels=view.labels, alpha=0.85)
     else:
         for values, label in zip(data, view.labels, strict=True):
-            ax.plot(days, values, lw=0.9, alpha=0.6 if view.smooth_days else 1.0, label=label)
+            ax.plot(
+                days,
+                values,
+                lw=0.9,
+                marker="o" if view.markers else None,
+                ms=2.5,
+                alpha=0.6 if view.smooth_days else 1.0,
+                label=label,
+            )
             if view.smooth_days > 1:
                 mean = pd.Series(values).rolling(view.smooth_days, min_periods=1).mean()
                 ax.plot(days, mean, lw=2.0, label=f"{view.smooth_days}-day mean")
     ax.set_xlabel("day")
     ax.set_ylabel(view.unit)
     ax.set_xlim(0, max(1.0, days.max()))
-    ax.set_ylim(bottom=0)
+    total = np.sum(data, axis=0) if view.stacked else np.concatenate(data)
+    top = np.nanmax(total) if np.isfinite(total).any() else 0.0
+    ax.set_ylim(0, max(1.0, 1.15 * top))  # headroom: points at the maximum stay whole
     ax.grid(alpha=0.3)
-    if len(view.labels) > 1 or view.smooth_days > 1:
+    if len(view.labels) > 1 or view.smooth_days > 1 or view.markers:
         ax.legend(loc="upper left", fontsize=7)
     return fig
 

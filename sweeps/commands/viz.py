@@ -98,6 +98,8 @@ def solara_command(host: str, port: int) -> list[str]:
         "--no-open",
         "--production",
         "--no-check-version",
+        "--theme-loader",
+        "plain",  # no "runs on Solara" banner over the plots
         "--log-level",
         "warning",
     ]
