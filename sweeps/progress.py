@@ -7,7 +7,7 @@ import time
 from typing import TextIO
 
 LOG_EVERY_SECONDS = 10.0
-LOG_EVERY_FRACTION = 0.1
+LOG_STEPS = 10  # a line every tenth of the runs
 
 
 def format_duration(seconds: float) -> str:
@@ -41,7 +41,7 @@ class Progress:
         self._start_done = done
         self._start = time.monotonic()
         self._last_log = self._start
-        self._last_fraction_step = int(done / total / LOG_EVERY_FRACTION) if total else 0
+        self._last_fraction_step = done * LOG_STEPS // total if total else 0
         self._bar = None
         if not quiet and _isatty(self.stream):
             from tqdm import tqdm
@@ -68,7 +68,7 @@ class Progress:
         if self.quiet:
             return
         now = time.monotonic()
-        step = int(self.done / self.total / LOG_EVERY_FRACTION) if self.total else 0
+        step = self.done * LOG_STEPS // self.total if self.total else 0
         if now - self._last_log >= LOG_EVERY_SECONDS or step > self._last_fraction_step:
             self._last_log, self._last_fraction_step = now, step
             self.stream.write(self.line() + "\n")

@@ -37,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from model import METRICS, OrgModel
+from model import METRICS, PARAMETERS, OrgModel
 from sweeps.design import Task, design_hash, design_tasks
 from sweeps.progress import Progress, format_duration
 from sweeps.spec import SweepSpec, load_spec
@@ -76,6 +76,18 @@ def run_one(params: dict[str, Any], seed: int, days: float) -> dict[str, float]:
     model = OrgModel(**params, rng=seed)
     model.run_for(days)
     return model.metrics()
+
+
+def row_params(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The model parameters of a results row as plain Python values, ready for :func:`run_one`.
+
+    ``run_one(row_params(row), int(row["seed"]), float(row["days"]))`` replays the row.
+    """
+    params = {}
+    for name, spec in PARAMETERS.items():
+        value = row[name]
+        params[name] = spec.kind(value.item() if hasattr(value, "item") else value)
+    return params
 
 
 def execute(task: Task, fault: str | None = None) -> Result:
@@ -583,6 +595,7 @@ __all__ = [
     "format_duration",
     "make_row",
     "plan_sweep",
+    "row_params",
     "run_one",
     "run_sweep",
 ]

@@ -1,0 +1,183 @@
+"""The runner: one table whatever the backend, and failures that stay local to their run."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model import METRICS
+from sweeps import load_results, plan_sweep, run_one, run_sweep
+from sweeps.cli import main
+from sweeps.commands import sweep as sweep_command
+from sweeps.progress import Progress, format_duration
+from sweeps.runner import row_params
+
+SPEC = """\
+name = "tiny"
+root_seed = 3
+replicates = 2
+days = 90
+
+[fixed]
+warmup_days = 30
+contributors_per_team = 4
+
+[[grid]]
+topology = ["single_core", "flat", "hierarchical"]
+n_teams = [1, 4]
+
+[[grid]]
+topology = ["modular"]
+n_teams = [8]
+locality = [0.0, 1.0]
+ci_automation = [false, true]
+"""
+
+
+@pytest.fixture
+def spec_path(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(SPEC)
+    return path
+
+
+def sorted_ids(spec_path: Path) -> list[str]:
+    return sorted(t.run_id for t in plan_sweep(spec_path, "unused").tasks)
+
+
+def test_sequential_loky_and_dask_give_identical_tables(spec_path, tmp_path):
+    tables = {
+        name: run_sweep(spec_path, out=tmp_path / name, backend=backend, jobs=jobs, quiet=True)
+        for name, backend, jobs in [
+            ("sequential", "sequential", None),
+            ("loky2", "loky", 2),
+            ("dask2", "dask", 2),
+        ]
+    }
+    reference = tables["sequential"]
+    assert len(reference) == 20
+    assert (reference["status"] == "ok").all()
+    assert list(reference["run_id"]) == sorted(reference["run_id"])
+    for name, table in tables.items():
+        pd.testing.assert_frame_equal(
+            table.drop(columns="wall_s"), reference.drop(columns="wall_s"), obj=name
+        )
+        pd.testing.assert_frame_equal(table, load_results(tmp_path / name))
+
+
+def test_a_row_replays_with_run_one(spec_path, tmp_path):
+    table = run_sweep(spec_path, out=tmp_path / "out", backend="sequential", quiet=True)
+    row = table.iloc[5]
+    replay = run_one(row_params(row), int(row["seed"]), float(row["days"]))
+    assert replay == pytest.approx({m: row[m] for m in METRICS}, nan_ok=True)
+
+
+def test_a_run_that_raises_becomes_a_failed_row_and_the_others_finish(spec_path, tmp_path):
+    bad = sorted_ids(spec_path)[3]
+    table = run_sweep(
+        spec_path, out=tmp_path / "out", backend="sequential", quiet=True, _fault={bad: "raise"}
+    )
+    assert len(table) == 20
+    failed = table[table["status"] == "failed"]
+    assert list(failed["run_id"]) == [bad]
+    assert failed["error"].iloc[0] == f"RuntimeError: injected fault in run {bad}"
+    assert all(math.isnan(failed[m].iloc[0]) for m in METRICS)
+    assert table.loc[table["status"] == "ok", "error"].isna().all()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["counts"] | {"wall_s": 0} == {
+        "total": 20, "ok": 19, "failed": 1, "skipped": 0, "run": 20, "wall_s": 0
+    }  # fmt: skip
+
+
+def test_a_killed_worker_is_survived_and_its_run_fails_after_one_retry(spec_path, tmp_path):
+    ids = sorted_ids(spec_path)
+    killer, raiser = ids[7], ids[2]
+    logged: list[str] = []
+    table = run_sweep(
+        spec_path,
+        out=tmp_path / "out",
+        backend="loky",
+        jobs=2,
+        quiet=True,
+        log=logged.append,
+        _fault={killer: "kill", raiser: "raise"},
+    )
+    assert len(table) == 20
+    by_id = table.set_index("run_id")
+    assert by_id.loc[killer, "status"] == "failed"
+    assert "worker process died running this run, twice" in by_id.loc[killer, "error"]
+    assert by_id.loc[raiser, "error"].startswith("RuntimeError")
+    assert (by_id.drop(index=[killer, raiser])["status"] == "ok").all()
+    assert any("TerminatedWorkerError" in line for line in logged)
+    reference = run_sweep(spec_path, out=tmp_path / "ref", backend="sequential", quiet=True)
+    ok = by_id.drop(index=[killer, raiser]).drop(columns="wall_s")
+    expected = reference.set_index("run_id").drop(index=[killer, raiser]).drop(columns="wall_s")
+    pd.testing.assert_frame_equal(ok, expected)
+
+
+def test_sweep_command_reports_failures_and_exits_1(spec_path, tmp_path, monkeypatch, capsys):
+    bad = plan_sweep(spec_path, "unused").tasks[0]
+    assert bad.replicate == 0
+
+    def with_fault(*args, **kwargs):
+        return run_sweep(*args, **kwargs, _fault={bad.run_id: "raise"})
+
+    monkeypatch.setattr(sweep_command, "run_sweep", with_fault)
+    out = tmp_path / "out"
+    status = main(
+        ["sweep", str(spec_path), "--out", str(out), "--backend", "sequential", "--quiet"]
+    )
+    assert status == 1
+    printed = capsys.readouterr()
+    assert printed.err == ""
+    assert "20 runs, 19 ok, 1 failed" in printed.out
+    assert f"failed {bad.run_id} (replicate 0): RuntimeError: injected fault" in printed.out
+
+
+def test_sweep_command_dry_run_counts_runs_and_what_is_done(spec_path, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec_path), "--out", str(out), "--dry-run"]) == 0
+    assert "sweep tiny: 20 runs (10 parameter points × 2 replicates" in capsys.readouterr().out
+    assert not out.exists()
+    assert main(["sweep", str(spec_path), "--out", str(out), "--backend", "sequential"]) == 0
+    capsys.readouterr()
+    assert main(["sweep", str(spec_path), "--out", str(out), "--dry-run"]) == 0
+    assert "already done: 20 ok, 0 failed" in capsys.readouterr().out
+
+
+def test_scheduler_without_dask_backend_is_bad_input(spec_path, tmp_path, capsys):
+    args = ["sweep", str(spec_path), "--out", str(tmp_path / "o"), "--scheduler", "tcp://x:1"]
+    assert main(args) == 2
+    assert "--scheduler needs --backend dask" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_progress_writes_plain_lines_when_not_a_terminal():
+    stream = io.StringIO()
+    progress = Progress("demo", total=20, done=10, stream=stream)
+    for i in range(10):
+        progress.update(failed=i == 3)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("sweep demo: 12/20 done, 0 failed, ETA ")
+    assert lines[-1].startswith("sweep demo: 20/20 done, 1 failed, ETA 0s")
+    assert len(lines) == 5  # one line per tenth of the sweep
+
+
+def test_quiet_progress_writes_nothing():
+    stream = io.StringIO()
+    progress = Progress("demo", total=5, done=0, quiet=True, stream=stream)
+    for _ in range(5):
+        progress.update(failed=False)
+    assert stream.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0.4, "0s"), (45, "45s"), (192, "3m12s"), (3725, "1h02m")]
+)
+def test_durations_read_like_3m12s(seconds, text):
+    assert format_duration(seconds) == text
