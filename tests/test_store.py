@@ -1,0 +1,219 @@
+"""The results folder: appended parts, exact resume after SIGKILL, refusals, one loader."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from model import METRICS, PARAMETERS
+from sweeps import ResultsConflictError, load_results, plan_sweep, run_sweep
+from sweeps.cli import main
+from sweeps.store import PARTS_DIR, RUNS_FILE, results_schema
+
+SPEC = """\
+name = "small"
+root_seed = 5
+replicates = 2
+days = 90
+
+[fixed]
+warmup_days = 30
+contributors_per_team = 4
+
+[grid]
+topology = ["flat", "hierarchical"]
+n_teams = [2, 4]
+"""
+
+# Long enough (several seconds) that a kill lands in the middle of it.
+LONG_SPEC = """\
+name = "long"
+root_seed = 7
+replicates = 8
+days = 180
+
+[fixed]
+warmup_days = 30
+
+[[grid]]
+topology = ["flat", "hierarchical", "modular"]
+n_teams = [4, 8]
+ci_automation = [false, true]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def without_wall(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop(columns="wall_s").reset_index(drop=True)
+
+
+def test_results_table_has_one_typed_column_per_field(tmp_path):
+    spec = write(tmp_path, SPEC, "small.toml")
+    table = run_sweep(spec, out=tmp_path / "out", backend="sequential", quiet=True)
+    expected = ["run_id", "replicate", "seed", "days", *PARAMETERS, *METRICS]
+    assert list(table.columns) == [*expected, "status", "error", "wall_s"]
+    assert table["replicate"].dtype == "int64"
+    assert table["seed"].dtype == "int64"
+    assert table["n_teams"].dtype == "int64"
+    assert table["ci_automation"].dtype == bool
+    assert all(table[m].dtype == "float64" for m in METRICS)
+    assert pq.read_schema(tmp_path / "out" / RUNS_FILE).equals(results_schema())
+    assert table["run_id"].is_unique
+
+
+def test_folder_holds_spec_copy_manifest_and_compacted_runs(tmp_path):
+    spec = write(tmp_path, "# my comment\n" + SPEC, "small.toml")
+    run_sweep(spec, out=tmp_path / "out", backend="loky", jobs=2, quiet=True)
+    out = tmp_path / "out"
+    assert (out / "spec.toml").read_text() == spec.read_text()
+    assert not list((out / PARTS_DIR).glob("*.parquet"))
+    assert not list(out.rglob("*.tmp-*"))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["orgscale_version"]
+    assert set(manifest["git"]) == {"sha", "dirty"}
+    assert {"mesa", "numpy", "pandas", "pyarrow", "joblib", "dask"} <= set(manifest["packages"])
+    assert manifest["python"] and manifest["platform"]
+    assert manifest["spec"]["hash"] == plan_sweep(spec, out).spec.spec_hash
+    assert (manifest["backend"], manifest["jobs"]) == ("loky", 2)
+    assert manifest["started"] <= manifest["finished"]
+    assert manifest["complete"] is True
+    assert manifest["counts"]["total"] == manifest["counts"]["ok"] == 8
+
+
+def test_running_again_runs_nothing_and_returns_the_same_table(tmp_path):
+    spec = write(tmp_path, SPEC, "small.toml")
+    first = run_sweep(spec, out=tmp_path / "out", backend="sequential", quiet=True)
+    again = run_sweep(spec, out=tmp_path / "out", backend="sequential", quiet=True)
+    pd.testing.assert_frame_equal(first, again)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["counts"]["run"] == 0
+    assert manifest["counts"]["skipped"] == 8
+    assert len(manifest["history"]) == 1
+
+
+def test_a_sweep_killed_with_sigkill_resumes_to_the_uninterrupted_table(tmp_path):
+    spec = write(tmp_path, LONG_SPEC, "long.toml")
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "sweeps.cli", "sweep", str(spec), "--out", str(out)]
+    command += ["--backend", "sequential", "--quiet"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list((out / PARTS_DIR).glob("part-*.parquet")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no part file appeared"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / RUNS_FILE).exists(), "the sweep finished before it was killed"
+    partial = load_results(out)
+    total = len(plan_sweep(spec, out).tasks)
+    assert 0 < len(partial) < total
+
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["skipped"] == len(partial)
+    assert manifest["counts"]["run"] == total - len(partial)
+    assert manifest["history"][0]["complete"] is False
+
+    reference = run_sweep(spec, out=tmp_path / "whole", backend="sequential", quiet=True)
+    assert len(reference) == total
+    pd.testing.assert_frame_equal(without_wall(load_results(out)), without_wall(reference))
+
+
+def test_a_run_recorded_twice_is_loaded_once(tmp_path):
+    spec = write(tmp_path, SPEC, "small.toml")
+    out = tmp_path / "out"
+    table = run_sweep(spec, out=out, backend="sequential", quiet=True)
+    # as if killed after compacting into runs.parquet but before removing the parts
+    (out / PARTS_DIR).mkdir(exist_ok=True)
+    shutil.copy(out / RUNS_FILE, out / PARTS_DIR / "part-000001.parquet")
+    pd.testing.assert_frame_equal(load_results(out), table)
+    again = run_sweep(spec, out=out, backend="sequential", quiet=True)
+    pd.testing.assert_frame_equal(again, table)
+    assert not list((out / PARTS_DIR).glob("*.parquet"))
+
+
+def test_loader_reads_parts_before_compaction(tmp_path):
+    spec = write(tmp_path, SPEC, "small.toml")
+    out = tmp_path / "out"
+    table = run_sweep(spec, out=out, backend="sequential", quiet=True)
+    (out / PARTS_DIR).mkdir(exist_ok=True)
+    for i, half in enumerate((table.iloc[:5], table.iloc[5:])):
+        half.to_parquet(out / PARTS_DIR / f"part-{i + 1:06d}.parquet", index=False)
+    (out / RUNS_FILE).unlink()
+    pd.testing.assert_frame_equal(load_results(out), table)
+
+
+def test_failed_runs_are_run_again_on_resume(tmp_path):
+    spec = write(tmp_path, SPEC, "small.toml")
+    out = tmp_path / "out"
+    bad = plan_sweep(spec, out).tasks[0].run_id
+    first = run_sweep(spec, out=out, backend="sequential", quiet=True, _fault={bad: "raise"})
+    assert (first["status"] == "failed").sum() == 1
+    second = run_sweep(spec, out=out, backend="sequential", quiet=True)
+    assert (second["status"] == "ok").all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["counts"]["skipped"], manifest["counts"]["run"]) == (7, 1)
+
+
+def test_a_changed_spec_is_refused_and_nothing_is_touched(tmp_path, capsys):
+    spec = write(tmp_path, SPEC, "small.toml")
+    out = tmp_path / "out"
+    run_sweep(spec, out=out, backend="sequential", quiet=True)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    spec.write_text(SPEC.replace("replicates = 2", "replicates = 3"))
+    with pytest.raises(ResultsConflictError, match=r"different spec \(changed: replicates\)"):
+        run_sweep(spec, out=out, backend="sequential", quiet=True)
+    assert main(["sweep", str(spec), "--out", str(out)]) == 2
+    assert "use --fresh" in capsys.readouterr().err
+    assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 2
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+def test_fresh_moves_the_old_folder_aside_and_starts_over(tmp_path):
+    spec = write(tmp_path, SPEC, "small.toml")
+    out = tmp_path / "out"
+    old = run_sweep(spec, out=out, backend="sequential", quiet=True)
+    spec.write_text(SPEC.replace("n_teams = [2, 4]", "n_teams = [2]"))
+    new = run_sweep(spec, out=out, backend="sequential", quiet=True, fresh=True)
+    assert len(new) == 4
+    (moved,) = tmp_path.glob("out.old-*")
+    pd.testing.assert_frame_equal(load_results(moved), old)
+
+
+def test_a_folder_that_is_not_a_results_folder_is_refused(tmp_path):
+    spec = write(tmp_path, SPEC, "small.toml")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "notes.txt").write_text("mine")
+    for fresh in (False, True):
+        with pytest.raises(ResultsConflictError, match="not a results folder"):
+            run_sweep(spec, out=tmp_path / "elsewhere", quiet=True, fresh=fresh)
+    assert [p.name for p in (tmp_path / "elsewhere").iterdir()] == ["notes.txt"]
+
+
+def test_default_folder_is_results_slash_name_in_the_working_directory(tmp_path, monkeypatch):
+    spec = write(tmp_path, SPEC, "small.toml")
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", str(spec), "--backend", "sequential", "--quiet"]) == 0
+    assert len(load_results(tmp_path / "results" / "small")) == 8
+
+
+def test_loading_a_missing_folder_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no results folder"):
+        load_results(tmp_path / "nothing")
