@@ -27,7 +27,7 @@ Choice of runs
       "fits": {<fit name>: <sweeps.fit.fits_json document> + {
                  "description", "n_min", "vary", "topologies", "skipped": [...]}},
                # each group also carries "id", "dropped_n" and "n_nan"
-      "crossovers": {<name>: {"metric", "a", "b", "nstar", "ci_low", "ci_high", "level",
+      "crossovers": {<name>: {"metric", "a", "b", "computed", "nstar", "ci_low", "ci_high", "level",
                               "below", "n_crossings", "boot_fraction", "reason", "n_range"}},
       "summaries": {"n_range": [lo, hi], "topologies": {<topology>: {"n": [...],
                     <metric>: [per-N mean, ...], ...}},
@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 from _common import baseline, swept, topologies
 
+from model.params import PARAMETERS
 from sweeps.fit import DEFAULT_LEVEL, find_crossover, fit_groups, fits_frame, fits_json
 
 SCHEMA = "orgscale-paper-fits"
@@ -209,8 +210,8 @@ def fit_plan(
                     {
                         "key": keyd,
                         "label": label,
-                        "reason": f"only {n_distinct} distinct N with a positive mean "
-                        f"(N >= {plan.n_min}); need at least 3",
+                        "reason": f"only {n_distinct} distinct N ≥ {plan.n_min} with a "
+                        "positive mean; need at least 3",
                     }
                 )
                 continue
@@ -261,8 +262,26 @@ def crossover(
     ga, gb = sub[sub["topology"] == a], sub[sub["topology"] == b]
     shared = sorted(set(ga["n_teams"]) & set(gb["n_teams"]))
     out: dict[str, Any] = {"metric": metric, "a": a, "b": b}
-    if len(shared) < 2:
+    reason = ""
+    if len(shared) < 3:
+        reason = f"{a} and {b} share {len(shared)} team count(s); need at least 3"
+    else:
+        ga, gb = ga[ga["n_teams"].isin(shared)], gb[gb["n_teams"].isin(shared)]
+        try:
+            result = find_crossover(
+                ga["n_teams"].to_numpy(float),
+                ga[metric].to_numpy(float),
+                gb["n_teams"].to_numpy(float),
+                gb[metric].to_numpy(float),
+                rng=rng,
+                n_boot=n_boot,
+                labels=(a, b),
+            )
+        except ValueError as err:
+            reason = f"not computed: {err}"
+    if reason:
         out.update(
+            computed=False,
             nstar=None,
             ci_low=None,
             ci_high=None,
@@ -270,20 +289,12 @@ def crossover(
             below=None,
             n_crossings=0,
             boot_fraction=0.0,
-            reason=f"{a} and {b} share {len(shared)} team count(s); need at least 2",
-            n_range=[_plain(v) for v in shared],
+            reason=reason,
+            n_range=[int(v) for v in shared[:1] + shared[-1:]],
         )
         return out
-    result = find_crossover(
-        ga["n_teams"].to_numpy(float),
-        ga[metric].to_numpy(float),
-        gb["n_teams"].to_numpy(float),
-        gb[metric].to_numpy(float),
-        rng=rng,
-        n_boot=n_boot,
-        labels=(a, b),
-    )
     out.update(
+        computed=True,
         nstar=result.nstar,
         ci_low=result.ci_low,
         ci_high=result.ci_high,
@@ -347,22 +358,31 @@ def summaries(df: pd.DataFrame) -> dict[str, Any]:
                     "sigma": [float(s) for s in means.index],
                     "integration_cost": [_num(v) for v in means],
                 }
-    # H7: more reviewers in one core team
+    # H7: more reviewers in one core team. The series is the set of single-core runs that
+    # differ only in core_reviewers (and seed) with the most distinct team sizes.
     core = df[df["topology"] == "single_core"]
     if len(swept(core, "core_reviewers")) >= 3:
-        core = baseline(core, vary=("n_teams", "core_reviewers"))
-        core = core[core["n_teams"] == core["n_teams"].max()]
-        if core["core_reviewers"].nunique() >= 3:
-            out["core_reviewers"] = {"n_teams": int(core["n_teams"].max()), "runs": core}
+        others = [
+            p
+            for p in PARAMETERS
+            if p in core.columns and p != "core_reviewers" and core[p].nunique(dropna=False) > 1
+        ]
+        series = [g for _, g in core.groupby(others, dropna=False)] if others else [core]
+        best = max(series, key=lambda g: g["core_reviewers"].nunique())
+        if best["core_reviewers"].nunique() >= 3:
+            out["core_reviewers"] = {"runs": best}
     return out
 
 
 def _fit_core_reviewers(core: pd.DataFrame, rng: np.random.Generator, n_boot: int) -> dict:
-    """Throughput vs core-team size m at the largest N (H7: ∝ m^½ expected)."""
+    """Throughput vs core-team size m, all else equal (H7: ∝ m^½ expected)."""
     core = core[core["throughput"] > 0]
     table = fit_groups(core, "throughput", [], n_col="core_reviewers", rng=rng, n_boot=n_boot)
     doc = fits_json(table)
-    doc["n_teams"] = int(core["n_teams"].max())
+    doc["n_teams"] = int(core["n_teams"].iloc[0])
+    doc["contributors_per_team"] = int(core["contributors_per_team"].iloc[0])
+    doc["demand"] = float(core["ideal_throughput"].iloc[0])
+    doc["core_reviewers"] = sorted(int(m) for m in core["core_reviewers"].unique())
     return doc
 
 

@@ -1,0 +1,76 @@
+"""``orgscale figures``: redraw every figure of the paper from a results folder; run nothing.
+
+Each figure script in ``paper/scripts/`` reads the folder (its ``*.parquet`` runs and, when
+present, the paper's ``fits.json``) and writes ``<name>.png`` and ``<name>.pdf`` into
+``--out``. No model is run. Exit status 2 for a missing folder or a folder without runs.
+
+Usage: ``orgscale figures results/paper [--out paper/figures]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[2]
+PAPER_BUILD = ROOT / "paper" / "build.py"
+
+
+def load_paper_build() -> ModuleType:
+    """Import ``paper/build.py`` of this source tree (it is not part of the installed package).
+
+    Raises
+    ------
+    FileNotFoundError
+        The source tree has no ``paper/build.py`` (an installed copy without the paper).
+    """
+    name = "orgscale_paper_build"
+    if name in sys.modules:
+        return sys.modules[name]
+    if not PAPER_BUILD.is_file():
+        raise FileNotFoundError(
+            f"{PAPER_BUILD} not found: the paper commands need a source checkout of orgscale"
+        )
+    spec = importlib.util.spec_from_file_location(name, PAPER_BUILD)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "figures",
+        help="redraw the paper's figures from a results folder (runs nothing)",
+        description=(
+            "Redraw every figure of the paper (one script each in paper/scripts/) from a "
+            "results folder into PNG and PDF files. No simulation is run."
+        ),
+    )
+    parser.add_argument("results", metavar="RESULTS_DIR", help="results folder, e.g. results/paper")
+    parser.add_argument(
+        "--out", metavar="DIR", default=None, help="output folder (default paper/figures)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    results = Path(args.results)
+    try:
+        build = load_paper_build()
+        out = Path(args.out) if args.out else build.DEFAULT_FIGURES
+        if not results.is_dir():
+            raise FileNotFoundError(f"results folder {results} does not exist")
+        written = build.draw_figures(results, out)
+    except FileNotFoundError as err:
+        print(f"orgscale figures: {err}", file=sys.stderr)
+        return 2
+    print(f"{len(written)} files written to {out}")
+    return 0
