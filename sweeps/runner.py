@@ -278,7 +278,12 @@ def run_sweep(
     elif plan.state.problem:
         raise ResultsConflictError(plan.state.problem)
 
-    n_jobs = 1 if backend == "sequential" else (jobs or default_jobs())
+    if backend == "sequential":
+        n_jobs = 1
+    elif backend == "dask" and scheduler is not None:
+        n_jobs = jobs  # None: as many runs in flight as the cluster has threads
+    else:
+        n_jobs = jobs or default_jobs()
     with ResultStore(out, flush_seconds=flush_seconds) as store:
         plan = plan_sweep(spec, out)  # again, now that the folder is locked
         if plan.state.problem:
@@ -385,7 +390,7 @@ def _execute_all(
     tasks: list[Task],
     *,
     backend: str,
-    jobs: int,
+    jobs: int | None,
     scheduler: str | None,
     fault: dict[str, str],
     record: Callable[[Result], None],
@@ -395,7 +400,7 @@ def _execute_all(
     if backend == "dask":
         _run_dask(tasks, jobs=jobs, scheduler=scheduler, fault=fault, record=record, log=log)
     else:
-        _run_joblib(tasks, backend=backend, jobs=jobs, fault=fault, record=record, log=log)
+        _run_joblib(tasks, backend=backend, jobs=jobs or 1, fault=fault, record=record, log=log)
 
 
 class _Feed:
@@ -502,7 +507,7 @@ def _worker_died(task: Task, err: BaseException, wall_s: float) -> Result:
 def _run_dask(
     tasks: list[Task],
     *,
-    jobs: int,
+    jobs: int | None,
     scheduler: str | None,
     fault: dict[str, str],
     record: Callable[[Result], None],
@@ -524,7 +529,7 @@ def _run_dask(
                 silence_logs=logging.ERROR,
             )
         client = Client(cluster)
-        window = jobs
+        window = jobs or 1
     else:
         client = Client(scheduler)
         window = jobs if jobs else max(sum(client.nthreads().values()), 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 from pathlib import Path
@@ -14,7 +13,6 @@ from model import METRICS
 from sweeps import load_results, plan_sweep, run_one, run_sweep
 from sweeps.cli import main
 from sweeps.commands import sweep as sweep_command
-from sweeps.progress import Progress, format_duration
 from sweeps.runner import row_params
 
 SPEC = """\
@@ -155,29 +153,3 @@ def test_scheduler_without_dask_backend_is_bad_input(spec_path, tmp_path, capsys
     assert main(args) == 2
     assert "--scheduler needs --backend dask" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
-
-
-def test_progress_writes_plain_lines_when_not_a_terminal():
-    stream = io.StringIO()
-    progress = Progress("demo", total=20, done=10, stream=stream)
-    for i in range(10):
-        progress.update(failed=i == 3)
-    lines = stream.getvalue().splitlines()
-    assert lines[0].startswith("sweep demo: 12/20 done, 0 failed, ETA ")
-    assert lines[-1].startswith("sweep demo: 20/20 done, 1 failed, ETA 0s")
-    assert len(lines) == 5  # one line per tenth of the sweep
-
-
-def test_quiet_progress_writes_nothing():
-    stream = io.StringIO()
-    progress = Progress("demo", total=5, done=0, quiet=True, stream=stream)
-    for _ in range(5):
-        progress.update(failed=False)
-    assert stream.getvalue() == ""
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"), [(0.4, "0s"), (45, "45s"), (192, "3m12s"), (3725, "1h02m")]
-)
-def test_durations_read_like_3m12s(seconds, text):
-    assert format_duration(seconds) == text
