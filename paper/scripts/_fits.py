@@ -184,6 +184,18 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with NumPy scalars made plain and non-finite floats made ``None`` (null)."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    value = _plain(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def fit_plan(
     df: pd.DataFrame, plan: FitPlan, *, rng: np.random.Generator, n_boot: int
 ) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -427,4 +439,4 @@ def compute_fits_and_frame(
     }
     frames = [f for f in frames if not f.empty]
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return doc, frame
+    return json_safe(doc), frame

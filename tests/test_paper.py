@@ -1,0 +1,249 @@
+"""The paper: every figure script draws from smoke-sweep results, and the paper build fills
+every placeholder or fails naming the number it lacks."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sweeps import run_sweep
+from sweeps.cli import main as orgscale
+from sweeps.commands.figures import load_paper_build
+
+ROOT = Path(__file__).resolve().parents[1]
+SMOKE = ROOT / "sweeps" / "specs" / "smoke.toml"
+build = load_paper_build()
+
+# A few more team counts than the smoke sweep, so that scaling laws can be fitted.
+FITTABLE_SPEC = """
+name = "paper-test"
+root_seed = 7
+replicates = 2
+days = 120
+
+[fixed]
+warmup_days = 40
+contributors_per_team = 4
+conflict_prob = 0.005
+
+[[grid]]
+topology = ["single_core", "flat", "hierarchical", "modular"]
+n_teams = [1, 2, 4, 8]
+ci_automation = [false, true]
+"""
+
+
+@pytest.fixture(scope="session")
+def smoke_results(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("results") / "smoke"
+    run_sweep(SMOKE, out=out, backend="sequential", quiet=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fittable_results(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("fittable")
+    spec = base / "paper-test.toml"
+    spec.write_text(FITTABLE_SPEC, encoding="utf-8")
+    out = base / "results"
+    run_sweep(spec, out=out, backend="sequential", quiet=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_paper(fittable_results, tmp_path_factory) -> tuple[Path, Path]:
+    """The paper built from the fittable results: (paper.md, fits.json)."""
+    folder = tmp_path_factory.mktemp("paper")
+    paper = build.build(
+        fittable_results,
+        out=folder / "paper.md",
+        figures_dir=folder / "figures",
+        n_boot=50,
+        figures=False,
+        log=None,
+    )
+    return paper, fittable_results / "fits.json"
+
+
+@pytest.mark.parametrize("name", build.FIGURES)
+def test_figure_script_writes_non_empty_png_and_pdf_from_smoke_results(
+    name, smoke_results, tmp_path
+):
+    written = build.figure_module(name).main(smoke_results, tmp_path)
+    for suffix in (".png", ".pdf"):
+        path = tmp_path / f"{name}{suffix}"
+        assert path in [Path(p) for p in written]
+        assert path.stat().st_size > 1000
+
+
+def test_every_figure_script_is_listed_in_the_build():
+    scripts = {p.stem for p in (ROOT / "paper" / "scripts").glob("*.py")}
+    assert {s for s in scripts if not s.startswith("_")} == set(build.FIGURES)
+
+
+def test_orgscale_figures_redraws_every_figure_without_running_a_model(
+    smoke_results, tmp_path, capsys, monkeypatch
+):
+    import model.model
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a figure script ran the model")
+
+    monkeypatch.setattr(model.model.OrgModel, "__init__", no_model)
+    assert orgscale(["figures", str(smoke_results), "--out", str(tmp_path)]) == 0
+    assert {p.stem for p in tmp_path.glob("*.pdf")} == set(build.FIGURES)
+    assert {p.stem for p in tmp_path.glob("*.png")} == set(build.FIGURES)
+    assert f"{2 * len(build.FIGURES)} files written" in capsys.readouterr().out
+
+
+def test_orgscale_figures_on_a_missing_folder_exits_2(tmp_path, capsys):
+    assert orgscale(["figures", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_paper_build_on_smoke_results_fills_every_placeholder(smoke_results, tmp_path):
+    results = tmp_path / "smoke"
+    shutil.copytree(smoke_results, results)
+    paper = build.build(
+        results,
+        out=tmp_path / "paper.md",
+        figures_dir=tmp_path / "fig",
+        n_boot=20,
+        figures=False,
+        log=None,
+    )
+    text = paper.read_text(encoding="utf-8")
+    assert "{{" not in text and "}}" not in text and "${" not in text
+    assert "(fig/integration_cost_vs_n.png)" in text
+    assert json.loads((results / "fits.json").read_text())["schema"] == "orgscale-paper-fits"
+    assert (results / "fits.csv").stat().st_size > 0
+
+
+def test_built_paper_holds_fitted_numbers_and_a_verdict_for_each_hypothesis(built_paper):
+    paper, fits_path = built_paper
+    text = paper.read_text(encoding="utf-8")
+    doc = json.loads(fits_path.read_text())
+    flat = next(g for g in doc["fits"]["integration_cost"]["groups"] if g["id"] == "flat.ci_off")
+    assert f"b = {flat['exponent']['estimate']:.2f}" in text
+    for h in ("H1", "H2", "H3", "H4", "H5", "H6", "H7"):
+        assert f"**{h} — " in text
+    assert "{{" not in text and "}}" not in text
+
+
+def test_paper_build_names_the_missing_number_when_a_fit_group_is_removed(built_paper):
+    _, fits_path = built_paper
+    doc = json.loads(fits_path.read_text())
+    broken = copy.deepcopy(doc)
+    fit = broken["fits"]["integration_cost"]
+    fit["groups"] = [g for g in fit["groups"] if g["id"] != "flat.ci_off"]
+    fit["skipped"] = [
+        s for s in fit["skipped"] if s["key"] != {"topology": "flat", "ci_automation": False}
+    ]
+    with pytest.raises(build.MissingNumberError, match=r"fits\.integration_cost\.flat\.ci_off"):
+        build.paper_values(
+            broken, build._common.load_results(fits_path.parent), fits_path.parent, "fig"
+        )
+
+
+def test_paper_build_fails_when_a_topology_is_missing_from_the_summaries(built_paper):
+    _, fits_path = built_paper
+    doc = json.loads(fits_path.read_text())
+    del doc["summaries"]["topologies"]["single_core"]
+    with pytest.raises(build.MissingNumberError, match=r"summaries\.topologies\.single_core"):
+        build.verdict_h1(doc)
+
+
+def test_render_fails_loudly_on_a_placeholder_without_a_value():
+    with pytest.raises(build.MissingNumberError, match=r"fit\.links\.flat\.exponent"):
+        build.render("b = {{ fit.links.flat.exponent }}", {})
+
+
+def test_render_rejects_leftover_template_syntax():
+    assert build.render("a {{ x }} b", {"x": "1"}) == "a 1 b"
+    with pytest.raises(ValueError, match="still holds"):
+        build.render("a {{ x }} ${y}", {"x": "1"})
+
+
+def test_build_command_line_exits_non_zero_naming_the_missing_key(fittable_results, tmp_path):
+    template = tmp_path / "t.md"
+    template.write_text("{{ fit.integration_cost.nowhere.exponent }}\n", encoding="utf-8")
+    with pytest.raises(build.MissingNumberError, match="nowhere"):
+        build.build(
+            fittable_results,
+            out=tmp_path / "p.md",
+            template=template,
+            n_boot=0,
+            figures=False,
+            log=None,
+        )
+    assert not (tmp_path / "p.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("parts", "label"),
+    [
+        ([True, True], "supported"),
+        ([True, False], "partly supported"),
+        ([False, False], "not supported"),
+        ([True, None], "partly supported"),
+        ([None, None], "not tested"),
+    ],
+)
+def test_verdict_grades_follow_the_stated_rule(parts, label):
+    assert build._grade(parts) == label
+
+
+def test_exponent_is_superlinear_only_when_its_ci_lies_above_one():
+    def group(lo, hi):
+        return {"exponent": {"estimate": (lo + hi) / 2, "ci_low": lo, "ci_high": hi}}
+
+    assert build.exponent_class(group(1.2, 1.9)) == "superlinear"
+    assert build.exponent_class(group(0.8, 1.1)) == "linear"
+    assert build.exponent_class(group(0.5, 0.9)) == "sublinear"
+    assert build.exponent_class(build.Skipped("too few N")) == "unknown"
+
+
+def test_orgscale_paper_builds_everything_from_nothing(tmp_path, capsys):
+    args = [
+        "paper",
+        "--spec",
+        str(SMOKE),
+        "--results",
+        str(tmp_path / "results"),
+        "--out",
+        str(tmp_path / "paper.md"),
+        "--figures",
+        str(tmp_path / "figures"),
+        "--backend",
+        "sequential",
+        "--bootstrap",
+        "0",
+        "--quiet",
+    ]
+    assert orgscale(args) == 0
+    out = capsys.readouterr().out
+    assert "0 failed" in out and "wrote" in out
+    assert "{{" not in (tmp_path / "paper.md").read_text(encoding="utf-8")
+    assert (tmp_path / "results" / "fits.json").is_file()
+    assert {p.stem for p in (tmp_path / "figures").glob("*.png")} == set(build.FIGURES)
+
+
+def test_orgscale_paper_reuses_finished_runs(smoke_results, tmp_path, monkeypatch):
+    results = tmp_path / "smoke"
+    shutil.copytree(smoke_results, results)
+    before = {p: p.stat().st_mtime_ns for p in results.rglob("*.parquet")}
+    built = []
+    monkeypatch.setattr(build, "build", lambda folder, **kw: built.append(folder) or kw["out"])
+    args = ["paper", "--spec", str(SMOKE), "--results", str(results), "--quiet"]
+    assert orgscale([*args, "--backend", "sequential"]) == 0
+    assert {p: p.stat().st_mtime_ns for p in results.rglob("*.parquet")} == before
+    assert built == [results]
+
+
+def test_orgscale_paper_with_a_missing_spec_exits_2(tmp_path, capsys):
+    assert orgscale(["paper", "--spec", str(tmp_path / "none.toml"), "--quiet"]) == 2
+    assert "none.toml" in capsys.readouterr().err
