@@ -1,0 +1,313 @@
+"""Sweep throughput: ``orgscale sweep`` with 1 and 2 jobs against ``mesa.batch_run``.
+
+One grid (topologies × N ∈ {4, 16, 64} × 4 replicates, the same days for every run) is run
+three ways, each as a fresh process timed from outside (interpreter start-up and imports
+included, as a user would wait for it), best of ``--repeats`` interleaved rounds:
+
+* (a) ``orgscale sweep SPEC --jobs 1 --backend loky --out DIR --quiet``
+* (b) ``orgscale sweep SPEC --jobs 2 --backend loky --out DIR --quiet`` (Parquet results,
+  manifest, resumable)
+* (c) ``mesa.batch_run(..., number_processes=2, data_collection_period=-1)`` on the same
+  ``OrgModel``, the same parameter points and the same seeds, with end-of-run metrics.
+
+``batch_run`` loops ``while model.running and model.steps < max_steps: model.step()``. For
+``OrgModel`` ``step()`` advances one day, but ``model.steps`` only counts Mesa's default
+schedule, which the event-driven model stops, so the loop would never end. The thin
+subclass :class:`BatchRunOrgModel` counts one step per day and, on the last day, collects
+every metric of :data:`model.METRICS` once with a ``DataCollector`` (what ``batch_run``
+returns with ``data_collection_period=-1``). Its runs are checked to give the same
+metrics as the sweep's, so both do the same work.
+
+Afterwards (b) is run again on its finished folder to show that it resumes (runs nothing).
+With ``--paper SPEC`` the paper sweep's wall time on this machine is also estimated: one
+replicate of each of its parameter points is timed in this process, scaled to all
+replicates and divided by the 2-job speed-up measured on the grid.
+
+Targets: (b)/(a) speed-up ≥ 1.8 on 2 cores; (b) ≥ 1.3× faster than (c). Writes only to a
+temporary folder. Usage:
+``python benchmarks/bench_sweep.py [--days 730] [--repeats 3] [--paper sweeps/specs/paper.toml]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mesa
+import pandas as pd
+from common import load_average, machine, table, verdict
+
+from model import METRICS, OrgModel
+
+TARGET_SPEEDUP = 1.8  # (a) / (b)
+TARGET_VS_BATCH_RUN = 1.3  # (c) / (b)
+TARGET_PAPER_MINUTES = 15.0
+TOPOLOGIES = ("single_core", "flat", "hierarchical")
+N_VALUES = (4, 16, 64)
+REPLICATES = 4
+ROOT_SEED = 20140911
+
+
+class BatchRunOrgModel(OrgModel):
+    """``OrgModel`` as ``mesa.batch_run`` drives it: one ``step()`` is one day.
+
+    ``steps`` counts the days (Mesa's default schedule, which would count them, is stopped
+    by the event-driven model); at ``days`` the run stops and every registered metric is
+    collected once, so ``data_collection_period=-1`` returns the end-of-run metrics.
+    """
+
+    def __init__(self, *, days: float, **params) -> None:
+        super().__init__(**params)
+        self.days = days
+
+    def _wrapped_step(self) -> None:
+        self._advance_time(self.time + 1.0)
+        self.steps += 1
+        if self.time >= self.days:
+            self.running = False
+            self.datacollector = mesa.DataCollector(model_reporters=dict(METRICS))
+            self.datacollector.collect(self)
+
+
+def write_spec(path: Path, days: float, topologies: tuple[str, ...]) -> None:
+    """The benchmark grid as a sweep spec."""
+    path.write_text(
+        "# bench_sweep.py grid\n"
+        'name = "bench_sweep"\n'
+        f"root_seed = {ROOT_SEED}\n"
+        f"replicates = {REPLICATES}\n"
+        f"days = {days!r}\n\n"
+        "[grid]\n"
+        f"topology = {json.dumps(list(topologies))}\n"
+        f"n_teams = {json.dumps(list(N_VALUES))}\n",
+        encoding="utf-8",
+    )
+
+
+# ---------------------------------------------------------------------- workers
+def batch_run_worker(spec_path: str, processes: int, out_csv: str) -> None:
+    """Run the spec's grid with ``mesa.batch_run``; print the call's seconds as JSON."""
+    from sweeps import plan_sweep
+
+    plan = plan_sweep(spec_path)
+    seeds = sorted({(t.replicate, t.seed) for t in plan.tasks})
+    topologies = sorted({t.params["topology"] for t in plan.tasks})
+    ns = sorted({t.params["n_teams"] for t in plan.tasks})
+    started = time.perf_counter()
+    rows = mesa.batch_run(
+        BatchRunOrgModel,
+        parameters={"topology": topologies, "n_teams": ns, "days": plan.spec.days},
+        rng=[seed for _, seed in seeds],
+        number_processes=processes,
+        data_collection_period=-1,
+        max_steps=math.ceil(plan.spec.days),
+        display_progress=False,
+    )
+    results = pd.DataFrame(rows)
+    call_s = time.perf_counter() - started
+    results.to_csv(out_csv, index=False)  # for the same-runs check, after the timing
+    print(json.dumps({"call_s": call_s, "rows": len(results)}))
+
+
+def run_candidate(name: str, spec: Path, out: Path) -> dict[str, float]:
+    """Run candidate ``name`` in a fresh process.
+
+    Returns its wall seconds as seen from here, the seconds of the sweep call inside it,
+    and the CPU seconds (user + system) of its whole process tree: worker processes are
+    joined before it exits, so their time is included.
+    """
+    if name == "c":
+        cmd = [sys.executable, __file__, "--worker", str(spec), "2", str(out) + ".csv"]
+    else:
+        jobs = "1" if name == "a" else "2"
+        cmd = [sys.executable, "-m", "sweeps.cli", "sweep", str(spec), "--jobs", jobs]
+        cmd += ["--backend", "loky", "--out", str(out), "--quiet"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode != 0:
+        raise RuntimeError(f"candidate {name} failed ({proc.returncode}):\n{proc.stderr}")
+    if name == "c":
+        inner = json.loads(proc.stdout.strip().splitlines()[-1])["call_s"]
+    else:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        inner = manifest["counts"]["wall_s"]
+    return {"wall_s": wall, "inner_s": inner, "cpu_s": cpu}
+
+
+def same_runs(sweep_out: Path, batch_csv: Path) -> str:
+    """Check that batch_run's runs and the sweep's gave the same metrics."""
+    from sweeps import load_results
+
+    sweep = load_results(sweep_out)
+    batch = pd.read_csv(batch_csv).rename(columns={"rng": "seed"})
+    keys = ["topology", "n_teams", "seed"]
+    merged = sweep.merge(batch, on=keys, suffixes=("_sweep", "_batch"))
+    if len(merged) != len(sweep) or len(sweep) != len(batch):
+        return f"FAIL: {len(sweep)} sweep rows, {len(batch)} batch_run rows, {len(merged)} matched"
+    worst = 0.0
+    for name in METRICS:
+        a, b = merged[f"{name}_sweep"].astype(float), merged[f"{name}_batch"].astype(float)
+        both_nan = a.isna() & b.isna()
+        diff = ((a - b).abs() / b.abs().clip(lower=1e-12))[~both_nan]
+        worst = max(worst, float(diff.max()) if len(diff) else 0.0)
+    word = "same" if worst < 1e-9 else "DIFFERENT"
+    return f"{word} metrics in all {len(merged)} runs (worst relative difference {worst:.1e})"
+
+
+# ---------------------------------------------------------------------- paper estimate
+def estimate_paper(spec_path: str, per_point: int, speedup: float) -> None:
+    """Estimate a sweep's wall time on this machine with 2 jobs.
+
+    ``per_point`` replicates of every parameter point are run here, one after another (the
+    replicates of a point cost about the same); their time is scaled to all replicates and
+    divided by ``speedup``, the 2-job speed-up measured on the benchmark grid.
+    """
+    from sweeps import plan_sweep, run_one
+
+    plan = plan_sweep(spec_path)
+    tasks = plan.tasks
+    points: dict[str, list] = {}
+    for task in tasks:
+        points.setdefault(json.dumps(task.params, sort_keys=True), []).append(task)
+    total_s = 0.0
+    n_timed = 0
+    slowest = (0.0, "")
+    for point_tasks in points.values():
+        picked = sorted(point_tasks, key=lambda t: t.replicate)[:per_point]
+        spent = 0.0
+        for task in picked:
+            started = time.perf_counter()
+            run_one(task.params, task.seed, task.days)
+            spent += time.perf_counter() - started
+        total_s += spent * len(point_tasks) / len(picked)
+        n_timed += len(picked)
+        params = picked[0].params
+        slowest = max(slowest, (spent / len(picked), f"{params['topology']} N={params['n_teams']}"))
+    minutes = total_s / speedup / 60
+    print()
+    print(
+        f"sweep {plan.spec.name}: {len(tasks)} runs of {plan.spec.days:g} days at "
+        f"{len(points)} points; {n_timed} runs timed here ({per_point} per point)"
+    )
+    print(f"  slowest run: {slowest[1]}, {slowest[0]:.1f} s")
+    print(
+        f"  estimated serial time {total_s / 60:.1f} min ÷ measured 2-job speed-up "
+        f"{speedup:.2f} = {minutes:.1f} min on 2 cores (target ≤ {TARGET_PAPER_MINUTES:g}) "
+        f"{verdict(minutes, TARGET_PAPER_MINUTES, at_most=True)}"
+    )
+    print(f"  (with a perfect 2× speed-up: {total_s / 2 / 60:.1f} min)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        batch_run_worker(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=float, default=730.0, help="days per run (default 730)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed rounds (default 3)")
+    parser.add_argument(
+        "--topologies", default=",".join(TOPOLOGIES), help="comma-separated (3 by default)"
+    )
+    parser.add_argument("--paper", metavar="SPEC", help="also estimate this sweep's wall time")
+    parser.add_argument(
+        "--paper-replicates", type=int, default=1, help="replicates timed per point (default 1)"
+    )
+    parser.add_argument("--keep", metavar="DIR", help="keep the results here (default: discard)")
+    args = parser.parse_args(argv)
+    topologies = tuple(t.strip() for t in args.topologies.split(",") if t.strip())
+
+    print(f"machine: {machine()}; load average {load_average()}")
+    n_runs = len(topologies) * len(N_VALUES) * REPLICATES
+    print(
+        f"grid: {', '.join(topologies)} × N {list(N_VALUES)} × {REPLICATES} replicates = "
+        f"{n_runs} runs of {args.days:g} days"
+    )
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_sweep-"))
+    work.mkdir(parents=True, exist_ok=True)
+    spec = work / "bench_sweep.toml"
+    write_spec(spec, args.days, topologies)
+    names = {
+        "a": "(a) orgscale sweep --jobs 1",
+        "b": "(b) orgscale sweep --jobs 2",
+        "c": "(c) mesa.batch_run, 2 processes",
+    }
+    best = {k: {"wall_s": math.inf, "inner_s": math.inf, "cpu_s": math.inf} for k in names}
+    try:
+        for rep in range(args.repeats):
+            for key in names:
+                out = work / f"{key}{rep}"
+                result = run_candidate(key, spec, out)
+                for field, value in result.items():
+                    best[key][field] = min(best[key][field], value)
+                print(
+                    f"  [{rep + 1}/{args.repeats}] {names[key]}: {result['wall_s']:.2f} s "
+                    f"(inside: {result['inner_s']:.2f} s, CPU {result['cpu_s']:.2f} s; "
+                    f"load average {load_average()})",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        last = args.repeats - 1
+        check = same_runs(work / f"b{last}", work / f"c{last}.csv")
+        resumed = run_candidate("b", spec, work / f"b{last}")
+        manifest = json.loads((work / f"b{last}" / "manifest.json").read_text(encoding="utf-8"))
+        parquet = sorted(p.name for p in (work / f"b{last}").glob("*.parquet"))
+
+        rows = [
+            (
+                names[k],
+                best[k]["wall_s"],
+                best[k]["inner_s"],
+                best[k]["wall_s"] - best[k]["inner_s"],
+                best[k]["cpu_s"],
+                n_runs / best[k]["wall_s"],
+            )
+            for k in names
+        ]
+        print()
+        print(table(["candidate", "wall s", "inside s", "outside s", "CPU s", "runs/s"], rows))
+        print()
+        print("wall: the whole process as a user waits for it; inside: the sweep call alone")
+        print("(run_sweep incl. its worker pool, or batch_run incl. its spawn pool); outside:")
+        print("interpreter start, imports and exit; CPU: user + system time of all its processes.")
+        print()
+        speedup = best["a"]["wall_s"] / best["b"]["wall_s"]
+        speedup_in = best["a"]["inner_s"] / best["b"]["inner_s"]
+        vs_batch = best["c"]["wall_s"] / best["b"]["wall_s"]
+        vs_batch_in = best["c"]["inner_s"] / best["b"]["inner_s"]
+        print(
+            f"(b) speed-up over (a): {speedup:.2f}× wall, {speedup_in:.2f}× inside "
+            f"(target ≥ {TARGET_SPEEDUP:g}, wall) {verdict(speedup, TARGET_SPEEDUP, at_most=False)}"
+        )
+        print(
+            f"(b) faster than (c):   {vs_batch:.2f}× wall, {vs_batch_in:.2f}× inside "
+            f"(target ≥ {TARGET_VS_BATCH_RUN:g}, wall) "
+            f"{verdict(vs_batch, TARGET_VS_BATCH_RUN, at_most=False)}"
+        )
+        print(f"same runs: {check}")
+        print(
+            f"resume of finished (b): {resumed['wall_s']:.2f} s, ran "
+            f"{manifest['counts']['run']} of {manifest['counts']['total']} runs "
+            f"(skipped {manifest['counts']['skipped']}); Parquet files: {', '.join(parquet)}"
+        )
+        if args.paper:
+            estimate_paper(args.paper, args.paper_replicates, speedup_in)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
