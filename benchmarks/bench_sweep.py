@@ -1,14 +1,18 @@
 """Sweep throughput: ``orgscale sweep`` with 1 and 2 jobs against ``mesa.batch_run``.
 
-One grid (topologies × N ∈ {4, 16, 64} × 4 replicates, the same days for every run) is run
-three ways, each as a fresh process timed from outside (interpreter start-up and imports
-included, as a user would wait for it), best of ``--repeats`` interleaved rounds:
+One grid (topologies × N ∈ {4, 16, 64} × 4 replicates, the same days for every run, by
+default the paper sweep's 365) is run four ways, each as a fresh process timed from outside
+(interpreter start-up and imports included, as a user would wait for it), best of
+``--repeats`` interleaved rounds:
 
 * (a) ``orgscale sweep SPEC --jobs 1 --backend loky --out DIR --quiet``
 * (b) ``orgscale sweep SPEC --jobs 2 --backend loky --out DIR --quiet`` (Parquet results,
   manifest, resumable)
 * (c) ``mesa.batch_run(..., number_processes=2, data_collection_period=-1)`` on the same
   ``OrgModel``, the same parameter points and the same seeds, with end-of-run metrics.
+* (d) a reference, not a product: the same runs (``sweeps.runner.execute``) on a ``fork``
+  process pool of 2, written to one Parquet file; no manifest, no resume. It shows what
+  the runner loses to starting fresh worker interpreters.
 
 ``batch_run`` loops ``while model.running and model.steps < max_steps: model.step()``. For
 ``OrgModel`` ``step()`` advances one day, but ``model.steps`` only counts Mesa's default
@@ -25,7 +29,7 @@ replicates and divided by the 2-job speed-up measured on the grid.
 
 Targets: (b)/(a) speed-up ≥ 1.8 on 2 cores; (b) ≥ 1.3× faster than (c). Writes only to a
 temporary folder. Usage:
-``python benchmarks/bench_sweep.py [--days 730] [--repeats 3] [--paper sweeps/specs/paper.toml]``
+``python benchmarks/bench_sweep.py [--days 365] [--repeats 3] [--paper sweeps/specs/paper.toml]``
 """
 
 from __future__ import annotations
@@ -93,8 +97,11 @@ def write_spec(path: Path, days: float, topologies: tuple[str, ...]) -> None:
 
 
 # ---------------------------------------------------------------------- workers
-def batch_run_worker(spec_path: str, processes: int, out_csv: str) -> None:
-    """Run the spec's grid with ``mesa.batch_run``; print the call's seconds as JSON."""
+def batch_run_worker(spec_path: str, processes: int, out: str) -> float:
+    """Run the spec's grid with ``mesa.batch_run``; return the call's seconds.
+
+    The rows are written to ``out`` (CSV) after the timing, for the same-runs check.
+    """
     from sweeps import plan_sweep
 
     plan = plan_sweep(spec_path)
@@ -113,8 +120,33 @@ def batch_run_worker(spec_path: str, processes: int, out_csv: str) -> None:
     )
     results = pd.DataFrame(rows)
     call_s = time.perf_counter() - started
-    results.to_csv(out_csv, index=False)  # for the same-runs check, after the timing
-    print(json.dumps({"call_s": call_s, "rows": len(results)}))
+    results.to_csv(out, index=False)
+    return call_s
+
+
+def fork_pool_worker(spec_path: str, processes: int, out: str) -> float:
+    """Reference: the sweep's runs on a ``fork`` process pool, results to one Parquet file.
+
+    What a runner could cost when its workers inherit the imported model instead of
+    starting fresh interpreters (Linux only; no resume, no fault isolation). Returns the
+    seconds from creating the pool to having written the file.
+    """
+    import multiprocessing
+
+    from sweeps import plan_sweep
+    from sweeps.runner import execute, make_row
+
+    plan = plan_sweep(spec_path)
+    todo = plan.todo  # largest N first, as the runner dispatches them
+    by_id = {t.run_id: t for t in todo}
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        rows = [make_row(by_id[r["run_id"]], r) for r in pool.imap_unordered(execute, todo)]
+    pd.DataFrame(rows).to_parquet(out)
+    return time.perf_counter() - started
+
+
+WORKERS = {"c": batch_run_worker, "d": fork_pool_worker}
 
 
 def run_candidate(name: str, spec: Path, out: Path) -> dict[str, float]:
@@ -124,8 +156,9 @@ def run_candidate(name: str, spec: Path, out: Path) -> dict[str, float]:
     and the CPU seconds (user + system) of its whole process tree: worker processes are
     joined before it exits, so their time is included.
     """
-    if name == "c":
-        cmd = [sys.executable, __file__, "--worker", str(spec), "2", str(out) + ".csv"]
+    if name in WORKERS:
+        suffix = ".csv" if name == "c" else ".parquet"
+        cmd = [sys.executable, __file__, "--worker", name, str(spec), "2", str(out) + suffix]
     else:
         jobs = "1" if name == "a" else "2"
         cmd = [sys.executable, "-m", "sweeps.cli", "sweep", str(spec), "--jobs", jobs]
@@ -138,7 +171,7 @@ def run_candidate(name: str, spec: Path, out: Path) -> dict[str, float]:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise RuntimeError(f"candidate {name} failed ({proc.returncode}):\n{proc.stderr}")
-    if name == "c":
+    if name in WORKERS:
         inner = json.loads(proc.stdout.strip().splitlines()[-1])["call_s"]
     else:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -212,10 +245,12 @@ def estimate_paper(spec_path: str, per_point: int, speedup: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        batch_run_worker(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        kind, spec_path, processes, out = sys.argv[2:6]
+        call_s = WORKERS[kind](spec_path, int(processes), out)
+        print(json.dumps({"call_s": call_s}))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--days", type=float, default=730.0, help="days per run (default 730)")
+    parser.add_argument("--days", type=float, default=365.0, help="days per run (default 365)")
     parser.add_argument("--repeats", type=int, default=3, help="timed rounds (default 3)")
     parser.add_argument(
         "--topologies", default=",".join(TOPOLOGIES), help="comma-separated (3 by default)"
@@ -242,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         "a": "(a) orgscale sweep --jobs 1",
         "b": "(b) orgscale sweep --jobs 2",
         "c": "(c) mesa.batch_run, 2 processes",
+        "d": "(d) reference: fork pool, 2 processes",
     }
     best = {k: {"wall_s": math.inf, "inner_s": math.inf, "cpu_s": math.inf} for k in names}
     try:
@@ -294,6 +330,10 @@ def main(argv: list[str] | None = None) -> int:
             f"(b) faster than (c):   {vs_batch:.2f}× wall, {vs_batch_in:.2f}× inside "
             f"(target ≥ {TARGET_VS_BATCH_RUN:g}, wall) "
             f"{verdict(vs_batch, TARGET_VS_BATCH_RUN, at_most=False)}"
+        )
+        print(
+            f"reference (d) speed-up over (a): {best['a']['wall_s'] / best['d']['wall_s']:.2f}× "
+            f"wall, {best['a']['inner_s'] / best['d']['inner_s']:.2f}× inside"
         )
         print(f"same runs: {check}")
         print(
