@@ -1,7 +1,7 @@
 """Interactive view of one run: watch one organisation review and integrate, day by day.
 
-A Solara page built from Mesa's SolaraViz parts (its Step / ▶ / Reset controller and its
-parameter inputs). It shows the team graph (node size: people in the team; node colour: the
+A Solara page built around Mesa's SolaraViz controller (Step / ▶ / Reset) and its
+``model_params`` format. It shows the team graph (node size: people in the team; node colour: the
 team's review backlog; link width and colour: conflicts + negotiations on that API link so
 far) and daily line plots of the backlog, lead time, throughput and integration cost by part,
 all read from the model's DataCollector. Changing a parameter rebuilds the model at once.
@@ -161,6 +161,19 @@ def link_pain(model: OrgModel) -> np.ndarray:
     return model.edge_conflicts + model.edge_negotiations
 
 
+def link_path(start: np.ndarray, end: np.ndarray, n_points: int = 16) -> np.ndarray:
+    """Points of a link: straight, or an arc below when both teams sit on one row.
+
+    Without the arc, links between teams of one row would lie on top of each other.
+    """
+    if abs(start[1] - end[1]) > 1e-9:
+        return np.array([start, end])
+    t = np.linspace(0.0, 1.0, n_points)
+    x = start[0] + t * (end[0] - start[0])
+    sag = 0.3 * abs(end[0] - start[0]) * 4 * t * (1 - t)
+    return np.column_stack([x, start[1] - sag])
+
+
 def node_sizes(
     xy: np.ndarray,
     people: np.ndarray,
@@ -198,10 +211,10 @@ def draw_team_graph(model: OrgModel) -> Figure:
     ax = fig.add_subplot()
     ax.set_axis_off()
     pain = link_pain(model)
-    if len(pain):
-        order = np.argsort(pain, kind="stable")  # most painful links drawn last, on top
-        where = {c.coordinate: i for i, c in enumerate(cells)}
-        segments = [(xy[where[a]], xy[where[b]]) for a, b in model.edges[order]]
+    order = np.argsort(pain, kind="stable")  # most painful links drawn last, on top
+    where = {c.coordinate: i for i, c in enumerate(cells)}
+    segments = [link_path(xy[where[a]], xy[where[b]]) for a, b in model.edges[order]]
+    if segments:
         top = max(1.0, float(pain.max()))
         share = pain[order] / top
         links = LineCollection(
@@ -215,8 +228,9 @@ def draw_team_graph(model: OrgModel) -> Figure:
         )
         ax.add_collection(links)
     pad = 0.25
+    low = min([xy[:, 1].min(), *(path[:, 1].min() for path in segments)])  # arcs included
     xlim = (xy[:, 0].min() - pad, xy[:, 0].max() + pad)
-    ylim = (xy[:, 1].min() - pad - (0.4 if len(teams) == 1 else 0), xy[:, 1].max() + pad)
+    ylim = (low - pad - (0.4 if len(teams) == 1 else 0), xy[:, 1].max() + pad)
     size = node_sizes(xy, people, fig, xlim, ylim)
     dots = ax.scatter(
         xy[:, 0],
@@ -237,7 +251,7 @@ def draw_team_graph(model: OrgModel) -> Figure:
             f"one team: {len(only.reviewers)} reviewers,\n"
             f"{model.graph.nodes[only.node]['areas']} code areas",
             xy[0],
-            xytext=(0, -42),
+            xytext=(0, -(np.sqrt(size[0]) / 2 + 6)),  # just below the marker
             textcoords="offset points",
             ha="center",
             va="top",

@@ -146,6 +146,19 @@ def wait_for_day(page, day: int) -> None:
         caption.filter(has_text=f"day {day}:").wait_for(timeout=STEP_TIMEOUT_MS)
 
 
+def wait_until_still(page, quiet_s: float = 1.0) -> None:
+    """Wait until the day shown has not changed for ``quiet_s`` seconds."""
+    deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000
+    shown = page.locator(".orgscale-day").inner_text()
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = page.locator(".orgscale-day").inner_text()
+        if now == shown:
+            return
+        shown = now
+    pytest.fail(f"the day kept changing after pause: {shown}")
+
+
 def images_rendered(page) -> list[int]:
     """Natural widths of the graph and plot images (0 = not loaded)."""
     return page.eval_on_selector_all(
@@ -219,6 +232,18 @@ def test_page_renders_offline_and_steps_in_chromium(chromium, server):
                 wait_for_day(page, day)
             SCREENSHOT.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+            # ▶ runs on by itself until paused; Reset goes back to day 0
+            page.get_by_role("button", name="▶").click()
+            page.wait_for_function(
+                "parseInt(document.querySelector('.orgscale-day').textContent.slice(4)) >= 85",
+                timeout=STEP_TIMEOUT_MS,
+            )
+            page.get_by_role("button", name="❚❚").click()
+            page.get_by_role("button", name="▶").wait_for(timeout=STEP_TIMEOUT_MS)
+            wait_until_still(page)  # a step already under way when paused still lands
+            page.get_by_role("button", name="Reset").click()
+            wait_for_day(page, 0)
         finally:
             browser.close()
 
