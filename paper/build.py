@@ -47,9 +47,11 @@ if str(SCRIPTS_DIR) not in sys.path:
 
 import _common  # noqa: E402
 import _fits  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from model.params import PARAMETERS, SOURCES  # noqa: E402
+from model.topologies import DEFAULT_MODULAR_BRANCHING  # noqa: E402
 
 FIGURES = (
     "integration_cost_vs_n",
@@ -124,7 +126,9 @@ def times(value: Any) -> str:
     """A ratio as "×r" with two significant digits (×0.0031, ×0.55, ×12)."""
     if value is None or not math.isfinite(value):
         return "×n/a"
-    return "×" + (f"{value:.2g}" if abs(value) < 10 else f"{value:.0f}")
+    if abs(value) >= 10:
+        return f"×{value:.0f}"
+    return "×" + np.format_float_positional(value, precision=2, unique=True, fractional=False)
 
 
 def fmt_n(value: Any) -> str:
@@ -249,7 +253,14 @@ def fit_table(doc: Mapping[str, Any], fit: str) -> str:
     f = fit_doc(doc, fit)
     by = list(f["by"])
     header = [c.replace("_", " ") for c in by]
-    header += ["N fitted", "chosen law", "weight", "exponent b", f"{round(100 * f['level'])}% CI"]
+    header += [
+        "N fitted",
+        "chosen law",
+        "weight",
+        "exponent b",
+        f"{round(100 * f['level'])}% CI",
+        "note",
+    ]
     rows = []
     for g in f.get("groups", []):
         e = g["exponent"]
@@ -261,12 +272,15 @@ def fit_table(doc: Mapping[str, Any], fit: str) -> str:
                 fmt(g["best_weight"]),
                 fmt(e["estimate"]),
                 fmt_ci(e["ci_low"], e["ci_high"]),
+                f"N = {', '.join(map(str, g['dropped_n']))} left out (mean ≤ 0)"
+                if g.get("dropped_n")
+                else "",
             ]
         )
     for s in f.get("skipped", []):
         rows.append(
             [fmt(s["key"][c]) if isinstance(s["key"][c], bool) else s["key"][c] for c in by]
-            + [f"not fitted: {s['reason']}", "", "", "", ""]
+            + ["", "", "", "", "", f"not fitted: {s['reason']}"]
         )
     if not rows:
         return "*No runs of this kind in the sweep.*"
@@ -387,6 +401,7 @@ def crossover_text(c: Mapping[str, Any], what: str) -> str:
 CROSSOVER_WHAT = {
     "integration_cost": "integration cost",
     "effort_total": "total reviewer effort",
+    "effort_per_change": "reviewer effort per landed change",
     "lead_time_mean": "mean lead time",
 }
 
@@ -491,7 +506,9 @@ def structure_table(doc: Mapping[str, Any]) -> str:
     rows = [
         [
             topo_text(k["topology"]),
-            k.get("branching", ""),
+            f"{DEFAULT_MODULAR_BRANCHING} (default)"
+            if k["topology"] == "modular" and k.get("branching") == 0
+            else k.get("branching", ""),
             k.get("locality", "") if k["topology"] == "modular" else "—",
             lk.get(gid, ""),
             ck.get(gid, ""),
@@ -601,11 +618,15 @@ def verdict_h1(doc: Mapping[str, Any]) -> Verdict:
         f"×{fmt(THRESHOLDS['hockey_ratio'], 0)} or more)."
     )
     g = group(doc, "lead_time_mean", "single_core")
-    if not isinstance(g, Skipped) and len(g["local_slopes"]) >= 2:
-        first, last = g["local_slopes"][0], g["local_slopes"][-1]
+    slopes = (
+        [] if isinstance(g, Skipped) else [x for x in g["local_slopes"] if x["slope"] is not None]
+    )
+    if len(slopes) >= 2:
+        first, steep = slopes[0], max(slopes, key=lambda x: x["slope"])
         text += (
-            f" The local slope d ln(lead time)/d ln N goes from {fmt(first['slope'])} at "
-            f"N = {fmt_n(first['n'])} to {fmt(last['slope'])} at N = {fmt_n(last['n'])}."
+            f" The local slope d ln(lead time)/d ln N is {fmt(first['slope'])} at "
+            f"N = {fmt_n(first['n'])} and largest, {fmt(steep['slope'])}, at "
+            f"N = {fmt_n(steep['n'])}."
         )
     return Verdict(_grade([saturated, hockey]), text)
 
@@ -734,25 +755,25 @@ def verdict_h5(doc: Mapping[str, Any]) -> Verdict:
 
 
 def verdict_h6(doc: Mapping[str, Any]) -> Verdict:
-    """H6: splitting cuts the review wait by a larger factor than the total effort, and one
-    team is cheaper in total effort below a crossover N*."""
+    """H6: splitting cuts the review wait by a larger factor than the reviewer effort per
+    landed change, and one team is cheaper per landed change below a crossover N*."""
     single, hier = summary(doc, "single_core"), summary(doc, "hierarchical")
     shared = sorted(set(single["n"]) & set(hier["n"]))
     if not shared:
         raise MissingNumberError(
             "summaries.topologies.single_core.n", "no team count shared with hierarchical"
         )
+    metric = "effort_per_change"
     n = shared[-1]
     i, j = single["n"].index(n), hier["n"].index(n)
     ws, wh = single["review_wait_mean"][i], hier["review_wait_mean"][j]
-    es, eh = single["effort_total"][i], hier["effort_total"][j]
+    es, eh = _at(single, metric, i), _at(hier, metric, j)
     wait_ratio = wh / ws if ws and wh is not None else None
     effort_ratio = eh / es if es and eh is not None else None
     moved = None if wait_ratio is None or effort_ratio is None else wait_ratio < effort_ratio
-    c = crossover(doc, "effort_total")
+    c = crossover(doc, metric)
     efforts = [
-        (single["effort_total"][single["n"].index(m)], hier["effort_total"][hier["n"].index(m)])
-        for m in shared
+        (single[metric][single["n"].index(m)], hier[metric][hier["n"].index(m)]) for m in shared
     ]
     if c["nstar"] is not None:
         cheaper_below: bool | None = c["below"] == "single_core"
@@ -768,7 +789,7 @@ def verdict_h6(doc: Mapping[str, Any]) -> Verdict:
         cheaper_below = None
     text = (
         f"At N = {n}, the hierarchy's mean review wait is {times(wait_ratio)} the single "
-        f"core's and its total reviewer effort {times(effort_ratio)}: splitting "
+        f"core's and its reviewer effort per landed change {times(effort_ratio)}: splitting "
         + (
             "cuts the wait by more than it cuts the effort"
             if moved
@@ -776,7 +797,12 @@ def verdict_h6(doc: Mapping[str, Any]) -> Verdict:
             if moved is False
             else "cannot be compared (a wait or an effort is missing)"
         )
-        + f". Total reviewer effort: {crossover_text(c, 'total reviewer effort')}."
+        + (
+            " — yet the effort per change is lower too, so cost is removed as well as moved"
+            if effort_ratio is not None and effort_ratio < 1
+            else ""
+        )
+        + f". Reviewer effort per landed change: {crossover_text(c, CROSSOVER_WHAT[metric])}."
     )
     if c["nstar"] is None and cheaper_below is True:
         text += f" One team is cheaper at every N sampled; N*, if any, lies above N = {n}."
@@ -790,8 +816,9 @@ def verdict_h6(doc: Mapping[str, Any]) -> Verdict:
 
 
 def verdict_h7(doc: Mapping[str, Any]) -> Verdict:
-    """H7: throughput of one core team vs its size m has an exponent whose CI lies below 1
-    (diminishing returns); Zhou et al.'s ½ is noted if inside the CI."""
+    """H7: more reviewers on one area give diminishing returns: the exponent of throughput vs
+    team size m, over the sizes up to the highest throughput, has a CI below 1, or throughput
+    falls by the retrograde share after a peak. Zhou et al.'s ½ is noted if inside the CI."""
     core = doc["summaries"].get("core_reviewers") or {}
     if not core.get("groups"):
         return Verdict(
@@ -802,26 +829,30 @@ def verdict_h7(doc: Mapping[str, Any]) -> Verdict:
     g = core["groups"][0]
     e = g["exponent"]
     lo, hi = e["ci_low"], e["ci_high"]
-    diminishing = (hi if hi is not None else e["estimate"]) < 1
+    below_one = (hi if hi is not None else e["estimate"]) < 1
     half = lo is not None and hi is not None and lo <= 0.5 <= hi
-    means = g["mean"]
-    peak = max(range(len(means)), key=lambda i: -math.inf if means[i] is None else means[i])
+    per_m = core["per_m"]
+    ms, thr = per_m["m"], per_m["throughput"]
+    peak = ms.index(core["m_peak"])
+    falls = peak < len(ms) - 1 and thr[-1] < (1 - THRESHOLDS["retrograde_drop"]) * thr[peak]
+    over = f"m = {fmt_n(g['n'][0])}–{fmt_n(g['n'][-1])}"
     text = (
         f"One area with demand above any team's capacity (N = {core['n_teams']}, "
-        f"{core['contributors_per_team']} contributors: {fmt(core['demand'], 0)} changes/day); "
-        f"throughput against the core team's size m: "
-        f"{fit_sentence(g).replace('over N', 'over m')}; "
-        + ("the CI lies below 1" if diminishing else "the CI does not lie below 1")
+        f"{core['contributors_per_team']} contributors: {fmt(core['demand'], 0)} changes/day). "
+        f"Throughput against the core team's size m"
+        + (" up to its peak" if core.get("rising_only") else "")
+        + f": {fit_sentence(g).replace('over N = ' + over[4:], 'over ' + over)}; "
+        + ("the CI lies below 1" if below_one else "the CI does not lie below 1")
         + ("; it contains Zhou et al.'s ½" if half else "; it does not contain ½")
-        + f". Throughput is highest, {fmt(means[peak])} changes/day, at m = "
-        f"{fmt_n(g['n'][peak])}"
+        + f". Throughput is highest, {fmt(thr[peak])} changes/day, at m = {ms[peak]}"
         + (
-            f" and falls to {fmt(means[-1])} at m = {fmt_n(g['n'][-1])}."
-            if peak < len(means) - 1
+            f", and falls to {fmt(thr[-1])} at m = {ms[-1]}: beyond m = {ms[peak]} "
+            "another reviewer lowers the output."
+            if falls
             else "."
         )
     )
-    return Verdict("supported" if diminishing else "not supported", text)
+    return Verdict("supported" if below_one or falls else "not supported", text)
 
 
 VERDICTS: dict[str, tuple[str, Callable[[Mapping[str, Any]], Verdict]]] = {
@@ -978,6 +1009,7 @@ def paper_values(
     for h, v in verdicts.items():
         values[f"verdict.{h}"] = v.sentence()
         values[f"verdict.{h}.label"] = v.label
+    values["verdict.summary"] = "; ".join(f"{h} {v.label}" for h, v in verdicts.items())
     values["table.verdicts"] = md_table(
         ["hypothesis", "claim", "verdict"],
         [[h, claim, verdicts[h].label] for h, (claim, _) in VERDICTS.items()],

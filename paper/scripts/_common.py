@@ -63,6 +63,7 @@ def set_theme() -> None:
         font_scale=1.1,
         rc={
             "figure.dpi": 100,
+            "figure.constrained_layout.use": True,
             "savefig.dpi": DPI,
             "savefig.bbox": "tight",
             "axes.spines.top": False,

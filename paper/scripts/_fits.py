@@ -119,6 +119,7 @@ CROSSOVERS: tuple[tuple[str, str, str, str], ...] = (
     # name, metric, group A, group B
     ("integration_cost", "integration_cost", "single_core", "hierarchical"),
     ("effort_total", "effort_total", "single_core", "hierarchical"),
+    ("effort_per_change", "effort_per_change", "single_core", "hierarchical"),
     ("lead_time_mean", "lead_time_mean", "single_core", "hierarchical"),
 )
 
@@ -132,6 +133,7 @@ SUMMARY_METRICS = (
     "integration_cost",
     "cost_review",
     "effort_total",
+    "effort_per_change",
     "links",
     "link_pain_top_decile_share",
     "link_pain_even_share",
@@ -160,13 +162,17 @@ def with_derived(df: pd.DataFrame) -> pd.DataFrame:
     """Add the columns the paper derives from each run.
 
     ``effort_total`` (person-days/day) = ``integration_cost`` + ``cost_review``: all the
-    effort of reviewers. ``ideal_throughput`` (changes/day) = N × contributors × change
-    rate: the demand, which perfect scaling would land. ``efficiency`` = throughput /
+    effort of reviewers; ``effort_per_change`` (person-days) = that / throughput, the effort
+    per change landed (a saturated organisation spends less per day because it lands less).
+    ``ideal_throughput`` (changes/day) = N × contributors × change rate: the demand, which
+    perfect scaling would land. ``efficiency`` = throughput /
     ideal. ``link_pain_even_share`` = the top-decile share an even spread would give,
     ⌈0.1·L⌉/L for L links.
     """
     out = df.copy()
     out["effort_total"] = out["integration_cost"] + out["cost_review"]
+    landed = out["throughput"].where(out["throughput"] > 0)
+    out["effort_per_change"] = out["effort_total"] / landed
     out["ideal_throughput"] = out["n_teams"] * out["contributors_per_team"] * out["change_rate"]
     ideal = out["ideal_throughput"].where(out["ideal_throughput"] > 0)
     out["efficiency"] = out["throughput"] / ideal
@@ -387,14 +393,26 @@ def summaries(df: pd.DataFrame) -> dict[str, Any]:
 
 
 def _fit_core_reviewers(core: pd.DataFrame, rng: np.random.Generator, n_boot: int) -> dict:
-    """Throughput vs core-team size m, all else equal (H7: ∝ m^½ expected)."""
+    """Throughput vs core-team size m, all else equal (H7: ∝ m^½ expected).
+
+    The power law is fitted over the rising part, m up to the size with the highest mean
+    throughput (``m_peak``), when that holds at least 3 sizes; beyond the peak more reviewers
+    lower the output, which no power law with positive exponent describes. ``per_m`` keeps
+    the mean throughput at every m.
+    """
     core = core[core["throughput"] > 0]
-    table = fit_groups(core, "throughput", [], n_col="core_reviewers", rng=rng, n_boot=n_boot)
+    means = core.groupby("core_reviewers")["throughput"].mean().sort_index()
+    m_peak = int(means.idxmax())
+    rising = core[core["core_reviewers"] <= m_peak]
+    used = rising if rising["core_reviewers"].nunique() >= 3 else core
+    table = fit_groups(used, "throughput", [], n_col="core_reviewers", rng=rng, n_boot=n_boot)
     doc = fits_json(table)
     doc["n_teams"] = int(core["n_teams"].iloc[0])
     doc["contributors_per_team"] = int(core["contributors_per_team"].iloc[0])
     doc["demand"] = float(core["ideal_throughput"].iloc[0])
-    doc["core_reviewers"] = sorted(int(m) for m in core["core_reviewers"].unique())
+    doc["m_peak"] = m_peak
+    doc["rising_only"] = used is rising
+    doc["per_m"] = {"m": [int(m) for m in means.index], "throughput": [float(v) for v in means]}
     return doc
 
 

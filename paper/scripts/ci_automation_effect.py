@@ -5,7 +5,7 @@ Left: person-days per day spent finding and fixing merge conflicts. Right: confl
 only when a tree was merged upward (count over the measured window), i.e. not caught early
 by the daily test-merge. Split topologies only (a single core team merges nothing). Runs at
 baseline for every other swept parameter; solid lines: automation off, dashed: on; bands
-span the replicates.
+span the replicates. The y axes are symmetric-log: linear near 0, logarithmic above.
 
 Reads:  RESULTS_DIR/**/*.parquet.
 Writes: OUT/ci_automation_effect.png and .pdf (default OUT: paper/figures).
@@ -32,10 +32,10 @@ def main(results_dir: str | Path = c.DEFAULT_RESULTS, out_dir: str | Path = c.DE
     df = df[df["topology"].isin(_fits.SPLIT_TOPOLOGIES)]
     fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.0), sharex=True)
     panels = (
-        (axes[0], "cost_conflicts", "conflict cost (person-days/day)"),
-        (axes[1], "conflicts_late", "late conflicts (count)"),
+        (axes[0], "cost_conflicts", "conflict cost (person-days/day)", 0.01),
+        (axes[1], "conflicts_late", "late conflicts (count)", 1.0),
     )
-    for ax, metric, ylabel in panels:
+    for ax, metric, ylabel, linthresh in panels:
         if df.empty:
             c.no_data(ax, "no split-topology runs")
             continue
@@ -49,6 +49,7 @@ def main(results_dir: str | Path = c.DEFAULT_RESULTS, out_dir: str | Path = c.DE
                 c.band(ax, runs, metric, linestyle=linestyle, **{**style, "label": label})
         ax.set_xscale("log")
         c.log_ticks(ax, df["n_teams"].unique())
+        ax.set_yscale("symlog", linthresh=linthresh)  # log above linthresh, linear to 0
         ax.set_ylim(bottom=0)
         ax.set_xlabel("teams N")
         ax.set_ylabel(ylabel)

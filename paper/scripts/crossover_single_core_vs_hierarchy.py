@@ -1,8 +1,9 @@
 """The crossover N* between one core team and the drivers-core hierarchy.
 
 Three panels, single core vs hierarchical at baseline (every other swept parameter at its
-default, CI automation off): integration cost, total reviewer effort (integration + own
-reviews, person-days/day) and mean lead time, each against N. The vertical line marks N*
+default, CI automation off): integration cost (person-days/day), reviewer effort per landed
+change (integration + own reviews, person-days per change landed) and mean lead time, each
+against N. The vertical line marks N*
 where the two mean curves cross (``fits.json`` → ``crossovers``), the shaded span its
 bootstrap CI; a panel without a crossing in the sampled range says so.
 
@@ -23,7 +24,7 @@ import matplotlib.pyplot as plt
 NAME = "crossover_single_core_vs_hierarchy"
 PANELS = (
     ("integration_cost", "integration cost (person-days/day)"),
-    ("effort_total", "total reviewer effort (person-days/day)"),
+    ("effort_per_change", "reviewer effort per landed change (person-days)"),
     ("lead_time_mean", "mean lead time (days)"),
 )
 

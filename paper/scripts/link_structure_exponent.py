@@ -92,9 +92,14 @@ def main(results_dir: str | Path = c.DEFAULT_RESULTS, out_dir: str | Path = c.DE
         ax.set_xlabel(xlabel)
         ax.set_title(c.TOPOLOGY_LABELS[topo])
     axes[0].set_ylabel("fitted exponent b (y ∝ N^b)")
+    legend = {}
     for ax in axes:
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize="small")
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    if legend:
+        fig.legend(
+            legend.values(), legend.keys(), loc="outside lower center", ncols=3, fontsize="small"
+        )
     fig.suptitle("How the link structure sets the scaling exponent")
     return c.save(fig, out_dir, NAME)
 
