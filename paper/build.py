@@ -527,6 +527,16 @@ def structure_table(doc: Mapping[str, Any]) -> str:
     )
 
 
+#: What a parameter without a calibration source is, in the parameters table.
+ROLES = {
+    "topology": "experimental factor",
+    "n_teams": "experimental factor",
+    "branching": "experimental factor (link structure)",
+    "locality": "experimental factor (link structure)",
+    "warmup_days": "run setting",
+}
+
+
 def parameters_table(df: pd.DataFrame) -> str:
     """Every model parameter: default, the values in this sweep, unit, meaning, source."""
     rows = []
@@ -546,7 +556,7 @@ def parameters_table(df: pd.DataFrame) -> str:
                 shown,
                 spec.unit or "–",
                 spec.doc,
-                SOURCES.get(name, "assumption (swept or held)"),
+                SOURCES.get(name) or ROLES.get(name, "assumption"),
             ]
         )
     return md_table(["parameter", "default", "in this sweep", "unit", "meaning", "source"], rows)
