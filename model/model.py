@@ -73,6 +73,7 @@ class OrgModel(mesa.Model):
         conflict_prob: float = _D["conflict_prob"],
         unlinked_conflict_prob: float = _D["unlinked_conflict_prob"],
         api_badness_sigma: float = _D["api_badness_sigma"],
+        fixed_link_share: float = _D["fixed_link_share"],
         bisect_step_days: float = _D["bisect_step_days"],
         conflict_fix_days: float = _D["conflict_fix_days"],
         pull_days: float = _D["pull_days"],
@@ -122,6 +123,7 @@ class OrgModel(mesa.Model):
         sigma = self.api_badness_sigma
         # lognormal with mean 1: a typical link has badness ~1, a few are much worse
         self.edge_badness = self.rng.lognormal(-sigma * sigma / 2, sigma, len(edges))
+        self.fix_worst_links()
         self.edge_negotiations = np.zeros(len(edges), dtype=np.int64)
         self.edge_conflicts = np.zeros(len(edges), dtype=np.int64)
         self.neighbours: list[np.ndarray] = []
@@ -133,6 +135,19 @@ class OrgModel(mesa.Model):
             self.neighbours.append(np.array(nb, dtype=np.int64))
             self.incident.append(np.array(ids, dtype=np.int64))
             self._touch_cumweight.append(np.cumsum(self.edge_badness[ids]).tolist())
+
+    def fix_worst_links(self) -> None:
+        """H5: the teams at the ends of the most painful APIs fix them.
+
+        The ``fixed_link_share`` of links with the highest badness get the median link's
+        badness (seed: "The greater the link pain ... the greater the pressure on the teams
+        either end to fix it").
+        """
+        n_fixed = round(self.fixed_link_share * self.edge_badness.size)
+        if n_fixed == 0:
+            return
+        worst = np.argsort(self.edge_badness, kind="stable")[::-1][:n_fixed]
+        self.edge_badness[worst] = np.median(self.edge_badness)
 
     def _build_teams(self) -> None:
         """Create one Team agent per node, its reviewers and contributors."""

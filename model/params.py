@@ -204,6 +204,16 @@ PARAMETERS: dict[str, ParamSpec] = {
             "",
             low=0.0,
         ),
+        _p(
+            "fixed_link_share",
+            float,
+            0.0,
+            "share of links, the worst by API badness, whose API has been fixed (badness "
+            "set to the median link's)",
+            "",
+            low=0.0,
+            high=1.0,
+        ),
         _p("bisect_step_days", float, 0.03, "integrator time per bisection step", "days", low=0.0),
         _p(
             "conflict_fix_days",

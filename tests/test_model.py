@@ -234,3 +234,12 @@ def test_single_core_lead_time_rises_steeply_with_n():
     }
     assert lead[4] < lead[16] < lead[64]
     assert lead[64] > 10 * lead[4]
+
+
+def test_fixing_the_worst_apis_gives_them_the_median_badness():
+    plain = OrgModel(topology="flat", n_teams=12, rng=8)
+    fixed = OrgModel(topology="flat", n_teams=12, fixed_link_share=0.1, rng=8)
+    worst = np.argsort(plain.edge_badness)[::-1][: round(0.1 * plain.edge_badness.size)]
+    assert np.all(fixed.edge_badness[worst] == pytest.approx(np.median(plain.edge_badness)))
+    others = np.setdiff1d(np.arange(plain.edge_badness.size), worst)
+    assert np.array_equal(fixed.edge_badness[others], plain.edge_badness[others])
