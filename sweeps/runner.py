@@ -24,6 +24,7 @@ of a task whose worker was killed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -115,6 +116,35 @@ def execute(task: Task, fault: str | None = None) -> Result:
         "wall_s": time.perf_counter() - start,
         "metrics": metrics,
     }
+
+
+def execute_in_worker(task: Task, fault: str | None = None) -> Result:
+    """:func:`execute` in a worker process that exits when the sweep process dies.
+
+    A worker whose parent is killed (e.g. SIGKILL on the sweep) would otherwise finish its
+    run and then wait, idle, forever; a daemon thread checks once a second that the parent
+    is still there and ends the worker when it is not.
+    """
+    _watch_parent()
+    return execute(task, fault)
+
+
+_WATCHED_PARENT: int | None = None
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _watch_parent() -> None:
+    global _WATCHED_PARENT
+    if _WATCHED_PARENT is not None:
+        return
+    _WATCHED_PARENT = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == _WATCHED_PARENT:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="orgscale-parent-watch", daemon=True).start()
 
 
 def make_row(task: Task, result: Result) -> dict[str, Any]:
@@ -278,13 +308,15 @@ def run_sweep(
     elif plan.state.problem:
         raise ResultsConflictError(plan.state.problem)
 
-    if backend == "sequential":
-        n_jobs = 1
-    elif backend == "dask" and scheduler is not None:
-        n_jobs = jobs  # None: as many runs in flight as the cluster has threads
-    else:
-        n_jobs = jobs or default_jobs()
-    with ResultStore(out, flush_seconds=flush_seconds) as store:
+    n_jobs = 1 if backend == "sequential" else (jobs or default_jobs())
+    with contextlib.ExitStack() as stack:
+        dask_client = None
+        if backend == "dask" and plan.todo:  # connect before writing anything
+            dask_client = stack.enter_context(
+                _dask_client(jobs if scheduler else n_jobs, scheduler)
+            )
+            n_jobs = dask_client[1]
+        store = stack.enter_context(ResultStore(out, flush_seconds=flush_seconds))
         plan = plan_sweep(spec, out)  # again, now that the folder is locked
         if plan.state.problem:
             raise ResultsConflictError(plan.state.problem)
@@ -331,7 +363,7 @@ def run_sweep(
                     todo,
                     backend=backend,
                     jobs=n_jobs,
-                    scheduler=scheduler,
+                    dask=dask_client,
                     fault=dict(_fault or {}),
                     record=record,
                     log=log,
@@ -390,17 +422,18 @@ def _execute_all(
     tasks: list[Task],
     *,
     backend: str,
-    jobs: int | None,
-    scheduler: str | None,
+    jobs: int,
+    dask: tuple[Any, int] | None,
     fault: dict[str, str],
     record: Callable[[Result], None],
     log: Callable[[str], None],
 ) -> None:
     """Run ``tasks`` on ``backend`` and pass every result to ``record`` as it arrives."""
-    if backend == "dask":
-        _run_dask(tasks, jobs=jobs, scheduler=scheduler, fault=fault, record=record, log=log)
+    if dask is not None:
+        client, window = dask
+        _run_dask(tasks, client=client, window=window, fault=fault, record=record, log=log)
     else:
-        _run_joblib(tasks, backend=backend, jobs=jobs or 1, fault=fault, record=record, log=log)
+        _run_joblib(tasks, backend=backend, jobs=jobs, fault=fault, record=record, log=log)
 
 
 class _Feed:
@@ -410,10 +443,10 @@ class _Feed:
     so the handed-out, unreturned tasks are those in flight when a worker dies.
     """
 
-    def __init__(self, tasks: list[Task], fault: dict[str, str]) -> None:
+    def __init__(self, tasks: list[Task], fault: dict[str, str], *, sequential: bool) -> None:
         from joblib import delayed
 
-        self._delayed = delayed(execute)
+        self._delayed = delayed(execute if sequential else execute_in_worker)
         self._tasks = iter(tasks)
         self._fault = fault
         self._lock = threading.Lock()
@@ -455,7 +488,7 @@ def _run_joblib(
 
     pending, suspects = tasks, []
     while pending:
-        feed = _Feed(pending, fault)
+        feed = _Feed(pending, fault, sequential=backend == "sequential")
         parallel = Parallel(
             n_jobs=jobs,
             backend=backend,
@@ -488,7 +521,7 @@ def _retry_alone(task: Task, fault: str | None) -> Result:
     start = time.perf_counter()
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         try:
-            return pool.submit(execute, task, fault).result()
+            return pool.submit(execute_in_worker, task, fault).result()
         except BrokenProcessPool as err:
             return _worker_died(task, err, time.perf_counter() - start)
 
@@ -504,82 +537,92 @@ def _worker_died(task: Task, err: BaseException, wall_s: float) -> Result:
     }
 
 
+@contextlib.contextmanager
+def _dask_client(jobs: int | None, scheduler: str | None) -> Iterator[tuple[Any, int]]:
+    """A ``dask.distributed`` client and how many runs to keep in flight on it.
+
+    With ``scheduler``: a client of that scheduler (``jobs`` or all its threads in flight).
+    Without: a ``LocalCluster`` of ``jobs`` single-threaded worker processes on 127.0.0.1,
+    closed on exit.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        client = Client(scheduler)
+        try:
+            yield client, jobs or max(sum(client.nthreads().values()), 1)
+        finally:
+            client.close()
+        return
+    # Tell us at the first death of a run's worker: the retry-once rule is applied here.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = LocalCluster(
+            n_workers=jobs or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+    try:
+        client = Client(cluster)
+        try:
+            yield client, jobs or 1
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
 def _run_dask(
     tasks: list[Task],
     *,
-    jobs: int | None,
-    scheduler: str | None,
+    client: Any,
+    window: int,
     fault: dict[str, str],
     record: Callable[[Result], None],
     log: Callable[[str], None],
 ) -> None:
-    import dask
-    from distributed import Client, KilledWorker, LocalCluster, as_completed
+    from distributed import KilledWorker, as_completed
 
-    cluster = None
-    if scheduler is None:
-        # Tell us at the first death of a run's worker: the retry-once rule is applied here.
-        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-            cluster = LocalCluster(
-                n_workers=jobs,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-        client = Client(cluster)
-        window = jobs or 1
-    else:
-        client = Client(scheduler)
-        window = jobs if jobs else max(sum(client.nthreads().values()), 1)
-    try:
-        queue: Iterator[Task] = iter(tasks)
-        in_flight: dict[str, Task] = {}
-        done = as_completed()
-        suspects = []
-        attempt = {"n": 0}
+    queue: Iterator[Task] = iter(tasks)
+    in_flight: dict[str, Task] = {}
+    done = as_completed()
+    suspects = []
+    attempt = 0
 
-        def submit(task: Task) -> None:
-            attempt["n"] += 1
-            key = f"orgscale-{task.run_id}-{attempt['n']}"
-            done.add(client.submit(execute, task, fault.get(task.run_id), key=key, pure=False))
-            in_flight[key] = task
+    def submit(task: Task) -> Any:
+        nonlocal attempt
+        attempt += 1
+        key = f"orgscale-{task.run_id}-{attempt}"
+        in_flight[key] = task
+        return client.submit(execute, task, fault.get(task.run_id), key=key, pure=False)
 
-        for task in _take(queue, 2 * window):
-            submit(task)
-        for future in done:
-            task = in_flight.pop(future.key)
-            try:
-                result = future.result()
-            except KilledWorker as err:
-                suspects.append(task)
-                log(f"a worker died ({type(err).__name__}); run {task.run_id} will be retried")
-            except Exception as err:  # e.g. a result that could not be sent back
-                record({**_worker_died(task, err, math.nan), "error": _describe(err)})
-            else:
-                record(result)
-            future.release()
-            for nxt in _take(queue, 1):
-                submit(nxt)
-        for task in suspects:
-            start = time.perf_counter()
-            attempt["n"] += 1
-            future = client.submit(
-                execute,
-                task,
-                fault.get(task.run_id),
-                key=f"orgscale-{task.run_id}-{attempt['n']}",
-                pure=False,
-            )
-            try:
-                record(future.result())
-            except Exception as err:
-                record(_worker_died(task, err, time.perf_counter() - start))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    for task in _take(queue, 2 * window):
+        done.add(submit(task))
+    for future in done:
+        task = in_flight.pop(future.key)
+        try:
+            result = future.result()
+        except KilledWorker as err:
+            suspects.append(task)
+            log(f"a worker died ({type(err).__name__}); run {task.run_id} will be retried")
+        except Exception as err:  # e.g. a result that could not be sent back
+            record({**_worker_died(task, err, math.nan), "error": _describe(err)})
+        else:
+            record(result)
+        future.release()
+        for nxt in _take(queue, 1):
+            done.add(submit(nxt))
+    for task in suspects:  # one at a time, once the others are done
+        start = time.perf_counter()
+        future = submit(task)
+        try:
+            record(future.result())
+        except Exception as err:
+            record(_worker_died(task, err, time.perf_counter() - start))
+        in_flight.pop(future.key, None)
 
 
 def _take(iterator: Iterator[Task], n: int) -> list[Task]:

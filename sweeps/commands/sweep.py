@@ -1,8 +1,9 @@
 """``orgscale sweep``: run a sweep spec's missing runs in parallel into ``results/<name>/``.
 
 Exit status: 0 when every run is ok, 1 when some failed (the summary lists them), 2 for bad
-input (an invalid spec, or a results folder that holds another spec's runs), 130 when
-interrupted (what finished is kept; run the command again to resume).
+input or environment (an invalid spec, a results folder that holds another spec's runs, an
+unreachable dask scheduler), 130 when interrupted (what finished is kept; run the same
+command again to resume).
 
 Usage: ``orgscale sweep SPEC [--out DIR] [--jobs N] [--backend loky|sequential|dask]
 [--scheduler ADDR] [--fresh] [--dry-run] [--quiet]``
@@ -87,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except (SpecError, ResultsConflictError, ValueError) as err:
         print(f"orgscale sweep: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. an unreachable dask scheduler, a full disk
+        print(f"orgscale sweep: {type(err).__name__}: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(
