@@ -727,8 +727,9 @@ def verdict_h4(doc: Mapping[str, Any]) -> Verdict:
 
 
 def verdict_h5(doc: Mapping[str, Any]) -> Verdict:
-    """H5 (first half): the worst 10% of links carry at least ``heavy_tail_factor`` times the
-    share an even spread would give, at the largest N of every split topology."""
+    """H5: the worst 10% of links carry at least ``heavy_tail_factor`` times the share an
+    even spread would give, at the largest N of every split topology; and fixing the worst
+    APIs (``fixed_link_share``) cuts integration cost."""
     rows = [r for r in link_pain_rows(doc) if r["ratio"] is not None]
     if not rows:
         return Verdict("not tested", "No split topology had any link pain to measure.")
@@ -743,24 +744,30 @@ def verdict_h5(doc: Mapping[str, Any]) -> Verdict:
         )
         + f"; heavy-tailed means ×{fmt(THRESHOLDS['heavy_tail_factor'], 0)} or more."
     )
-    badness = doc["summaries"].get("badness", {})
-    if badness:
+    fixes = doc["summaries"].get("fixes", {})
+    cut: list[bool | None] = []
+    if fixes:
         parts = []
-        for topo, b in badness.items():
+        for topo, f in fixes.items():
+            before, after = f["integration_cost"][0], f["integration_cost"][-1]
+            if before is None or after is None or f["share"][0] != 0:
+                continue
+            cut.append(after < before)
             parts.append(
-                f"{topo_text(topo)} at N = {b['n']}: {fmt(b['integration_cost'][-1])} "
-                f"person-days/day at api_badness_sigma = {b['sigma'][-1]:g} vs "
-                f"{fmt(b['integration_cost'][0])} at {b['sigma'][0]:g}"
+                f"{topo_text(topo)} at N = {f['n']}: {fmt(before)} person-days/day with no API "
+                f"fixed, {fmt(after)} with the worst {pct(f['share'][-1])} of links fixed "
+                f"(conflict work {fmt(f['cost_conflicts'][0])} → {fmt(f['cost_conflicts'][-1])})"
             )
-        text += (
-            " Making link APIs more alike (a smaller spread of badness): " + "; ".join(parts) + "."
+        text += " Fixing the worst APIs (their badness set to the median link's): " + (
+            "; ".join(parts) + "." if parts else "no comparison with an unfixed baseline."
         )
-    else:
+    if not cut:
         text += (
             " The second half of H5 (fixing the worst links cuts total cost) is not tested: "
-            "the sweep does not vary the spread of API badness."
+            "the sweep does not fix any link."
         )
-    label = _grade(heavy)
+        cut = [None]
+    label = _grade([*heavy, *cut])
     return Verdict(label, text)
 
 

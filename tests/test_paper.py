@@ -34,6 +34,11 @@ conflict_prob = 0.005
 topology = ["single_core", "flat", "hierarchical", "modular"]
 n_teams = [1, 2, 4, 8]
 ci_automation = [false, true]
+
+[[grid]]
+topology = ["flat"]
+n_teams = [8]
+fixed_link_share = [0.25]
 """
 
 
@@ -132,6 +137,22 @@ def test_built_paper_holds_fitted_numbers_and_a_verdict_for_each_hypothesis(buil
     for h in ("H1", "H2", "H3", "H4", "H5", "H6", "H7"):
         assert f"**{h} — " in text
     assert "{{" not in text and "}}" not in text
+
+
+def test_h5_compares_fixing_the_worst_apis_with_the_unfixed_baseline(built_paper):
+    paper, fits_path = built_paper
+    doc = json.loads(fits_path.read_text())
+    fixes = doc["summaries"]["fixes"]["flat"]
+    assert fixes["n"] == 8 and fixes["share"] == [0.0, 0.25]
+    assert "Fixing the worst APIs" in paper.read_text(encoding="utf-8")
+    before = fixes["integration_cost"][0]
+    for after, expected in ((before * 0.5, True), (before * 1.5, False)):
+        changed = copy.deepcopy(doc)
+        changed["summaries"]["fixes"] = {"flat": {**fixes, "integration_cost": [before, after]}}
+        verdict = build.verdict_h5(changed)
+        assert f"{build.fmt(after)} with the worst 25% of links fixed" in verdict.text
+        if not expected:
+            assert verdict.label in ("partly supported", "not supported")
 
 
 def test_paper_build_names_the_missing_number_when_a_fit_group_is_removed(built_paper):

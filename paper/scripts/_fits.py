@@ -32,7 +32,8 @@ Choice of runs
       "summaries": {"n_range": [lo, hi], "topologies": {<topology>: {"n": [...],
                     <metric>: [per-N mean, ...], ...}},
                     "ci": {<topology>: {"n": [...], "off": {...}, "on": {...}}},
-                    "badness": {...}, "core_reviewers": {...}}
+                    "fixes": {<topology>: {"n", "share": [...], "integration_cost": [...],
+                               "cost_conflicts": [...]}}, "core_reviewers": {...}}
     }
 """
 
@@ -340,7 +341,7 @@ def summaries(df: pd.DataFrame) -> dict[str, Any]:
         "n_range": [int(df["n_teams"].min()), int(df["n_teams"].max())],
         "topologies": {},
         "ci": {},
-        "badness": {},
+        "fixes": {},
         "core_reviewers": {},
     }
     base = baseline(df)
@@ -361,21 +362,26 @@ def summaries(df: pd.DataFrame) -> dict[str, Any]:
             "off": {k: v for k, v in _per_n(off, CI_METRICS).items() if k != "n"},
             "on": {k: v for k, v in _per_n(on, CI_METRICS).items() if k != "n"},
         }
-    # H5's second half: does a smaller spread of API badness cut the cost?
-    if len(swept(df, "api_badness_sigma")) >= 2:
-        sig = baseline(df, vary=("n_teams", "api_badness_sigma"))
-        for topo in topologies(sig):
+    # H5's second half: does fixing the worst APIs (fixed_link_share) cut the cost?
+    if len(swept(df, "fixed_link_share")) >= 2:
+        fixes = baseline(df, vary=("n_teams", "fixed_link_share"))
+        for topo in topologies(fixes):
             if topo not in SPLIT_TOPOLOGIES:
                 continue
-            g = sig[sig["topology"] == topo]
-            g = g[g["n_teams"] == g["n_teams"].max()]
-            means = g.groupby("api_badness_sigma")["integration_cost"].mean().sort_index()
-            if len(means) >= 2:
-                out["badness"][topo] = {
-                    "n": int(g["n_teams"].max()),
-                    "sigma": [float(s) for s in means.index],
-                    "integration_cost": [_num(v) for v in means],
-                }
+            g = fixes[fixes["topology"] == topo]
+            counts = g.groupby("n_teams")["fixed_link_share"].nunique()
+            if counts.max() < 2:
+                continue
+            n = int(counts[counts == counts.max()].index.max())
+            g = g[g["n_teams"] == n]
+            means = g.groupby("fixed_link_share")[["integration_cost", "cost_conflicts"]].mean()
+            means = means.sort_index()
+            out["fixes"][topo] = {
+                "n": n,
+                "share": [float(s) for s in means.index],
+                "integration_cost": [_num(v) for v in means["integration_cost"]],
+                "cost_conflicts": [_num(v) for v in means["cost_conflicts"]],
+            }
     # H7: more reviewers in one core team. The series is the set of single-core runs that
     # differ only in core_reviewers (and seed) with the most distinct team sizes.
     core = df[df["topology"] == "single_core"]
