@@ -77,11 +77,15 @@ def run_id(params: dict[str, Any], replicate: int, root_seed: int, days: float, 
     return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:RUN_ID_CHARS]
 
 
+MORRIS_LEVELS = 4
+
+
 def sample_points(sample: Sample) -> list[dict[str, Any]]:
     """The sampled values (only the sampled parameters) of a ``[sample]`` block, in order.
 
     ``lhs``: ``scipy.stats.qmc.LatinHypercube(d, rng=seed)``, ``n`` points. ``sobol``:
     ``SALib.sample.sobol.sample`` (Saltelli's scheme for Sobol indices), ``n`` base points.
+    ``morris``: ``SALib.sample.morris.sample``, ``n`` trajectories on ``MORRIS_LEVELS`` levels.
     A unit coordinate u maps to ``low + u·(high − low)`` for a float parameter and to
     ``floor(low + u·(high − low + 1))`` (capped at ``high``) for an integer one.
     """
@@ -91,6 +95,11 @@ def sample_points(sample: Sample) -> list[dict[str, Any]]:
         from scipy.stats import qmc
 
         unit = qmc.LatinHypercube(d=d, rng=np.random.default_rng(sample.seed)).random(sample.n)
+    elif sample.method == "morris":
+        from SALib.sample import morris
+
+        problem = {"num_vars": d, "names": names, "bounds": [[0.0, 1.0]] * d}
+        unit = morris.sample(problem, sample.n, num_levels=MORRIS_LEVELS, seed=sample.seed)
     else:
         from SALib.sample import sobol
 

@@ -27,7 +27,8 @@ to run. Its keys are:
     A space-filling design beyond factorial: ``method`` (``"lhs"``: Latin hypercube from
     ``scipy.stats.qmc``, ``n`` points; ``"sobol"``: SALib's Saltelli scheme, ``n`` base
     points, ``n·(2d+2)`` points for ``d`` ranges, or ``n·(d+2)`` with
-    ``second_order = false``), ``n``, optional ``seed`` (default ``root_seed``) and a
+    ``second_order = false``; ``"morris"``: SALib's Morris trajectories, ``n`` trajectories
+    of ``d+1`` points on a 4-level grid), ``n``, optional ``seed`` (default ``root_seed``) and a
     ``[sample.ranges]`` table ``parameter = [low, high]`` of numeric parameters. Every grid
     point (or the fixed point when there is no grid) is crossed with every sample point.
 
@@ -63,7 +64,7 @@ TOP_KEYS = (
 )
 REQUIRED_KEYS = ("name", "root_seed", "replicates", "days")
 SAMPLE_KEYS = ("method", "n", "seed", "second_order", "ranges")
-SAMPLE_METHODS = ("lhs", "sobol")
+SAMPLE_METHODS = ("lhs", "sobol", "morris")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 

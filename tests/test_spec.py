@@ -179,7 +179,7 @@ BAD_SPECS = [
     ),
     pytest.param(
         HEADER + '[sample]\nmethod = "grid"\nn = 4\n',
-        ["sample.method", "expected one of 'lhs', 'sobol'", "got 'grid'"],
+        ["sample.method", "expected one of 'lhs', 'sobol', 'morris'", "got 'grid'"],
         id="unknown-sample-method",
     ),
     pytest.param(
