@@ -46,6 +46,27 @@ def load_average() -> str:
         return "?"
 
 
+def _burn(seconds: float) -> float:
+    """Spin for ``seconds`` of wall time; return the share of a core this process got."""
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    while time.perf_counter() - wall0 < seconds:
+        sum(range(1000))
+    return (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+
+
+def available_cores(n: int = 2, seconds: float = 0.3) -> float:
+    """How many of ``n`` cores this process tree can get right now (0 … n).
+
+    ``n`` forked processes spin for ``seconds`` at once; each reports the CPU time it got
+    per second of wall time. On an idle machine the sum is ``n``; other engineers' work on
+    a shared machine lowers it. A parallel speed-up cannot exceed this number.
+    """
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(n) as pool:
+        return float(sum(pool.map(_burn, [seconds] * n)))
+
+
 def best_of(
     candidates: dict[str, Callable[[], Any]], repeats: int, *, progress: bool = True
 ) -> dict[str, float]:
