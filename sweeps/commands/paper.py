@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from sweeps.commands import positive_int
 from sweeps.commands.figures import ROOT, load_paper_build
 
 DEFAULT_SPEC = ROOT / "sweeps" / "specs" / "paper.toml"
@@ -45,7 +46,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--results", metavar="DIR", default=None, help="results folder (default results/<name>)"
     )
-    parser.add_argument("--jobs", type=_positive_int, metavar="N", help="worker processes")
+    parser.add_argument("--jobs", type=positive_int, metavar="N", help="worker processes")
     parser.add_argument(
         "--backend",
         default="loky",
@@ -67,16 +68,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output from the sweep")
     parser.set_defaults(handler=run)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is invalid: expected an integer >= 1")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

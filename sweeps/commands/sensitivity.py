@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sweeps.commands import positive_int
 from sweeps.runner import run_sweep
 from sweeps.sensitivity import SensitivityError, analyse, check_spec, to_frame
 from sweeps.spec import SpecError, load_spec
@@ -31,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="comma-separated metrics to analyse (default integration_cost)",
     )
     parser.add_argument("--out", metavar="DIR", help="results folder (default results/<name>)")
-    parser.add_argument("--jobs", type=int, help="worker processes (default: all cores)")
+    parser.add_argument("--jobs", type=positive_int, help="worker processes (default: all cores)")
     parser.add_argument(
         "--backend", choices=("loky", "sequential", "dask"), default="loky", help="default loky"
     )

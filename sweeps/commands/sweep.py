@@ -15,6 +15,7 @@ import argparse
 import sys
 import time
 
+from sweeps.commands import positive_int
 from sweeps.progress import format_duration
 from sweeps.runner import BACKENDS, default_jobs, default_out, plan_sweep, run_sweep
 from sweeps.spec import SpecError, SweepSpec, load_spec
@@ -36,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", metavar="DIR", help="results folder (default results/<name>)")
     parser.add_argument(
         "--jobs",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help=f"worker processes (default: all cores, here {default_jobs()})",
     )
@@ -56,16 +57,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
     parser.set_defaults(handler=run)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is invalid: expected an integer >= 1")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
