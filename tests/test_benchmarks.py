@@ -62,7 +62,7 @@ def test_bench_model_prints_a_ratio_per_topology():
 
 
 @pytest.mark.slow
-def test_bench_sweep_runs_the_same_runs_three_ways(tmp_path):
+def test_bench_sweep_gives_batch_run_the_same_runs_and_resumes(tmp_path):
     out = run_script(
         "bench_sweep.py",
         "--days",
