@@ -189,6 +189,7 @@ class OrgModel(mesa.Model):
         }
         self.open_by_origin = np.zeros(n_nodes, dtype=np.int64)
         self.new_by_origin = np.zeros(n_nodes, dtype=np.int64)
+        self.root_unsynced = np.zeros(n_nodes, dtype=np.int64)
 
     def _add_reviewer(self, team: Team, experts: frozenset[int] | None) -> None:
         reviewer = Reviewer(self, team, experts)
@@ -482,6 +483,11 @@ class OrgModel(mesa.Model):
             self.land_top(change)
             if self.children:
                 self.arrivals[self.root][change.origin] += 1
+                # in the mainline, but not yet in any child's tree until the next merge
+                # epoch: the daily test-merge still checks it against the other trees
+                self.open_by_origin[change.origin] += 1
+                self.new_by_origin[change.origin] += 1
+                self.root_unsynced[change.origin] += 1
             return
         team.tree.append(change)
         team.tree_counts[change.origin] = team.tree_counts.get(change.origin, 0) + 1
@@ -526,6 +532,8 @@ class OrgModel(mesa.Model):
     def pull_trees(self, _: object = None) -> None:
         """Every ``merge_interval_days`` each team offers its tree to its parent (leaf →
         maintainer → top); the parent's reviewers merge it as an urgent job."""
+        self.open_by_origin -= self.root_unsynced
+        self.root_unsynced[:] = 0
         for team in self.teams:
             if team.parent is None or not team.tree:
                 continue
