@@ -204,6 +204,14 @@ def conflicts_late(model: OrgModel) -> float:
 
 
 @metric
+def conflict_days_mean(model: OrgModel) -> float:
+    """Mean person-days spent resolving one conflict (resolutions started after warm-up)."""
+    if model.n_conflict_jobs == 0:
+        return math.nan
+    return model.cost[JobKind.CONFLICT] / model.n_conflict_jobs
+
+
+@metric
 def pull_size_mean(model: OrgModel) -> float:
     """Mean number of changes in an integration unit (a pull of a child tree)."""
     return _mean(model.pull_sizes)

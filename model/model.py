@@ -212,6 +212,7 @@ class OrgModel(mesa.Model):
         self.negotiation_waits: list[float] = []
         self.n_conflicts = 0
         self.n_conflicts_early = 0
+        self.n_conflict_jobs = 0  # conflicts whose resolution started after warm-up
         self.n_pulls = 0
         self.pull_sizes: list[int] = []
         # daily series (whole run, for the app)
@@ -600,6 +601,8 @@ class OrgModel(mesa.Model):
             days += self.random.expovariate(1.0 / self.conflict_fix_days) * (
                 self.cross_team_factor if job.foreign else 1.0
             )
+        if self.now >= self.warmup_days:
+            self.n_conflict_jobs += 1
         self.start_job(reviewer, JobKind.CONFLICT, job, days)
 
     def finish_conflict(self, team: Team, job: ConflictJob) -> None:

@@ -243,3 +243,12 @@ def test_fixing_the_worst_apis_gives_them_the_median_badness():
     assert np.all(fixed.edge_badness[worst] == pytest.approx(np.median(plain.edge_badness)))
     others = np.setdiff1d(np.arange(plain.edge_badness.size), worst)
     assert np.array_equal(fixed.edge_badness[others], plain.edge_badness[others])
+
+
+def test_conflicts_found_early_are_cheaper_to_resolve_than_late_ones():
+    # early: one day's changes, fixed by the author's team; late: a whole pull, foreign fixer
+    off = run(days=400, topology="flat", n_teams=8, conflict_prob=0.005, rng=2).metrics()
+    on = run(
+        days=400, topology="flat", n_teams=8, conflict_prob=0.005, ci_automation=True, rng=2
+    ).metrics()
+    assert on["conflict_days_mean"] < 0.7 * off["conflict_days_mean"]

@@ -155,6 +155,33 @@ def test_h5_compares_fixing_the_worst_apis_with_the_unfixed_baseline(built_paper
             assert verdict.label in ("partly supported", "not supported")
 
 
+def test_h4_judges_late_conflicts_work_per_conflict_and_throughput(built_paper):
+    _, fits_path = built_paper
+    doc = json.loads(fits_path.read_text())
+    assert "conflict_days_mean" in doc["summaries"]["ci"]["flat"]["on"]
+
+    def side(late, days, throughput):
+        return {
+            "conflicts_late": [late],
+            "cost_conflicts": [1.0],
+            "conflicts_caught_early": [5.0],
+            "conflict_days_mean": [days],
+            "throughput": [throughput],
+        }
+
+    def verdict(on):
+        changed = copy.deepcopy(doc)
+        changed["summaries"]["ci"] = {"flat": {"n": [8], "off": side(10, 0.8, 6.0), "on": on}}
+        return build.verdict_h4(changed)
+
+    assert verdict(side(2, 0.3, 6.0)).label == "supported"
+    assert verdict(side(2, 0.3, 5.0)).label == "partly supported"  # throughput not kept
+    assert verdict(side(8, 0.9, 5.0)).label == "not supported"
+    text = verdict(side(2, 0.3, 6.0)).text
+    assert "work per conflict ×0.37" in text  # 0.3 / 0.8
+    assert "throughput ×1," in text
+
+
 def test_paper_build_names_the_missing_number_when_a_fit_group_is_removed(built_paper):
     _, fits_path = built_paper
     doc = json.loads(fits_path.read_text())

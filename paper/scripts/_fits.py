@@ -142,7 +142,14 @@ SUMMARY_METRICS = (
     "link_pain_cv",
     "reviewer_utilization",
 )
-CI_METRICS = ("conflicts", "conflicts_late", "conflicts_caught_early", "cost_conflicts")
+CI_METRICS = (
+    "conflicts",
+    "conflicts_late",
+    "conflicts_caught_early",
+    "cost_conflicts",
+    "conflict_days_mean",
+    "throughput",
+)
 
 
 def group_id(by: tuple[str, ...], key: dict[str, Any]) -> str:
