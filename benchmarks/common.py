@@ -67,6 +67,22 @@ def available_cores(n: int = 2, seconds: float = 0.3) -> float:
         return float(sum(pool.map(_burn, [seconds] * n)))
 
 
+def busy_cpu_seconds() -> float:
+    """CPU seconds all processes on this machine have used since boot (``/proc/stat``).
+
+    The difference over an interval, minus the CPU time of one's own processes, is what
+    other processes used meanwhile: how much a measurement was disturbed. NaN off Linux.
+    """
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return float("nan")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    busy = sum(fields[:8]) - idle  # user nice system idle iowait irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def best_of(
     candidates: dict[str, Callable[[], Any]], repeats: int, *, progress: bool = True
 ) -> dict[str, float]:
