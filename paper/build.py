@@ -954,13 +954,7 @@ def experiment_values(results_dir: Path, df_all: pd.DataFrame) -> dict[str, str]
     values["experiment.topologies"] = ", ".join(_common.topologies(ok))
     wall = float(ok["wall_s"].sum()) if "wall_s" in ok.columns else math.nan
     values["experiment.cpu_minutes"] = fmt(wall / 60, 1)
-    git = (
-        (manifest.get("git") or manifest.get("environment", {}).get("git") or {})
-        if manifest
-        else {}
-    )
-    sha = git.get("sha") if isinstance(git, dict) else None
-    values["experiment.git"] = sha[:10] if sha else "n/a"
+    values["experiment.git"] = ", ".join(run_shas(manifest)) or "n/a"
     swept = [
         (name, _common.swept(ok, name)) for name in PARAMETERS if len(_common.swept(ok, name)) > 1
     ]
@@ -976,6 +970,21 @@ def experiment_values(results_dir: Path, df_all: pd.DataFrame) -> dict[str, str]
         else "*No parameter was swept.*"
     )
     return values
+
+
+def run_shas(manifest: Mapping[str, Any] | None) -> list[str]:
+    """Short git shas of the code that ran the runs: every sweep invocation (the manifest
+    and its history) that ran at least one run, oldest first, without repeats."""
+    if not manifest:
+        return []
+    shas: list[str] = []
+    for entry in [*manifest.get("history", []), manifest]:
+        git = entry.get("git") or {}
+        ran = (entry.get("counts") or {}).get("run", 1)
+        sha = git.get("sha") if isinstance(git, dict) else None
+        if sha and ran and sha[:10] not in shas:
+            shas.append(sha[:10] + ("-dirty" if git.get("dirty") else ""))
+    return shas
 
 
 def _rel(path: Path) -> str:

@@ -295,3 +295,15 @@ def test_orgscale_paper_reuses_finished_runs(smoke_results, tmp_path, monkeypatc
 def test_orgscale_paper_with_a_missing_spec_exits_2(tmp_path, capsys):
     assert orgscale(["paper", "--spec", str(tmp_path / "none.toml"), "--quiet"]) == 2
     assert "none.toml" in capsys.readouterr().err
+
+
+def test_paper_names_the_code_that_ran_the_runs_not_the_last_invocation():
+    manifest = {
+        "git": {"sha": "b" * 40, "dirty": False},
+        "counts": {"run": 0},
+        "history": [
+            {"git": {"sha": "a" * 40, "dirty": False}, "counts": {"run": 10}},
+            {"git": {"sha": "c" * 40, "dirty": True}, "counts": {"run": 2}},
+        ],
+    }
+    assert build.run_shas(manifest) == ["a" * 10, "c" * 10 + "-dirty"]

@@ -262,7 +262,9 @@ def save(fig: plt.Figure, out_dir: str | Path, name: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
     for path in paths:
-        fig.savefig(path)
+        # no creation date in the PDF: the same results give byte-identical files
+        metadata = {"CreationDate": None} if path.suffix == ".pdf" else None
+        fig.savefig(path, metadata=metadata)
     plt.close(fig)
     return paths
 
