@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                 best[k]["wall_s"] - best[k]["inner_s"],
                 best[k]["cpu_s"],
                 n_runs / best[k]["wall_s"],
-                best[k]["others"],
+                round(best[k]["others"], 2),
             )
             for k in names
         ]
@@ -401,7 +401,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"reference (d) speed-up over (a): {best['a']['wall_s'] / best['d']['wall_s']:.2f}× "
-            f"wall, {best['a']['inner_s'] / best['d']['inner_s']:.2f}× inside"
+            f"wall, {best['a']['inner_s'] / best['d']['inner_s']:.2f}× inside; faster than "
+            f"(c): {best['c']['wall_s'] / best['d']['wall_s']:.2f}× wall, "
+            f"{best['c']['inner_s'] / best['d']['inner_s']:.2f}× inside"
         )
         print(f"same runs: {check}")
         disturbed = max(best[k]["others"] for k in names)
