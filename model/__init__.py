@@ -2,7 +2,7 @@
 
 from model.metrics import METRICS
 from model.model import SERIES_COLUMNS, OrgModel
-from model.params import PARAMETERS, defaults, describe, validate_params
+from model.params import PARAMETERS, defaults, describe, mmc_parameters, validate_params
 from model.topologies import TOPOLOGIES, build_topology
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "build_topology",
     "defaults",
     "describe",
+    "mmc_parameters",
     "validate_params",
 ]

@@ -287,6 +287,32 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
     return full
 
 
+def mmc_parameters(
+    arrival_rate: float, service_rate: float, servers: int, *, sources: int = 12
+) -> dict[str, Any]:
+    """Parameters that make ``OrgModel`` one M/M/c review queue (the queueing oracle).
+
+    One team over one area, ``servers`` reviewers who all know it, Poisson arrivals at
+    ``arrival_rate`` per day from ``sources`` contributors, exponential reviews at
+    ``service_rate`` per day, one approval, no rework, no links, no coordination overhead.
+    """
+    return {
+        "topology": "single_core",
+        "n_teams": 1,
+        "contributors_per_team": sources,
+        "change_rate": arrival_rate / sources,
+        "core_reviewers": servers,
+        "expert_areas": 1,
+        "review_rate": service_rate,
+        "review_time_dist": "exponential",
+        "approvals_needed": 1,
+        "rework_prob": 0.0,
+        "link_change_prob": 0.0,
+        "api_change_rate": 0.0,
+        "coordination_overhead": 0.0,
+    }
+
+
 def defaults() -> dict[str, Any]:
     """The default value of every parameter."""
     return {name: spec.default for name, spec in PARAMETERS.items()}

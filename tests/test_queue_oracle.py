@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from model import OrgModel
+from model import OrgModel, mmc_parameters
 
 
 def erlang_c_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
@@ -24,24 +24,7 @@ def erlang_c_wait(arrival_rate: float, service_rate: float, servers: int) -> flo
 
 
 def mmc_model(arrival_rate, service_rate, servers, seed, **extra):
-    contributors = 12
-    return OrgModel(
-        topology="single_core",
-        n_teams=1,
-        contributors_per_team=contributors,
-        change_rate=arrival_rate / contributors,
-        core_reviewers=servers,
-        expert_areas=1,
-        review_rate=service_rate,
-        review_time_dist="exponential",
-        approvals_needed=1,
-        rework_prob=0.0,
-        link_change_prob=0.0,
-        api_change_rate=0.0,
-        coordination_overhead=0.0,
-        rng=seed,
-        **extra,
-    )
+    return OrgModel(**mmc_parameters(arrival_rate, service_rate, servers), rng=seed, **extra)
 
 
 def test_erlang_c_helper_matches_the_m_m_1_values():
