@@ -31,7 +31,6 @@ class Team(mesa.Agent):
         self.idle: deque[Reviewer] = deque()
         self.tree: list[Change] = []
         self.tree_counts: dict[int, int] = {}
-        self.new_today = 0  # changes merged into this tree from its own reviews today
 
     @property
     def backlog(self) -> int:

@@ -214,7 +214,6 @@ class OrgModel(mesa.Model):
         self.n_conflicts = 0
         self.n_conflicts_early = 0
         self.n_conflict_jobs = 0  # conflicts whose resolution started after warm-up
-        self.n_pulls = 0
         self.pull_sizes: list[int] = []
         # daily series (whole run, for the app)
         self._day_landed = 0
@@ -593,7 +592,6 @@ class OrgModel(mesa.Model):
         self._count_conflicts(jobs, early=False)
         team.urgent.extend(jobs)
         if self.measuring:
-            self.n_pulls += 1
             self.pull_sizes.append(unit_size)
         days = self.random.expovariate(1.0 / self.pull_days) if self.pull_days else 0.0
         days += self.pull_days_per_change * unit_size
