@@ -58,8 +58,8 @@ def available_cores(n: int = 2, seconds: float = 0.3) -> float:
     """How many of ``n`` cores this process tree can get right now (0 … n).
 
     ``n`` forked processes spin for ``seconds`` at once; each reports the CPU time it got
-    per second of wall time. On an idle machine the sum is ``n``; other engineers' work on
-    a shared machine lowers it. A parallel speed-up cannot exceed this number.
+    per second of wall time. On an idle machine the sum is ``n``; other processes on a
+    shared machine lower it. A parallel speed-up cannot exceed this number.
     """
     import multiprocessing
 
