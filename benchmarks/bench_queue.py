@@ -31,7 +31,7 @@ from collections import deque
 import mesa
 from common import best_of, count_model_events, load_average, machine, table, verdict
 
-from model import OrgModel
+from model import OrgModel, mmc_parameters
 
 TARGET_OVERHEAD = 10.0  # orgscale time per event ≤ 10 × bare heapq
 
@@ -155,23 +155,9 @@ def run_mesa(
 
 # ---------------------------------------------------------------------- candidate 3: OrgModel
 def build_orgscale(lam: float, mu: float, c: int, n_sources: int, warmup: float, seed: int):
-    """``OrgModel`` as one M/M/c review queue (single core, one area, one approval)."""
-    return OrgModel(
-        topology="single_core",
-        n_teams=1,
-        contributors_per_team=n_sources,
-        change_rate=lam / n_sources,
-        core_reviewers=c,
-        expert_areas=1,
-        review_rate=mu,
-        approvals_needed=1,
-        rework_prob=0.0,
-        link_change_prob=0.0,
-        api_change_rate=0.0,
-        coordination_overhead=0.0,
-        warmup_days=warmup,
-        rng=seed,
-    )
+    """``OrgModel`` as one M/M/c review queue (:func:`model.mmc_parameters`)."""
+    params = mmc_parameters(lam, mu, c, sources=n_sources)
+    return OrgModel(**params, warmup_days=warmup, rng=seed)
 
 
 def run_orgscale(
