@@ -695,8 +695,7 @@ class OrgModel(mesa.Model):
         self._day_landed = 0
         self._day_lead = []
         self._day_cost = dict.fromkeys(JobKind, 0.0)
-        if hasattr(self, "datacollector"):
-            self.datacollector.collect(self)
+        self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ results
     def metrics(self) -> dict[str, float]:
