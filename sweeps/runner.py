@@ -20,6 +20,10 @@ Backends: ``loky`` (default; ``jobs`` processes), ``sequential`` (in this proces
 ``jobs`` single-threaded worker processes on 127.0.0.1). Dask is driven with ``client.submit``
 and ``as_completed`` rather than joblib's dask backend, which waits forever for the result
 of a task whose worker was killed.
+
+On Linux loky's workers are forked from the sweep process (see :func:`loky_start_method`):
+a fresh worker interpreter spends about a second importing Mesa (which pulls in pandas,
+scipy and networkx) before its first run, a forked one starts with everything imported.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ from sweeps.store import (
 )
 
 BACKENDS = ("loky", "sequential", "dask")
+LOKY_START_ENV = "ORGSCALE_LOKY_START"
+LOKY_START_METHODS = ("fork", "loky", "spawn", "forkserver")
 FAULTS = ("raise", "kill")
 Result = dict[str, Any]
 
@@ -162,6 +168,60 @@ def make_row(task: Task, result: Result) -> dict[str, Any]:
         row[name] = math.nan if value is None else float(value)
     row.update(status=result["status"], error=result["error"], wall_s=result["wall_s"])
     return row
+
+
+def loky_start_method() -> str:
+    """How the ``loky`` backend starts its worker processes.
+
+    ``"fork"`` on Linux: the workers are copies of the sweep process, which has already
+    imported the model, so they start at once instead of spending a second each importing
+    Mesa. Forking a process that has threads is safe only if the child touches nothing those
+    threads may have locked. The threads here are OpenBLAS's pool (numpy's; it stops and
+    restarts around ``fork`` itself), tqdm's monitor (on a terminal) and, for a replacement
+    worker, loky's management thread; a worker only unpickles a task, runs the model and
+    sends back a dict, using none of them. Python and loky still warn about any fork with
+    threads (a ``DeprecationWarning`` and a ``UserWarning``); both are silenced here, for
+    these forks only. Elsewhere (macOS, whose system libraries are not fork-safe, and
+    Windows, which cannot fork) loky's own start method: a fresh interpreter per worker.
+    The environment variable ``ORGSCALE_LOKY_START`` overrides the choice (one of
+    :data:`LOKY_START_METHODS`).
+
+    Raises
+    ------
+    ValueError
+        ``ORGSCALE_LOKY_START`` names no start method.
+    """
+    chosen = os.environ.get(LOKY_START_ENV, "").strip()
+    if chosen:
+        if chosen not in LOKY_START_METHODS:
+            raise ValueError(
+                f"{LOKY_START_ENV}={chosen!r} is invalid: must be one of "
+                f"{', '.join(LOKY_START_METHODS)}"
+            )
+        return chosen
+    return "fork" if sys.platform.startswith("linux") else "loky"
+
+
+@contextlib.contextmanager
+def _loky_started_by(method: str) -> Iterator[None]:
+    """Make loky start its workers with ``method`` for the duration of the block."""
+    import warnings
+
+    from joblib.externals.loky.backend import context
+
+    sys.stdout.flush()  # a forked worker must not inherit (and later write) buffered output
+    sys.stderr.flush()
+    previous = context._DEFAULT_START_METHOD
+    context.set_start_method(method, force=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="`fork` start method", category=UserWarning)
+            warnings.filterwarnings(
+                "ignore", message=r"This process .* is multi-threaded", category=DeprecationWarning
+            )
+            yield
+    finally:
+        context.set_start_method(previous, force=True)
 
 
 def default_jobs() -> int:
@@ -282,13 +342,15 @@ def run_sweep(
         The folder holds another spec's runs, is being written by another sweep, or is not
         a results folder (nothing is written).
     ValueError
-        A bad ``backend``, ``jobs`` or ``scheduler``.
+        A bad ``backend``, ``jobs`` or ``scheduler``, or a bad ``ORGSCALE_LOKY_START``
+        (nothing is written).
     """
     spec = _as_spec(spec_or_path)
     if backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} is invalid: must be one of {', '.join(BACKENDS)}")
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise ValueError(f"jobs={jobs!r} is invalid: must be an integer >= 1")
+    start_method = loky_start_method() if backend == "loky" else None
     if scheduler is not None and backend != "dask":
         raise ValueError("a scheduler address only makes sense with backend='dask'")
     for rid, fault in (_fault or {}).items():
@@ -337,6 +399,7 @@ def run_sweep(
             "backend": backend,
             "jobs": n_jobs,
             "scheduler": scheduler,
+            "loky_start_method": start_method,
             "started": utc_now(),
             "finished": None,
             "complete": False,
@@ -362,6 +425,7 @@ def run_sweep(
                 _execute_all(
                     todo,
                     backend=backend,
+                    start_method=start_method,
                     jobs=n_jobs,
                     dask=dask_client,
                     fault=dict(_fault or {}),
@@ -422,6 +486,7 @@ def _execute_all(
     tasks: list[Task],
     *,
     backend: str,
+    start_method: str | None,
     jobs: int,
     dask: tuple[Any, int] | None,
     fault: dict[str, str],
@@ -433,7 +498,15 @@ def _execute_all(
         client, window = dask
         _run_dask(tasks, client=client, window=window, fault=fault, record=record, log=log)
     else:
-        _run_joblib(tasks, backend=backend, jobs=jobs, fault=fault, record=record, log=log)
+        _run_joblib(
+            tasks,
+            backend=backend,
+            start_method=start_method,
+            jobs=jobs,
+            fault=fault,
+            record=record,
+            log=log,
+        )
 
 
 class _Feed:
@@ -478,6 +551,7 @@ def _run_joblib(
     tasks: list[Task],
     *,
     backend: str,
+    start_method: str | None,
     jobs: int,
     fault: dict[str, str],
     record: Callable[[Result], None],
@@ -486,28 +560,31 @@ def _run_joblib(
     from joblib import Parallel
     from joblib.externals.loky.process_executor import BrokenProcessPool
 
+    sequential = backend == "sequential"
+    workers = contextlib.nullcontext() if start_method is None else _loky_started_by(start_method)
     pending, suspects = tasks, []
-    while pending:
-        feed = _Feed(pending, fault, sequential=backend == "sequential")
-        parallel = Parallel(
-            n_jobs=jobs,
-            backend=backend,
-            return_as="generator_unordered",
-            batch_size=1,
-            pre_dispatch="n_jobs",
-        )
-        try:
-            for result in parallel(feed):
-                feed.returned(result["run_id"])
-                record(result)
-            pending = []
-        except BrokenProcessPool as err:
-            lost, pending = feed.stop()
-            suspects.extend(lost)
-            log(
-                f"a worker process died ({type(err).__name__}); {len(lost)} run(s) in flight "
-                "will be retried one at a time at the end"
+    with workers:
+        while pending:
+            feed = _Feed(pending, fault, sequential=sequential)
+            parallel = Parallel(
+                n_jobs=jobs,
+                backend=backend,
+                return_as="generator_unordered",
+                batch_size=1,
+                pre_dispatch="n_jobs",
             )
+            try:
+                for result in parallel(feed):
+                    feed.returned(result["run_id"])
+                    record(result)
+                pending = []
+            except BrokenProcessPool as err:
+                lost, pending = feed.stop()
+                suspects.extend(lost)
+                log(
+                    f"a worker process died ({type(err).__name__}); {len(lost)} run(s) in "
+                    "flight will be retried one at a time at the end"
+                )
     for task in suspects:
         record(_retry_alone(task, fault.get(task.run_id)))
 

@@ -61,3 +61,14 @@ def test_console_script_runs_end_to_end():
     )
     assert result.returncode == 0, result.stderr
     assert "lead_time_mean" in json.loads(result.stdout)
+
+
+def test_console_script_exits_with_the_commands_status():
+    result = subprocess.run(
+        [sys.executable, "-m", "sweeps.cli", "run", "--days", "30"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--days=30 is invalid" in result.stderr

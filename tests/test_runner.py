@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +16,7 @@ from model import METRICS
 from sweeps import load_results, plan_sweep, run_one, run_sweep
 from sweeps.cli import main
 from sweeps.commands import sweep as sweep_command
-from sweeps.runner import row_params
+from sweeps.runner import LOKY_START_ENV, loky_start_method, row_params
 
 SPEC = """\
 name = "tiny"
@@ -153,3 +156,54 @@ def test_scheduler_without_dask_backend_is_bad_input(spec_path, tmp_path, capsys
     assert main(args) == 2
     assert "--scheduler needs --backend dask" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+PATCHED_SWEEP = """\
+import json, sys
+import sweeps.runner as runner
+runner.run_one = lambda params, seed, days: {name: 7.0 for name in runner.METRICS}
+table = runner.run_sweep(sys.argv[1], out=sys.argv[2], backend="loky", jobs=2, quiet=True)
+manifest = json.loads((runner.Path(sys.argv[2]) / "manifest.json").read_text())
+values = sorted(set(table["lead_time_mean"]))
+print(json.dumps({"values": values, "start": manifest["loky_start_method"]}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+@pytest.mark.parametrize("override", [None, "loky"])
+def test_loky_workers_are_forked_from_the_sweep_process_on_linux(spec_path, tmp_path, override):
+    # A forked worker runs the sweep process's (here patched) run_one; a fresh interpreter
+    # imports the real one. A new process, so that no earlier worker pool is reused.
+    env = {k: v for k, v in os.environ.items() if k != LOKY_START_ENV}
+    if override:
+        env[LOKY_START_ENV] = override
+    done = subprocess.run(
+        [sys.executable, "-c", PATCHED_SWEEP, str(spec_path), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert done.stderr == ""
+    report = json.loads(done.stdout)
+    assert report["start"] == (override or "fork")
+    if override is None:
+        assert report["values"] == [7.0]
+    else:
+        assert 7.0 not in report["values"] and len(report["values"]) > 1
+
+
+def test_a_bad_start_method_is_refused_before_anything_is_written(
+    spec_path, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv(LOKY_START_ENV, "threads")
+    with pytest.raises(ValueError, match="ORGSCALE_LOKY_START='threads' is invalid"):
+        loky_start_method()
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec_path), "--out", str(out), "--jobs", "2", "--quiet"]) == 2
+    error = capsys.readouterr().err
+    assert "ORGSCALE_LOKY_START='threads' is invalid: must be one of fork" in error
+    assert not out.exists()
+    # the other backends do not use it
+    table = run_sweep(spec_path, out=out, backend="sequential", quiet=True)
+    assert (table["status"] == "ok").all()
