@@ -77,3 +77,12 @@ def test_bench_sweep_gives_batch_run_the_same_runs_and_resumes(tmp_path):
     assert "same metrics in all 12 runs" in out
     assert "ran 0 of 12 runs (skipped 12)" in out
     assert "(b) speed-up over (a)" in out
+    assert "bound: with (a)'s start-up" in out
+
+
+def test_the_two_job_bound_halves_only_the_sweep_call(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from bench_sweep import ideal_two_job_wall
+
+    # 1 s of start-up and exit, 6 s of runs: 1 + 6 / 2
+    assert ideal_two_job_wall({"wall_s": 7.0, "inner_s": 6.0}) == pytest.approx(4.0)
