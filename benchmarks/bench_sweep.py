@@ -10,9 +10,10 @@ default the paper sweep's 365) is run four ways, each as a fresh process timed f
   manifest, resumable)
 * (c) ``mesa.batch_run(..., number_processes=2, data_collection_period=-1)`` on the same
   ``OrgModel``, the same parameter points and the same seeds, with end-of-run metrics.
-* (d) a reference, not a product: the same runs (``sweeps.runner.execute``) on a ``fork``
-  process pool of 2, written to one Parquet file; no manifest, no resume. It shows what
-  the runner loses to starting fresh worker interpreters.
+* (d) a reference, not a product: the same runs (``sweeps.runner.execute``) on a bare
+  ``fork`` process pool of 2, written to one Parquet file; no manifest, no resume, no
+  command line. On Linux (b)'s loky workers are forked too, so (d) shows what the
+  command, its bookkeeping and loky cost on top of the runs.
 
 ``batch_run`` loops ``while model.running and model.steps < max_steps: model.step()``. For
 ``OrgModel`` ``step()`` advances one day, but ``model.steps`` only counts Mesa's default
@@ -134,9 +135,9 @@ def batch_run_worker(spec_path: str, processes: int, out: str) -> float:
 def fork_pool_worker(spec_path: str, processes: int, out: str) -> float:
     """Reference: the sweep's runs on a ``fork`` process pool, results to one Parquet file.
 
-    What a runner could cost when its workers inherit the imported model instead of
-    starting fresh interpreters (Linux only; no resume, no fault isolation). Returns the
-    seconds from creating the pool to having written the file.
+    The least a runner could cost: workers that inherit the imported model, and nothing
+    but one Parquet file written (Linux only; no manifest, no resume, no fault isolation).
+    Returns the seconds from creating the pool to having written the file.
     """
     import multiprocessing
 
@@ -159,7 +160,8 @@ def ideal_two_job_wall(sequential: dict[str, float]) -> float:
     The process start-up, imports and exit (``outside``) are paid once whatever the job
     count; the sweep call (``inside``) is halved, as if the runs split evenly over two
     cores with no pool start-up, no dispatch and no contention between the cores. No
-    runner can beat it, so a target above the speed-up it gives cannot be met on this grid.
+    runner that pays ``orgscale``'s start-up can beat it, so a target beyond the ratios it
+    gives cannot be met on this grid by any change to the runner.
     """
     outside = sequential["wall_s"] - sequential["inner_s"]
     return outside + sequential["inner_s"] / 2
@@ -419,9 +421,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         ideal = ideal_two_job_wall(best["a"])
         print(
-            f"bound: with (a)'s start-up and its runs split perfectly over 2 cores, (b) would "
-            f"take {ideal:.2f} s: speed-up {best['a']['wall_s'] / ideal:.2f}×, "
-            f"{best['c']['wall_s'] / ideal:.2f}× faster than (c)"
+            f"ideal (b), (a)'s start-up plus its runs split perfectly over 2 cores: {ideal:.2f} s,"
+            f" speed-up {best['a']['wall_s'] / ideal:.2f}×, {best['c']['wall_s'] / ideal:.2f}× "
+            "faster than (c)"
         )
         print(f"same runs: {check}")
         disturbed = max(best[k]["others"] for k in names)

@@ -123,7 +123,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import OptimizeWarning, curve_fit
 
 LAWS = ("constant", "linear", "nlogn", "quadratic", "power")
 """Names of the candidate laws, in the order they are reported."""
@@ -574,6 +573,10 @@ def _start(law: str, per_n: PerN) -> np.ndarray:
 
 def _fit_one(law: str, per_n: PerN) -> LawFit:
     """Fit one law by ``curve_fit``; AICc, χ²/dof and R² as in the module docstring."""
+    # Imported here, not at the top: every orgscale command imports this module (for the
+    # fit command's defaults) and scipy.optimize adds 0.07 s to their start-up.
+    from scipy.optimize import OptimizeWarning, curve_fit
+
     names = PARAM_NAMES[law]
     n, y, sigma = per_n.n, per_n.mean, per_n.sigma
     weighted = per_n.weighting == "sem"

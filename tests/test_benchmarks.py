@@ -77,7 +77,7 @@ def test_bench_sweep_gives_batch_run_the_same_runs_and_resumes(tmp_path):
     assert "same metrics in all 12 runs" in out
     assert "ran 0 of 12 runs (skipped 12)" in out
     assert "(b) speed-up over (a)" in out
-    assert "bound: with (a)'s start-up" in out
+    assert "ideal (b), (a)'s start-up plus its runs split perfectly" in out
 
 
 def test_the_two_job_bound_halves_only_the_sweep_call(monkeypatch):
