@@ -211,7 +211,7 @@ def _loky_started_by(method: str) -> Iterator[None]:
 
     sys.stdout.flush()  # a forked worker must not inherit (and later write) buffered output
     sys.stderr.flush()
-    previous = context._DEFAULT_START_METHOD
+    previous = context.get_start_method()
     context.set_start_method(method, force=True)
     try:
         with warnings.catch_warnings():

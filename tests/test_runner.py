@@ -207,3 +207,13 @@ def test_a_bad_start_method_is_refused_before_anything_is_written(
     # the other backends do not use it
     table = run_sweep(spec_path, out=out, backend="sequential", quiet=True)
     assert (table["status"] == "ok").all()
+
+
+def test_loky_start_method_is_restored_after_the_sweep(spec_path, tmp_path):
+    from joblib.externals.loky.backend import context
+
+    before = context.get_start_method()
+    assert before != loky_start_method()
+    table = run_sweep(spec_path, out=tmp_path / "out", backend="loky", jobs=2, quiet=True)
+    assert (table["status"] == "ok").all()
+    assert context.get_start_method() == before
