@@ -6,40 +6,54 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 if TYPE_CHECKING:
+    from model.coordination import AreaActivity
     from model.work import Change, ConflictJob, Pull, ReviewTask
 
 
 class Team(mesa.Agent):
     """A team: a node of the topology owning a tree (its branch of the code).
 
-    Holds the team's FIFO review queue, its urgent queue (pulls and conflicts, served first),
-    the changes merged into its tree but not yet pulled upward, and counts of arrivals by
-    origin team (used to find which changes meet for the first time at a merge).
+    Holds the team's review queue (and one queue per code area when reviewers route by
+    expertise over several areas), its urgent queue (pulls and conflicts, served first),
+    the changes merged into its tree but not yet pulled upward, its open changes by area
+    (which a landing change can make stale), and its reviewers' recent activity by area.
+    ``area`` is the team's code area (−1 for the single core and maintainer teams).
     """
 
-    def __init__(self, model: mesa.Model, node: int, kind: str, parent: int | None) -> None:
+    def __init__(
+        self, model: mesa.Model, node: int, kind: str, parent: int | None, area: int
+    ) -> None:
         super().__init__(model)
         self.node = node
         self.kind = kind
         self.parent = parent
+        self.area = area
         self.reviewers: list[Reviewer] = []
         self.n_contributors = 0
+        self.approval_slots = 1
         self.queue: deque[ReviewTask] = deque()
+        self.area_queues: dict[int, deque[ReviewTask]] | None = None
         self.urgent: deque[Pull | ConflictJob] = deque()
-        self.idle: deque[Reviewer] = deque()
+        self.idle: deque[tuple[int, Reviewer]] = deque()  # (token, reviewer), see set_idle
+        self.idle_experts: dict[int, deque[tuple[int, Reviewer]]] | None = None
         self.tree: list[Change] = []
         self.tree_counts: dict[int, int] = {}
+        self.open_by_area: dict[int, list[Change]] = {}
+        self.open_counts = np.zeros(1, dtype=np.int64)
+        self.activity: dict[int, AreaActivity] = {}
+        self.busy_days = 0.0  # reviewer-days booked after warm-up
 
     @property
     def backlog(self) -> int:
         """Requests waiting in this team's queues (review tasks and integration jobs)."""
-        return len(self.queue) + len(self.urgent)
+        return sum(not t.closed for t in self.queue) + len(self.urgent)
 
 
 class Contributor(mesa.Agent):
-    """Submits changes to one code area as a Poisson process (see ``OrgModel.submit_change``)."""
+    """Submits changes to one code area as a Poisson process (see ``submit_change``)."""
 
     def __init__(self, model: mesa.Model, team: Team, area: int) -> None:
         super().__init__(model)
@@ -51,7 +65,7 @@ class Reviewer(mesa.Agent):
     """A maintainer / core member: serves its team's queues one job at a time.
 
     ``experts`` is the set of code areas the reviewer knows (single core), or ``None`` when
-    the reviewer knows exactly its own team's area (split topologies).
+    the reviewer knows everything its team reviews (split topologies).
     """
 
     def __init__(self, model: mesa.Model, team: Team, experts: frozenset[int] | None) -> None:
@@ -60,7 +74,8 @@ class Reviewer(mesa.Agent):
         self.experts = experts
         self.busy = False
         self.busy_until = 0.0
-        self.sync_debt = 0.0  # sync time owed, paid when the current job ends (days)
         self.free_from = 0.0  # busy keeping in sync until then (days)
         self.job: object = None
         self.job_kind = 0
+        self.is_idle = False
+        self.idle_token = 0  # entries in the idle queues with another token are stale

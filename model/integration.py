@@ -1,58 +1,40 @@
-"""Merge conflicts: which pairs of changes meet, how many conflict, what finding one costs.
+"""Integration: trees merged upward on their own cadence, merge conflicts, CI test-merges.
 
-Assumption (documented in the paper): two changes can conflict only when they first meet in
-one tree, and with probability ``conflict_prob × w`` if their teams share an API link of
-badness ``w`` (``unlinked_conflict_prob`` otherwise). Each pair is drawn as an independent
-Bernoulli trial; the functions below draw the binomial counts per link, which is the same
-distribution without looping over pairs.
+Cadence (kernel-like). Every team with a parent offers its tree upward on its own phase
+(drawn at set-up, no organisation-wide epochs): every ``merge_interval_days``. When
+``release_cycle_days`` > 0 the top takes pulls only in a merge window: each of its child
+trees is offered once a cycle, at a random time in the first half of the
+``merge_window_days``-long window that opens every ``release_cycle_days``.
+
+Conflicts. Two changes conflict when they first meet in one tree, with the code-coupling
+probability of their areas (:mod:`model.coupling`) plus ``conflict_prob`` × badness when
+their teams share an API link; each pair is an independent Bernoulli trial (drawn here as
+binomial counts). At an upward merge the pairs are (change in the unit) × (change that
+reached the receiving tree since the unit's team last merged), including changes that
+arrive while the pull is being handled. Finding a conflict bisects the unit
+(⌈log₂ size⌉ test merges of ``bisect_step_days``) and fixing it costs ``conflict_fix_days``,
+``cross_team_factor`` slower for an integrator who is not the author's team: the bigger the
+unit, the costlier each conflict (Dague).
+
+CI (``ci_automation``: linux-next, 0-day). Every day all trees are test-merged: pairs of a
+change merged today in any tree (or landed in the mainline) with a change merged in another
+tree but not yet in the mainline are checked, and a conflict is found with
+``ci_detection_prob`` while the unit is one day's changes; the team of today's change fixes
+it (for two changes of the same day, either team, at random). Conflicts CI finds are not
+found again at the real merge, which meets the remaining ``1 − ci_detection_prob``.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.work import ConflictJob, JobKind, Pull
 
-def linked_pair_counts(
-    unit_counts: dict[int, int],
-    recent: np.ndarray,
-    neighbours: list[np.ndarray],
-    edge_ids: list[np.ndarray],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (unit change, recent change) whose origin teams are linked, per link.
-
-    Parameters
-    ----------
-    unit_counts : changes in the integration unit, by origin team.
-    recent : changes that reached the receiving tree since the unit's team last merged,
-        indexed by origin team.
-    neighbours, edge_ids : for each team, its neighbours and the ids of those links.
-
-    Returns
-    -------
-    (edge ids, pair counts), both 1-D arrays of equal length.
-    """
-    ids, pairs = [], []
-    for origin, count in unit_counts.items():
-        nb = neighbours[origin]
-        if nb.size == 0:
-            continue
-        ids.append(edge_ids[origin])
-        pairs.append(count * recent[nb])
-    if not ids:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    return np.concatenate(ids), np.concatenate(pairs).astype(np.int64)
-
-
-def draw_conflicts(
-    rng: np.random.Generator, pairs: np.ndarray, prob: np.ndarray | float
-) -> np.ndarray:
-    """Number of conflicting pairs for each entry of ``pairs`` (binomial draws)."""
-    if pairs.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    prob = np.minimum(prob, 1.0)
-    return rng.binomial(pairs, prob)
+if TYPE_CHECKING:
+    from model.agents import Reviewer, Team
 
 
 def bisect_steps(unit_size: int) -> int:
@@ -62,3 +44,221 @@ def bisect_steps(unit_size: int) -> int:
     to find which change broke the merge (Dague: "the integration units get much bigger").
     """
     return max(1, math.ceil(math.log2(max(unit_size, 1))))
+
+
+def window_days_between(start: float, end: float, cycle: float, window: float) -> float:
+    """Days of merge windows (each ``window`` long, opening every ``cycle``) in [start, end)."""
+    if end <= start:
+        return 0.0
+    if cycle <= 0:
+        return end - start
+    total = 0.0
+    k = math.floor(start / cycle)
+    while k * cycle < end:
+        lo, hi = max(k * cycle, start), min(k * cycle + window, end)
+        total += max(hi - lo, 0.0)
+        k += 1
+    return total
+
+
+class IntegrationMechanism:
+    """Mixin for :class:`model.OrgModel`: pulls, conflicts at merges and CI test-merges."""
+
+    # ------------------------------------------------------------------ cadence
+    def schedule_merges(self) -> None:
+        """Give every child tree its own merge phase (see the module docstring)."""
+        rand = self.random
+        windowed = self.release_cycle_days > 0
+        for team in self.teams:
+            if team.parent is None:
+                continue
+            if windowed and team.parent == self.root:
+                phase = rand.uniform(0.0, self.merge_window_days / 2)
+                self.events.push(phase, self.offer_in_window, team)
+            else:
+                phase = rand.uniform(0.0, self.merge_interval_days)
+                self.events.push(phase, self.offer_tree, team)
+
+    def offer_tree(self, team: Team) -> None:
+        """``team`` sends its tree to its parent, then again after ``merge_interval_days``."""
+        self.pull_up(team)
+        self.events.push(self.now + self.merge_interval_days, self.offer_tree, team)
+
+    def offer_in_window(self, team: Team) -> None:
+        """``team`` sends its tree to the top in this merge window, then in the next one."""
+        self.pull_up(team)
+        self.events.push(self.now + self.release_cycle_days, self.offer_in_window, team)
+
+    def pull_up(self, team: Team) -> None:
+        """Offer ``team``'s tree to its parent as an urgent job (an integration unit)."""
+        if not team.tree:
+            return
+        pull = Pull(team.node, team.tree, team.tree_counts)
+        team.tree, team.tree_counts = [], {}
+        parent = self.teams[team.parent]
+        parent.urgent.append(pull)
+        self.wake(parent)
+
+    # ------------------------------------------------------------------ merges
+    def merge_home(self, change) -> None:
+        """Merge a reviewed change into its home tree (the mainline for the top team)."""
+        team = self.teams[change.home]
+        change.in_home_tree = True
+        self.close_change(team, change)
+        self.invalidate_coupled(team, change)
+        origin = change.origin
+        self.new_by_origin[origin] += 1
+        if team.node == self.root:
+            self.land_top(change)
+            if self.children:
+                self.arrivals[self.root][origin] += 1
+            return
+        team.tree.append(change)
+        team.tree_counts[origin] = team.tree_counts.get(origin, 0) + 1
+        if team.node in self.arrivals:
+            self.arrivals[team.node][origin] += 1
+        self.open_by_origin[origin] += 1
+        self.new_in_trees[origin] += 1
+
+    def start_pull(self, reviewer: Reviewer, pull: Pull) -> None:
+        """Merge a child's tree; conflicts with what reached this tree since the child's last
+        merge become urgent jobs. The pull costs ``pull_days`` plus ``pull_days_per_change``
+        per change in it."""
+        team = reviewer.team
+        arrivals = self.arrivals[team.node]
+        recent = arrivals - self.seen_at_parent[pull.child]
+        pull.checked = arrivals.copy()
+        self.add_conflicts(team, pull, self.merge_conflicts(pull, recent))
+        if self.measuring:
+            self.pull_sizes.append(len(pull.changes))
+        days = self.random.expovariate(1.0 / self.pull_days) if self.pull_days else 0.0
+        days += self.pull_days_per_change * len(pull.changes)
+        self.start_job(reviewer, JobKind.PULL, pull, days)
+        self.wake(team)
+
+    def merge_conflicts(self, pull: Pull, others: np.ndarray) -> list[ConflictJob]:
+        """Conflicts between the unit's changes and ``others`` (counts by origin team)."""
+        r_idx = np.flatnonzero(others)
+        if r_idx.size == 0 or not pull.counts:
+            return []
+        u_idx = np.fromiter(pull.counts.keys(), dtype=np.int64, count=len(pull.counts))
+        u_cnt = np.fromiter(pull.counts.values(), dtype=np.int64, count=len(pull.counts))
+        pairs = np.outer(u_cnt, others[r_idx])
+        miss = 1.0 - self.ci_detection_prob if self.ci_automation else 1.0
+        size = len(pull.changes)
+        jobs = []
+        for prob, linked in ((self.code_coupling, False), (self.link_conflict, True)):
+            found = self.rng.binomial(pairs, prob[np.ix_(u_idx, r_idx)] * miss)
+            for i, j in zip(*np.nonzero(found), strict=True):
+                edge = self.edge_of(int(u_idx[i]), int(r_idx[j])) if linked else -1
+                jobs += [ConflictJob(pull, size, True, edge) for _ in range(int(found[i, j]))]
+        return jobs
+
+    def edge_of(self, a: int, b: int) -> int:
+        """Index of the link between teams ``a`` and ``b``."""
+        return self.edge_index[(min(a, b), max(a, b))]
+
+    def add_conflicts(self, team: Team, pull: Pull | None, jobs: list[ConflictJob]) -> None:
+        """Queue conflict jobs at ``team`` (found early when ``pull`` is None)."""
+        if not jobs:
+            return
+        if pull is not None:
+            pull.pending_conflicts += len(jobs)
+        if self.measuring:
+            self.n_conflicts += len(jobs)
+            if pull is None:
+                self.n_conflicts_early += len(jobs)
+            elif team.node == self.root:
+                self.n_top_conflicts += len(jobs)
+            for job in jobs:
+                if job.edge >= 0:
+                    self.edge_conflicts[job.edge] += 1
+        team.urgent.extend(jobs)
+        self.wake(team)
+
+    def start_conflict(self, reviewer: Reviewer, job: ConflictJob) -> None:
+        """Resolve a conflict: bisect the unit to find the change (``bisect_step_days`` per
+        test merge, ceil(log2 unit size) of them), then fix it (``conflict_fix_days``,
+        ``cross_team_factor`` slower when the fixer is not the change's own team)."""
+        days = self.bisect_step_days * bisect_steps(job.unit_size)
+        if self.conflict_fix_days:
+            days += self.random.expovariate(1.0 / self.conflict_fix_days) * (
+                self.cross_team_factor if job.foreign else 1.0
+            )
+        if self.now >= self.warmup_days:
+            self.n_conflict_jobs += 1
+        self.start_job(reviewer, JobKind.CONFLICT, job, days)
+
+    def finish_conflict(self, team: Team, job: ConflictJob) -> None:
+        if job.pull is not None:
+            job.pull.pending_conflicts -= 1
+            self.maybe_land_pull(team, job.pull)
+
+    def maybe_land_pull(self, team: Team, pull: Pull) -> None:
+        """Once merged and its conflicts resolved, the unit lands in ``team``'s tree.
+
+        Changes that reached this tree while the pull was being handled are checked against
+        the unit first; conflicts with them hold the unit until they are resolved too.
+        """
+        if not pull.job_done or pull.pending_conflicts:
+            return
+        arrivals = self.arrivals[team.node]
+        arrived_meanwhile = arrivals - pull.checked
+        if arrived_meanwhile.any():
+            pull.checked = arrivals.copy()
+            jobs = self.merge_conflicts(pull, arrived_meanwhile)
+            if jobs:
+                self.add_conflicts(team, pull, jobs)
+                return
+        for origin, count in pull.counts.items():
+            arrivals[origin] += count
+        self.seen_at_parent[pull.child] = arrivals.copy()
+        if team.node == self.root:
+            for change in pull.changes:
+                self.land_top(change)
+            for origin, count in pull.counts.items():
+                self.open_by_origin[origin] -= count
+        else:
+            team.tree.extend(pull.changes)
+            for origin, count in pull.counts.items():
+                team.tree_counts[origin] = team.tree_counts.get(origin, 0) + count
+
+    # ------------------------------------------------------------------ CI
+    def test_merge(self) -> None:
+        """CI automation (linux-next, 0-day): test-merge all trees once a day.
+
+        Checks (change merged today) × (change merged in another tree, not yet in the
+        mainline) and pairs of today's changes, for code coupling and API links alike.
+        """
+        new = self.new_by_origin
+        if not new.any():
+            return
+        old = self.open_by_origin - self.new_in_trees
+        i_idx = np.flatnonzero(new)
+        j_idx = np.flatnonzero(old)
+        fixers: list[tuple[int, int]] = []  # (fixing team, link id or -1) per conflict
+        rng = self.rng
+        detect = self.ci_detection_prob
+        for prob, linked in ((self.code_coupling, False), (self.link_conflict, True)):
+            if j_idx.size:  # today's change × an older open change: today's team fixes it
+                p = prob[np.ix_(i_idx, j_idx)] * detect
+                p[i_idx[:, None] == j_idx[None, :]] = 0.0  # one tree: see model.coupling
+                found = rng.binomial(np.outer(new[i_idx], old[j_idx]), p)
+                for a, b in zip(*np.nonzero(found), strict=True):
+                    fixers += self._ci_fixes(i_idx[a], j_idx[b], int(found[a, b]), linked)
+            if i_idx.size > 1:  # two of today's changes: either team fixes it
+                p = np.triu(prob[np.ix_(i_idx, i_idx)] * detect, k=1)
+                found = rng.binomial(np.outer(new[i_idx], new[i_idx]), p)
+                for a, b in zip(*np.nonzero(found), strict=True):
+                    k = int(found[a, b])
+                    k_a = int(rng.binomial(k, 0.5))
+                    fixers += self._ci_fixes(i_idx[a], i_idx[b], k_a, linked)
+                    fixers += self._ci_fixes(i_idx[b], i_idx[a], k - k_a, linked)
+        for fixer, edge in fixers:
+            job = ConflictJob(None, int(new[fixer]), False, edge)
+            self.add_conflicts(self.teams[fixer], None, [job])
+
+    def _ci_fixes(self, fixer: int, other: int, k: int, linked: bool) -> list[tuple[int, int]]:
+        """``k`` conflicts between teams ``fixer`` and ``other``, to be fixed by ``fixer``."""
+        edge = self.edge_of(int(fixer), int(other)) if linked else -1
+        return [(int(fixer), edge)] * k

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.integration import window_days_between
+from model.topologies import tree_depth as topology_tree_depth
 from model.work import JobKind
 
 if TYPE_CHECKING:
@@ -39,6 +41,38 @@ def _per_day(model: OrgModel, value: float) -> float:
 
 def _mean(values: list[float]) -> float:
     return float(np.mean(values)) if values else math.nan
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else math.nan
+
+
+def lead_time_observations(model: OrgModel) -> tuple[np.ndarray, np.ndarray]:
+    """(days observed, landed?) for each change submitted after warm-up: a landed change
+    is observed to its landing; an open or abandoned one is censored at the end or at its
+    abandonment."""
+    end = model.time
+    durations = np.array(
+        [(c.ended_at if c.ended_at >= 0 else end) - c.submitted_at for c in model.measured_changes]
+    )
+    landed = np.array([c.ended_at >= 0 and not c.abandoned for c in model.measured_changes])
+    return durations, landed
+
+
+def kaplan_meier_median(durations: np.ndarray, events: np.ndarray) -> float:
+    """Median of the Kaplan–Meier survival curve (``nan`` if it never falls to ½).
+
+    ``events[i]`` is True where observation ``i`` ended in the event (landing) and False
+    where it was censored.
+    """
+    if durations.size == 0:
+        return math.nan
+    order = np.lexsort((~events, durations))  # at equal times, events before censorings
+    t, e = durations[order], events[order]
+    at_risk = np.arange(t.size, 0, -1)
+    survival = np.cumprod(np.where(e, 1.0 - 1.0 / at_risk, 1.0))
+    below = np.flatnonzero(survival <= 0.5)
+    return float(t[below[0]]) if below.size else math.nan
 
 
 @metric
@@ -127,6 +161,12 @@ def cost_merges(model: OrgModel) -> float:
 
 
 @metric
+def cost_rebase(model: OrgModel) -> float:
+    """Author-days per day spent rebasing changes made stale by coupled changes."""
+    return _per_day(model, model.cost[JobKind.REBASE])
+
+
+@metric
 def cost_review(model: OrgModel) -> float:
     """Person-days per day spent reviewing one's own team's changes (not integration)."""
     return _per_day(model, model.cost[JobKind.REVIEW])
@@ -135,12 +175,13 @@ def cost_review(model: OrgModel) -> float:
 @metric
 def integration_cost(model: OrgModel) -> float:
     """Person-days per day spent on anything but reviewing one's own team's changes:
-    coordination + negotiation + conflicts + merges."""
+    coordination + negotiation + conflicts + merges + rebases."""
     return (
         cost_coordination(model)
         + cost_negotiation(model)
         + cost_conflicts(model)
         + cost_merges(model)
+        + cost_rebase(model)
     )
 
 
@@ -153,8 +194,8 @@ def integration_cost_per_change(model: OrgModel) -> float:
 
 @metric
 def backlog(model: OrgModel) -> float:
-    """Changes submitted but not yet landed at the top, at the end of the run."""
-    return float(model.n_submitted - model.n_landed_all)
+    """Changes submitted and neither landed at the top nor abandoned, at the end of the run."""
+    return float(model.wip)
 
 
 @metric
@@ -174,15 +215,219 @@ def reviewer_utilization(model: OrgModel) -> float:
     days = measured_days(model)
     if days <= 0 or model.n_reviewers == 0:
         return math.nan
-    # effort booked in advance (jobs and sync running past the end of the run)
-    overhang = sum(
-        max(r.busy_until - model.time, 0.0) + r.sync_debt
-        if r.busy
-        else max(r.free_from - model.time, 0.0)
-        for t in model.teams
-        for r in t.reviewers
-    )
+    overhang = sum(_overhang(model, team) for team in model.teams)
     return (model.busy_days - overhang) / (model.n_reviewers * days)
+
+
+def _overhang(model: OrgModel, team) -> float:
+    """Reviewer-days booked in advance: jobs and sync running past the end of the run."""
+    now = model.time
+    return sum(
+        max(r.busy_until - now, 0.0) if r.busy else max(r.free_from - now, 0.0)
+        for r in team.reviewers
+    )
+
+
+def team_utilizations(model: OrgModel) -> np.ndarray:
+    """Share of each team's reviewer time spent busy after warm-up (by node id)."""
+    days = measured_days(model)
+    if days <= 0:
+        return np.full(len(model.teams), math.nan)
+    return np.array(
+        [
+            (t.busy_days - _overhang(model, t)) / (len(t.reviewers) * days)
+            for t in model.teams
+        ]
+    )
+
+
+@metric
+def max_team_utilization(model: OrgModel) -> float:
+    """Utilisation of the busiest team, in [0, 1] (≥ 0.98: that team is at capacity)."""
+    util = team_utilizations(model)
+    return float(np.nanmax(util)) if np.isfinite(util).any() else math.nan
+
+
+TEAM_KIND_CODES = {"core": 0.0, "peer": 1.0, "top": 2.0, "maintainer": 3.0, "leaf": 4.0}
+
+
+@metric
+def busiest_team_kind(model: OrgModel) -> float:
+    """Kind of the busiest team, coded as a number (results columns are numbers):
+    0 core, 1 peer, 2 top, 3 maintainer (drivers-core, sub-maintainer), 4 leaf."""
+    util = team_utilizations(model)
+    if not np.isfinite(util).any():
+        return math.nan
+    return TEAM_KIND_CODES[model.teams[int(np.nanargmax(util))].kind]
+
+
+@metric
+def paid_reviewer_days_per_change(model: OrgModel) -> float:
+    """Reviewer-days paid (every reviewer, busy or not) per change landed at the top."""
+    if model.n_landed == 0:
+        return math.nan
+    return model.n_reviewers * measured_days(model) / model.n_landed
+
+
+@metric
+def expert_review_share(model: OrgModel) -> float:
+    """Share of reviews done by a reviewer expert in the change's area."""
+    if model.n_reviews_started == 0:
+        return math.nan
+    return model.n_expert_reviews / model.n_reviews_started
+
+
+@metric
+def submitted_per_day(model: OrgModel) -> float:
+    """New changes (contributions and API changes) submitted per day."""
+    return _per_day(model, model.n_submitted_measured)
+
+
+@metric
+def merged_per_day(model: OrgModel) -> float:
+    """Changes landed in the top tree per day (the same as ``throughput``)."""
+    return throughput(model)
+
+
+@metric
+def abandoned_per_day(model: OrgModel) -> float:
+    """Changes abandoned by their authors per day (patience ran out)."""
+    return _per_day(model, model.n_abandoned)
+
+
+@metric
+def landed_share(model: OrgModel) -> float:
+    """Share of the changes submitted after warm-up that landed at the top by the end."""
+    changes = model.measured_changes
+    if not changes:
+        return math.nan
+    return sum(c.ended_at >= 0 and not c.abandoned for c in changes) / len(changes)
+
+
+@metric
+def patch_sets_per_change(model: OrgModel) -> float:
+    """Mean patch sets of the changes landed after warm-up (rework and rebases add one)."""
+    return _mean(model.landed_patch_sets)
+
+
+@metric
+def rebases_per_change(model: OrgModel) -> float:
+    """Rebases done after warm-up per change landed at the top."""
+    return model.n_rebases / model.n_landed if model.n_landed else math.nan
+
+
+@metric
+def gate_failures(model: OrgModel) -> float:
+    """Gate runs failed because a coupled change merged first (count, after warm-up)."""
+    return float(model.n_gate_failures)
+
+
+@metric
+def reviews_per_day(model: OrgModel) -> float:
+    """Reviews of patch sets completed per day (all reviewers)."""
+    return _per_day(model, model.n_reviews_done)
+
+
+@metric
+def reviews_per_reviewer_day(model: OrgModel) -> float:
+    """Reviews of patch sets completed per reviewer per day."""
+    rate = reviews_per_day(model)
+    return rate / model.n_reviewers if model.n_reviewers else math.nan
+
+
+@metric
+def review_wait_p50(model: OrgModel) -> float:
+    """Median days from a patch set entering a review queue to its first review."""
+    return _percentile(model.review_waits, 50)
+
+
+@metric
+def review_wait_p75(model: OrgModel) -> float:
+    """Third quartile of the wait for a first review (days)."""
+    return _percentile(model.review_waits, 75)
+
+
+@metric
+def lead_time_km_p50(model: OrgModel) -> float:
+    """Median lead time (days) by Kaplan–Meier over changes submitted after warm-up:
+    changes still open at the end or abandoned count as censored, not as missing."""
+    durations, landed = lead_time_observations(model)
+    return kaplan_meier_median(durations, landed)
+
+
+@metric
+def lead_time_censored_share(model: OrgModel) -> float:
+    """Share of the changes submitted after warm-up still open at the end of the run."""
+    changes = model.measured_changes
+    if not changes:
+        return math.nan
+    return sum(c.ended_at < 0 for c in changes) / len(changes)
+
+
+@metric
+def backlog_slope(model: OrgModel) -> float:
+    """Growth of the backlog (changes in the system) over the measured window, by least
+    squares on the daily series (changes per day)."""
+    if len(model.backlog_series) < 3:
+        return math.nan
+    t, b = np.array(model.backlog_series, dtype=float).T
+    return float(np.polyfit(t, b, 1)[0])
+
+
+@metric
+def saturated(model: OrgModel) -> float:
+    """1.0 when the run is not in a steady state, else 0.0: the backlog grew by more than
+    a quarter of its mean level and by more than 10 changes over the measured window, or
+    a team was busy ≥ 98% of its time."""
+    slope = backlog_slope(model)
+    util = max_team_utilization(model)
+    if math.isnan(slope):
+        return math.nan
+    growth = slope * measured_days(model)
+    mean_backlog = float(np.mean([b for _, b in model.backlog_series]))
+    growing = growth > max(10.0, 0.25 * mean_backlog)
+    return float(growing or (not math.isnan(util) and util >= 0.98))
+
+
+@metric
+def work_backlog_days(model: OrgModel) -> float:
+    """Queued work not yet started at the end of the run (expert reviewer-days): open
+    review slots at the mean review time, pulls and conflicts at their mean times."""
+    review_days = 1.0 / model.review_rate
+    total = 0.0
+    for team in model.teams:
+        for task in team.queue:
+            if not task.closed and not task.change.abandoned:
+                factor = model.cross_team_factor if task.kind == JobKind.NEGOTIATION else 1.0
+                total += (task.slots - len(task.takers)) * review_days * factor
+        for job in team.urgent:
+            if hasattr(job, "changes"):
+                total += model.pull_days + model.pull_days_per_change * len(job.changes)
+            else:
+                total += model.conflict_fix_days
+    return total
+
+
+@metric
+def tree_depth(model: OrgModel) -> float:
+    """Merge hops on the longest chain from a team's tree to the mainline."""
+    return float(topology_tree_depth(model.graph))
+
+
+@metric
+def top_direct_share(model: OrgModel) -> float:
+    """Share of the changes landed at the top that the top team reviewed itself."""
+    return model.n_landed_direct / model.n_landed if model.n_landed else math.nan
+
+
+@metric
+def top_conflicts_per_window_day(model: OrgModel) -> float:
+    """Conflicts found at the top's merges per day of merge window (per day when the top
+    takes pulls at any time), after warm-up."""
+    days = window_days_between(
+        model.warmup_days, model.time, model.release_cycle_days, model.merge_window_days
+    )
+    return model.n_top_conflicts / days if days > 0 else math.nan
 
 
 @metric

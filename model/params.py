@@ -27,9 +27,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from model.staffing import STAFFING_POLICIES
 from model.topologies import TOPOLOGIES
 
 REVIEW_TIME_DISTS = ("exponential", "lognormal")
+REVIEW_ROUTINGS = ("expertise", "fifo")
 
 
 @dataclass(frozen=True)
@@ -97,11 +99,51 @@ PARAMETERS: dict[str, ParamSpec] = {
     for p in [
         _p("topology", str, "hierarchical", "team topology", choices=TOPOLOGIES),
         _p("n_teams", int, 16, "number of teams (code areas)", "teams", low=1, high=100_000),
+        _p(
+            "staffing",
+            str,
+            "equal_headcount",
+            "who reviews: the same H reviewers in every topology, or a fixed core",
+            choices=STAFFING_POLICIES,
+        ),
         _p("contributors_per_team", int, 8, "contributors per area", "people", low=0, high=10_000),
         _p(
-            "reviewers_per_team", int, 3, "reviewers of each split team", "people", low=1, high=1000
+            "reviewers_per_area",
+            float,
+            3.0,
+            "equal_headcount: H = reviewers_per_area × n_teams reviewers in all",
+            "people per area",
+            low=0.0,
+            low_open=True,
+            high=1000.0,
         ),
-        _p("core_reviewers", int, 17, "size of the single core team", "people", low=1, high=10_000),
+        _p(
+            "reviewers_per_team",
+            int,
+            3,
+            "fixed_core: reviewers of each split team with contributors",
+            "people",
+            low=1,
+            high=1000,
+        ),
+        _p(
+            "core_reviewers",
+            int,
+            17,
+            "fixed_core: size of the single core team",
+            "people",
+            low=1,
+            high=10_000,
+        ),
+        _p(
+            "maintainer_span",
+            int,
+            4,
+            "child trees per reviewer of a maintainer team (at least one reviewer)",
+            "teams per person",
+            low=1,
+            high=100_000,
+        ),
         _p("change_rate", float, 0.1, "changes per contributor", "1/day", low=0.0),
         _p(
             "review_rate",
@@ -119,6 +161,13 @@ PARAMETERS: dict[str, ParamSpec] = {
             "distribution of review durations",
             choices=REVIEW_TIME_DISTS,
         ),
+        _p(
+            "review_routing",
+            str,
+            "expertise",
+            "which review a free reviewer takes: oldest in its areas first, or oldest",
+            choices=REVIEW_ROUTINGS,
+        ),
         _p("review_time_sigma", float, 1.0, "lognormal sigma of review durations", "", low=0.0),
         _p("approvals_needed", int, 2, "distinct approvals per patch set", "", low=1, high=100),
         _p(
@@ -131,6 +180,14 @@ PARAMETERS: dict[str, ParamSpec] = {
             high=0.99,
         ),
         _p("rework_days", float, 1.0, "mean time to rework a change", "days", low=0.0),
+        _p(
+            "patience_days",
+            float,
+            0.0,
+            "mean time an author waits before abandoning a change (0: never)",
+            "days",
+            low=0.0,
+        ),
         _p(
             "link_change_prob",
             float,
@@ -161,22 +218,56 @@ PARAMETERS: dict[str, ParamSpec] = {
             low=1.0,
         ),
         _p(
-            "coordination_overhead",
+            "sync_days_per_contact",
             float,
-            0.015,
-            "time each reviewer spends keeping in sync, per teammate",
-            "days/day per teammate",
+            0.005,
+            "sync time per job with each teammate active on the same area within the window",
+            "days per teammate per job",
             low=0.0,
             high=1.0,
         ),
         _p(
+            "sync_window_days",
+            float,
+            1.0,
+            "how recently a teammate must have worked on an area to need syncing with",
+            "days",
+            low=0.0,
+        ),
+        _p(
             "merge_interval_days",
             float,
-            14.0,
-            "interval between upward merges",
+            7.0,
+            "interval between a tree's upward merges (each tree on its own phase)",
             "days",
             low=0.0,
             low_open=True,
+        ),
+        _p(
+            "release_cycle_days",
+            float,
+            0.0,
+            "the top takes pulls only in a merge window once per cycle (0: at any time)",
+            "days",
+            low=0.0,
+        ),
+        _p(
+            "merge_window_days",
+            float,
+            14.0,
+            "length of the top's merge window",
+            "days",
+            low=0.0,
+            low_open=True,
+        ),
+        _p(
+            "top_direct_share",
+            float,
+            0.0,
+            "share of changes sent straight to the top team (a hierarchy's top only)",
+            "",
+            low=0.0,
+            high=1.0,
         ),
         _p(
             "conflict_prob",
@@ -188,14 +279,51 @@ PARAMETERS: dict[str, ParamSpec] = {
             high=1.0,
         ),
         _p(
-            "unlinked_conflict_prob",
+            "coupling_same_area_prob",
             float,
-            0.0,
-            "the same for teams with no API link (hidden coupling)",
+            0.02,
+            "probability two changes to the same code area conflict when they meet",
             "",
             low=0.0,
             high=1.0,
         ),
+        _p(
+            "coupling_sibling_prob",
+            float,
+            0.004,
+            "the same for two areas in the same smallest module",
+            "",
+            low=0.0,
+            high=1.0,
+        ),
+        _p(
+            "coupling_decay",
+            float,
+            0.25,
+            "factor on the coupling per further level up the code's module tree",
+            "",
+            low=0.0,
+            high=1.0,
+        ),
+        _p(
+            "coupling_branching",
+            int,
+            4,
+            "areas per module in the code's module tree (the same in every organisation)",
+            "",
+            low=2,
+            high=1000,
+        ),
+        _p(
+            "rebase_days",
+            float,
+            0.1,
+            "author time to rebase a change made stale by a coupled change",
+            "days",
+            low=0.0,
+        ),
+        _p("gate", bool, True, "approved changes pass a gate run before they merge (Zuul)"),
+        _p("gate_days", float, 0.1, "duration of one gate run", "days", low=0.0),
         _p(
             "api_badness_sigma",
             float,
@@ -275,15 +403,6 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(
             "branching=1 is invalid: must be 0 (no maintainer tree) or an integer >= 2"
         )
-    team_size = (
-        full["core_reviewers"] if full["topology"] == "single_core" else full["reviewers_per_team"]
-    )
-    if full["approvals_needed"] > team_size:
-        which = "core_reviewers" if full["topology"] == "single_core" else "reviewers_per_team"
-        raise ValueError(
-            f"approvals_needed={full['approvals_needed']} is out of range: must be <= "
-            f"{which}={team_size} (approvals come from distinct reviewers)"
-        )
     return full
 
 
@@ -294,11 +413,13 @@ def mmc_parameters(
 
     One team over one area, ``servers`` reviewers who all know it, Poisson arrivals at
     ``arrival_rate`` per day from ``sources`` contributors, exponential reviews at
-    ``service_rate`` per day, one approval, no rework, no links, no coordination overhead.
+    ``service_rate`` per day, one approval, no rework, no links, no coordination, no code
+    coupling (so no rebases), no gate, no abandonment.
     """
     return {
         "topology": "single_core",
         "n_teams": 1,
+        "staffing": "fixed_core",
         "contributors_per_team": sources,
         "change_rate": arrival_rate / sources,
         "core_reviewers": servers,
@@ -309,7 +430,11 @@ def mmc_parameters(
         "rework_prob": 0.0,
         "link_change_prob": 0.0,
         "api_change_rate": 0.0,
-        "coordination_overhead": 0.0,
+        "sync_days_per_contact": 0.0,
+        "coupling_same_area_prob": 0.0,
+        "coupling_sibling_prob": 0.0,
+        "gate": False,
+        "patience_days": 0.0,
     }
 
 

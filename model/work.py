@@ -16,44 +16,74 @@ class JobKind(IntEnum):
     SYNC = 2  # keeping in sync with teammates (Brooks)
     PULL = 3  # merging a child team's tree (integration)
     CONFLICT = 4  # finding and fixing a merge conflict
+    REBASE = 5  # an author rebasing a change made stale by a coupled change (author time)
 
 
 class Change:
-    """One change from submission to landing in the top tree.
+    """One change from submission to landing in the top tree (or abandonment).
 
-    ``origin`` is the team whose tree the change belongs to; ``area`` is its code area
-    (differs from ``origin`` only under the single core, where one team owns all areas).
-    ``pending_agreements`` counts link negotiations still open.
+    ``origin`` is the team whose part of the code the change belongs to (its arrivals are
+    counted under it at merges); ``area`` is its code area, 0..N−1, or −1 for a maintainer
+    team's API change. ``home`` is the team that reviews it and first merges it: ``origin``,
+    except for changes sent straight to the top (``top_direct_share``).
+    ``pending_agreements`` counts link negotiations still open; ``stale`` is set when a
+    coupled change merged into the home tree first (a rebase is due).
     """
 
     __slots__ = (
+        "abandoned",
         "approved",
         "area",
+        "ended_at",
+        "home",
+        "in_home_tree",
         "is_api",
+        "open_slot",
         "origin",
         "patch_sets",
         "pending_agreements",
+        "stale",
         "submitted_at",
     )
 
-    def __init__(self, origin: int, area: int, submitted_at: float, is_api: bool = False) -> None:
+    def __init__(
+        self, origin: int, area: int, submitted_at: float, is_api: bool = False, home: int = -1
+    ) -> None:
         self.origin = origin
         self.area = area
+        self.home = origin if home < 0 else home
         self.submitted_at = submitted_at
         self.is_api = is_api
         self.approved = False
         self.pending_agreements = 0
         self.patch_sets = 1
+        self.stale = False
+        self.abandoned = False
+        self.in_home_tree = False
+        self.open_slot = -1
+        self.ended_at = -1.0  # when it landed at the top or was abandoned (days)
 
 
 class ReviewTask:
-    """A request in a team's FIFO review queue.
+    """A request in a team's review queue.
 
-    A patch-set review needs ``slots`` distinct reviewers (``approvals_needed``); a link
-    negotiation needs one reviewer of the team at the other end of ``edge``.
+    A patch-set review needs ``slots`` distinct reviewers (``approvals_needed``, at most the
+    team's size); a link negotiation needs one reviewer of the team at the other end of
+    ``edge``. ``closed`` is set once every slot is taken (or the change is abandoned); queues
+    drop closed tasks lazily.
     """
 
-    __slots__ = ("change", "done", "edge", "enqueued_at", "kind", "rework", "slots", "takers")
+    __slots__ = (
+        "change",
+        "closed",
+        "done",
+        "edge",
+        "enqueued_at",
+        "kind",
+        "rework",
+        "slots",
+        "takers",
+    )
 
     def __init__(
         self, kind: JobKind, change: Change, slots: int, enqueued_at: float, edge: int = -1
@@ -66,12 +96,13 @@ class ReviewTask:
         self.takers: list[int] = []
         self.done = 0
         self.rework = False
+        self.closed = False
 
 
 class Pull:
     """A child team's tree offered to its parent for merging (an integration unit)."""
 
-    __slots__ = ("changes", "child", "counts", "job_done", "pending_conflicts")
+    __slots__ = ("changes", "checked", "child", "counts", "job_done", "pending_conflicts")
 
     def __init__(self, child: int, changes: list[Change], counts: dict[int, int]) -> None:
         self.child = child
@@ -79,6 +110,7 @@ class Pull:
         self.counts = counts  # changes per origin team
         self.job_done = False
         self.pending_conflicts = 0
+        self.checked = None  # the receiving tree's arrivals the unit was checked against
 
 
 class ConflictJob:

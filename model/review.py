@@ -1,0 +1,250 @@
+"""Arrivals and review: changes are submitted, queued, reviewed, reworked and gated.
+
+* Arrivals: each contributor submits changes as a Poisson process (``change_rate`` per
+  day); a share ``top_direct_share`` of them goes straight to the top team (a hierarchy
+  only), and a share ``link_change_prob`` touches one API link of its team.
+* Review: a patch set needs ``approvals_needed`` distinct reviewers of its home team (all
+  of them if the team is smaller); reviews run in parallel; each asks for rework with
+  ``rework_prob`` and the author answers after ``rework_days`` with a new patch set.
+* Routing (``review_routing``): ``fifo`` takes the oldest task a reviewer can take;
+  ``expertise`` takes the oldest waiting review in one of the reviewer's areas if there is
+  one, else the oldest overall. A single-core reviewer outside its ``expert_areas`` is
+  ``nonexpert_slowdown`` times slower; a negotiation is ``cross_team_factor`` slower.
+* Gate: with ``gate`` on, an approved change merges only after a gate run of ``gate_days``
+  and only if no coupled change made it stale meanwhile (:mod:`model.coupling`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import TYPE_CHECKING
+
+from model.work import Change, JobKind, Pull, ReviewTask
+
+if TYPE_CHECKING:
+    from model.agents import Contributor, Reviewer, Team
+
+
+class ReviewMechanism:
+    """Mixin for :class:`model.OrgModel`: arrivals, queues, routing, review and gate."""
+
+    def submit_change(self, contributor: Contributor) -> None:
+        """A contributor submits a change (Poisson process, ``change_rate`` per day)."""
+        now = self.now
+        team = contributor.team
+        home = team
+        if self.top_direct_share > 0 and self.random.random() < self.top_direct_share:
+            home = self.teams[self.root]
+        change = Change(team.node, contributor.area, now, home=home.node)
+        self.admit(change)
+        if home is team and self.link_change_prob > 0:
+            if self.random.random() < self.link_change_prob:
+                self.touch_links(change, team, all_links=False)
+        self.enqueue_review(home, change)
+        self.events.push(
+            now + self.random.expovariate(self.change_rate), self.submit_change, contributor
+        )
+
+    def enqueue_review(self, team: Team, change: Change) -> None:
+        """Put a patch set at the back of ``team``'s queue (and of its area's queue)."""
+        task = ReviewTask(JobKind.REVIEW, change, team.approval_slots, self.now)
+        team.queue.append(task)
+        if team.area_queues is not None:
+            queue = team.area_queues.get(change.area)
+            if queue is None:
+                queue = team.area_queues[change.area] = deque()
+            queue.append(task)
+            self.wake_expert(team, change.area)
+        self.wake(team)
+
+    def wake(self, team: Team) -> None:
+        """Let idle reviewers of ``team`` (longest idle first) pick up work."""
+        idle = team.idle
+        for _ in range(len(idle)):
+            if not (team.queue or team.urgent):
+                return
+            reviewer = pop_idle(idle)
+            if reviewer is None:
+                return
+            if not self.pick_work(reviewer):
+                self.set_idle(reviewer)  # e.g. it already reviewed every queued patch set
+
+    def wake_expert(self, team: Team, area: int) -> None:
+        """``expertise`` routing: a review arrived in ``area``; idle experts take it first
+        (one for each approval it needs)."""
+        for _ in range(team.approval_slots):
+            reviewer = pop_idle(team.idle_experts[area])
+            if reviewer is None:
+                return
+            if not self.pick_work(reviewer):
+                self.set_idle(reviewer)
+                return
+
+    def set_idle(self, reviewer: Reviewer) -> None:
+        """``reviewer`` has nothing to do: it waits in its team's idle queues."""
+        reviewer.is_idle = True
+        reviewer.idle_token += 1
+        entry = (reviewer.idle_token, reviewer)
+        team = reviewer.team
+        team.idle.append(entry)
+        if team.idle_experts is not None:
+            limit = 4 * len(team.reviewers) + 16
+            for area in reviewer.experts:
+                waiting = team.idle_experts[area]
+                waiting.append(entry)
+                if len(waiting) > limit:  # drop entries of reviewers no longer idle
+                    team.idle_experts[area] = deque(
+                        (t, r) for t, r in waiting if r.is_idle and r.idle_token == t
+                    )
+
+    def pick_work(self, reviewer: Reviewer) -> bool:
+        """Start the reviewer's next job: integration jobs first, then review by routing."""
+        team = reviewer.team
+        if team.urgent:
+            job = team.urgent.popleft()
+            if isinstance(job, Pull):
+                self.start_pull(reviewer, job)
+            else:
+                self.start_conflict(reviewer, job)
+            return True
+        task = self.expert_task(reviewer) if team.area_queues is not None else None
+        if task is None:
+            task = first_open(team.queue, reviewer.unique_id)
+            if task is None:
+                return False
+        self.take(reviewer, task)
+        return True
+
+    def expert_task(self, reviewer: Reviewer) -> ReviewTask | None:
+        """The oldest open review in one of the reviewer's areas (``expertise`` routing)."""
+        if reviewer.experts is None:
+            return None
+        queues = reviewer.team.area_queues
+        best = None
+        for area in reviewer.experts:
+            queue = queues.get(area)
+            if queue:
+                task = first_open(queue, reviewer.unique_id)
+                if task is not None and (best is None or task.enqueued_at < best.enqueued_at):
+                    best = task
+        return best
+
+    def take(self, reviewer: Reviewer, task: ReviewTask) -> None:
+        """``reviewer`` takes one slot of ``task`` and starts on it."""
+        task.takers.append(reviewer.unique_id)
+        if len(task.takers) == task.slots:
+            task.closed = True
+        self.start_task(reviewer, task)
+
+    def review_days(self, mean: float) -> float:
+        """One review's duration (days): exponential or lognormal with the given mean."""
+        if self.review_time_dist == "exponential":
+            return self.random.expovariate(1.0 / mean)
+        sigma = self.review_time_sigma
+        return self.random.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
+
+    def start_task(self, reviewer: Reviewer, task: ReviewTask) -> None:
+        """Start reviewing (or negotiating) ``task``; record the wait for its first review."""
+        measuring = self.now >= self.warmup_days
+        if len(task.takers) == 1 and measuring:
+            waits = self.review_waits if task.kind == JobKind.REVIEW else self.negotiation_waits
+            waits.append(max(self.now, reviewer.free_from) - task.enqueued_at)
+        mean = 1.0 / self.review_rate
+        if task.kind == JobKind.NEGOTIATION:
+            mean *= self.cross_team_factor
+        else:
+            expert = reviewer.experts is None or task.change.area in reviewer.experts
+            if not expert:
+                mean *= self.nonexpert_slowdown
+            if measuring:
+                self.n_reviews_started += 1
+                self.n_expert_reviews += expert
+        self.start_job(reviewer, task.kind, task, self.review_days(mean))
+
+    def finish_review(self, task: ReviewTask) -> None:
+        """A review ends: rework with ``rework_prob``; once all reviews of the patch set are
+        in, the change is approved or goes back for rework (and a rebase if it is stale)."""
+        task.done += 1
+        if self.now >= self.warmup_days:
+            self.n_reviews_done += 1
+        if self.random.random() < self.rework_prob:
+            task.rework = True
+        change = task.change
+        if task.done < task.slots or change.abandoned:
+            return
+        if task.rework or change.stale:
+            self.send_back(change, rework=task.rework)
+        else:
+            change.approved = True
+            self.try_merge(change)
+
+    def send_back(self, change: Change, *, rework: bool) -> None:
+        """The author reworks and/or rebases the change; a new patch set follows."""
+        change.approved = False
+        delay = 0.0
+        if rework:
+            change.patch_sets += 1
+            if self.rework_days:
+                delay += self.random.expovariate(1.0 / self.rework_days)
+        if change.stale:
+            if rework:
+                change.patch_sets -= 1  # rework and rebase make one new patch set
+            delay += self.rebase(change)
+        self.events.push(self.now + delay, self.resubmit, change)
+
+    def resubmit(self, change: Change) -> None:
+        """The author's new patch set re-enters its home team's queue."""
+        if change.abandoned:
+            return
+        if change.stale:  # made stale again while the author was reworking
+            self.events.push(self.now + self.rebase(change), self.resubmit, change)
+            return
+        self.enqueue_review(self.teams[change.home], change)
+
+    def try_merge(self, change: Change) -> None:
+        """An approved, agreed change goes through the gate (if on) into its home tree."""
+        if not change.approved or change.pending_agreements or change.abandoned:
+            return
+        if change.stale:  # the merge itself shows the conflict
+            self.send_back(change, rework=False)
+        elif self.gate and change.area >= 0:
+            self.events.push(self.now + self.gate_days, self.finish_gate, change)
+        else:
+            self.merge_home(change)
+
+    def finish_gate(self, change: Change) -> None:
+        """The gate run ends: a change made stale meanwhile fails and is rebased."""
+        if change.abandoned:
+            return
+        if change.stale:
+            if self.measuring:
+                self.n_gate_failures += 1
+            self.send_back(change, rework=False)
+        else:
+            self.merge_home(change)
+
+
+def pop_idle(waiting: deque[tuple[int, Reviewer]]) -> Reviewer | None:
+    """The longest-idle reviewer still idle in ``waiting`` (stale entries are dropped)."""
+    while waiting:
+        token, reviewer = waiting.popleft()
+        if reviewer.is_idle and reviewer.idle_token == token:
+            reviewer.is_idle = False
+            return reviewer
+    return None
+
+
+def first_open(queue: deque[ReviewTask], uid: int) -> ReviewTask | None:
+    """The oldest task in ``queue`` that reviewer ``uid`` can take (closed tasks at the
+    head are dropped on the way)."""
+    while queue and (queue[0].closed or queue[0].change.abandoned):
+        queue.popleft()
+    for task in queue:
+        if task.closed or uid in task.takers:
+            continue
+        if task.change.abandoned:
+            task.closed = True
+            continue
+        return task
+    return None
