@@ -16,12 +16,15 @@ arrive while the pull is being handled. Finding a conflict bisects the unit
 ``cross_team_factor`` slower for an integrator who is not the author's team: the bigger the
 unit, the costlier each conflict (Dague).
 
-CI (``ci_automation``: linux-next, 0-day). Every day all trees are test-merged: pairs of a
-change merged today in any tree (or landed in the mainline) with a change merged in another
-tree but not yet in the mainline are checked, and a conflict is found with
-``ci_detection_prob`` while the unit is one day's changes; the team of today's change fixes
-it (for two changes of the same day, either team, at random). Conflicts CI finds are not
-found again at the real merge, which meets the remaining ``1 − ci_detection_prob``.
+CI (``ci_automation``: linux-next, 0-day). Every tree is test-merged with all others daily,
+so a pair of changes that will conflict when their trees meet has already been seen
+together in linux-next. With ``ci_detection_prob`` each conflict a merge would meet was
+found that way, while the unit was one day's changes: the team of one of the two changes
+(either, at random) fixes it at its own cost (no bisection of a big unit, no foreign
+fixer), and it does not hold the merge; the rest are found at the merge as without CI.
+Early and late conflicts thus come from the same pairs as without CI: nothing CI finds is
+lost and nothing is counted twice. Simplification: an early fix is booked when the trees
+meet, not on the day linux-next first met the pair (at most one merge interval earlier).
 """
 
 from __future__ import annotations
@@ -107,7 +110,6 @@ class IntegrationMechanism:
         self.close_change(team, change)
         self.invalidate_coupled(team, change)
         origin = change.origin
-        self.new_by_origin[origin] += 1
         if team.node == self.root:
             self.land_top(change)
             if self.children:
@@ -117,8 +119,6 @@ class IntegrationMechanism:
         team.tree_counts[origin] = team.tree_counts.get(origin, 0) + 1
         if team.node in self.arrivals:
             self.arrivals[team.node][origin] += 1
-        self.open_by_origin[origin] += 1
-        self.new_in_trees[origin] += 1
 
     def start_pull(self, reviewer: Reviewer, pull: Pull) -> None:
         """Merge a child's tree; conflicts with what reached this tree since the child's last
@@ -128,7 +128,7 @@ class IntegrationMechanism:
         arrivals = self.arrivals[team.node]
         recent = arrivals - self.seen_at_parent[pull.child]
         pull.checked = arrivals.copy()
-        self.add_conflicts(team, pull, self.merge_conflicts(pull, recent))
+        self.add_conflicts(team, pull, self.merge_conflicts(team, pull, recent))
         if self.measuring:
             self.pull_sizes.append(len(pull.changes))
         days = self.random.expovariate(1.0 / self.pull_days) if self.pull_days else 0.0
@@ -136,23 +136,36 @@ class IntegrationMechanism:
         self.start_job(reviewer, JobKind.PULL, pull, days)
         self.wake(team)
 
-    def merge_conflicts(self, pull: Pull, others: np.ndarray) -> list[ConflictJob]:
-        """Conflicts between the unit's changes and ``others`` (counts by origin team)."""
+    def merge_conflicts(self, team: Team, pull: Pull, others: np.ndarray) -> list[ConflictJob]:
+        """Conflicts between the unit's changes and ``others`` (counts by origin team).
+
+        Returns the conflicts found at this merge; with CI, those found early are queued at
+        their fixers' teams here (see the module docstring).
+        """
         r_idx = np.flatnonzero(others)
         if r_idx.size == 0 or not pull.counts:
             return []
         u_idx = np.fromiter(pull.counts.keys(), dtype=np.int64, count=len(pull.counts))
         u_cnt = np.fromiter(pull.counts.values(), dtype=np.int64, count=len(pull.counts))
         pairs = np.outer(u_cnt, others[r_idx])
-        miss = 1.0 - self.ci_detection_prob if self.ci_automation else 1.0
         size = len(pull.changes)
-        jobs = []
+        late: list[ConflictJob] = []
+        early: list[tuple[int, ConflictJob]] = []
+        rng = self.rng
         for prob, linked in ((self.code_coupling, False), (self.link_conflict, True)):
-            found = self.rng.binomial(pairs, prob[np.ix_(u_idx, r_idx)] * miss)
+            found = rng.binomial(pairs, prob[np.ix_(u_idx, r_idx)])
             for i, j in zip(*np.nonzero(found), strict=True):
-                edge = self.edge_of(int(u_idx[i]), int(r_idx[j])) if linked else -1
-                jobs += [ConflictJob(pull, size, True, edge) for _ in range(int(found[i, j]))]
-        return jobs
+                a, b = int(u_idx[i]), int(r_idx[j])
+                edge = self.edge_of(a, b) if linked else -1
+                k = int(found[i, j])
+                k_early = int(rng.binomial(k, self.ci_detection_prob)) if self.ci_automation else 0
+                late += [ConflictJob(pull, size, True, edge) for _ in range(k - k_early)]
+                for _ in range(k_early):
+                    fixer = a if rng.random() < 0.5 else b
+                    early.append((fixer, ConflictJob(None, 1, False, edge)))
+        for fixer, job in early:
+            self.add_conflicts(self.teams[fixer], None, [job])
+        return late
 
     def edge_of(self, a: int, b: int) -> int:
         """Index of the link between teams ``a`` and ``b``."""
@@ -206,7 +219,7 @@ class IntegrationMechanism:
         arrived_meanwhile = arrivals - pull.checked
         if arrived_meanwhile.any():
             pull.checked = arrivals.copy()
-            jobs = self.merge_conflicts(pull, arrived_meanwhile)
+            jobs = self.merge_conflicts(team, pull, arrived_meanwhile)
             if jobs:
                 self.add_conflicts(team, pull, jobs)
                 return
@@ -216,49 +229,7 @@ class IntegrationMechanism:
         if team.node == self.root:
             for change in pull.changes:
                 self.land_top(change)
-            for origin, count in pull.counts.items():
-                self.open_by_origin[origin] -= count
         else:
             team.tree.extend(pull.changes)
             for origin, count in pull.counts.items():
                 team.tree_counts[origin] = team.tree_counts.get(origin, 0) + count
-
-    # ------------------------------------------------------------------ CI
-    def test_merge(self) -> None:
-        """CI automation (linux-next, 0-day): test-merge all trees once a day.
-
-        Checks (change merged today) × (change merged in another tree, not yet in the
-        mainline) and pairs of today's changes, for code coupling and API links alike.
-        """
-        new = self.new_by_origin
-        if not new.any():
-            return
-        old = self.open_by_origin - self.new_in_trees
-        i_idx = np.flatnonzero(new)
-        j_idx = np.flatnonzero(old)
-        fixers: list[tuple[int, int]] = []  # (fixing team, link id or -1) per conflict
-        rng = self.rng
-        detect = self.ci_detection_prob
-        for prob, linked in ((self.code_coupling, False), (self.link_conflict, True)):
-            if j_idx.size:  # today's change × an older open change: today's team fixes it
-                p = prob[np.ix_(i_idx, j_idx)] * detect
-                p[i_idx[:, None] == j_idx[None, :]] = 0.0  # one tree: see model.coupling
-                found = rng.binomial(np.outer(new[i_idx], old[j_idx]), p)
-                for a, b in zip(*np.nonzero(found), strict=True):
-                    fixers += self._ci_fixes(i_idx[a], j_idx[b], int(found[a, b]), linked)
-            if i_idx.size > 1:  # two of today's changes: either team fixes it
-                p = np.triu(prob[np.ix_(i_idx, i_idx)] * detect, k=1)
-                found = rng.binomial(np.outer(new[i_idx], new[i_idx]), p)
-                for a, b in zip(*np.nonzero(found), strict=True):
-                    k = int(found[a, b])
-                    k_a = int(rng.binomial(k, 0.5))
-                    fixers += self._ci_fixes(i_idx[a], i_idx[b], k_a, linked)
-                    fixers += self._ci_fixes(i_idx[b], i_idx[a], k - k_a, linked)
-        for fixer, edge in fixers:
-            job = ConflictJob(None, int(new[fixer]), False, edge)
-            self.add_conflicts(self.teams[fixer], None, [job])
-
-    def _ci_fixes(self, fixer: int, other: int, k: int, linked: bool) -> list[tuple[int, int]]:
-        """``k`` conflicts between teams ``fixer`` and ``other``, to be fixed by ``fixer``."""
-        edge = self.edge_of(int(fixer), int(other)) if linked else -1
-        return [(int(fixer), edge)] * k

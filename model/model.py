@@ -237,9 +237,6 @@ class OrgModel(
         self.seen_at_parent = {
             c: np.zeros(n_nodes, dtype=np.int64) for kids in self.children.values() for c in kids
         }
-        self.open_by_origin = np.zeros(n_nodes, dtype=np.int64)
-        self.new_by_origin = np.zeros(n_nodes, dtype=np.int64)
-        self.new_in_trees = np.zeros(n_nodes, dtype=np.int64)
 
     def _add_reviewer(self, team: Team, experts: frozenset[int] | None) -> None:
         reviewer = Reviewer(self, team, experts)
@@ -433,11 +430,7 @@ class OrgModel(
 
     # ------------------------------------------------------------------ daily tick
     def daily_tick(self, _: object = None) -> None:
-        """Once a day: CI test-merge and one row of the daily series."""
-        if self.ci_automation:
-            self.test_merge()
-        self.new_by_origin[:] = 0
-        self.new_in_trees[:] = 0
+        """Once a day: one row of the daily series."""
         self.time = self.now
         self._collect_day()
         self.events.push(self.now + 1.0, self.daily_tick, None)

@@ -403,7 +403,25 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(
             "branching=1 is invalid: must be 0 (no maintainer tree) or an integer >= 2"
         )
+    if full["staffing"] == "equal_headcount" and full["topology"] in ("hierarchical", "modular"):
+        from model.staffing import team_sizes
+        from model.topologies import build_topology
+
+        tree = build_topology(full["topology"], full["n_teams"], branching=full["branching"])
+        team_sizes(
+            tree,
+            **{k: full[k] for k in STAFFING_KEYS},
+        )
     return full
+
+
+STAFFING_KEYS = (
+    "staffing",
+    "core_reviewers",
+    "reviewers_per_team",
+    "reviewers_per_area",
+    "maintainer_span",
+)
 
 
 def mmc_parameters(

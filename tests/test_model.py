@@ -13,7 +13,7 @@ from model.work import JobKind
 REQUIRED_PARAMETERS = [
     *("topology", "n_teams", "contributors_per_team", "reviewers_per_team", "core_reviewers"),
     *("change_rate", "review_rate", "review_time_dist", "approvals_needed", "rework_prob"),
-    *("link_change_prob", "api_change_rate", "coordination_overhead", "merge_interval_days"),
+    *("link_change_prob", "api_change_rate", "sync_days_per_contact", "merge_interval_days"),
     *("ci_automation", "warmup_days", "branching", "locality"),
 ]
 REQUIRED_METRICS = [
@@ -112,7 +112,10 @@ def test_same_seed_gives_identical_metrics_and_another_seed_differs():
         ({"link_change_prob": 2}, r"link_change_prob=2 is out of range: must be .* \[0, 1\]"),
         ({"n_teams": 2.5}, r"n_teams=2.5 is invalid: must be an integer"),
         ({"ci_automation": "yes"}, r"ci_automation='yes' is invalid: must be true or false"),
-        ({"approvals_needed": 4}, r"approvals_needed=4 is out of range: .* reviewers_per_team=3"),
+        (
+            {"topology": "hierarchical", "reviewers_per_area": 1.0},
+            r"staffing='equal_headcount' gives H=16 reviewers .* too few for 16 teams",
+        ),
         ({"review_rate": 0}, r"review_rate=0 is out of range: must be a number in \(0, inf\)"),
     ],
 )
@@ -148,6 +151,8 @@ def test_single_core_reviewers_are_slower_outside_their_areas():
         org = run(
             days=400,
             topology="single_core",
+            staffing="fixed_core",
+            review_routing="fifo",
             n_teams=40,
             core_reviewers=40,
             change_rate=0.02,
@@ -158,14 +163,6 @@ def test_single_core_reviewers_are_slower_outside_their_areas():
 
     # with 2 expert areas of 40 most reviews are non-expert: cost per change ~ doubles
     assert review_cost(2.5) > 1.8 * review_cost(1.0)
-
-
-def test_brooks_sync_time_grows_with_team_size_and_caps_capacity():
-    small = run(days=200, topology="single_core", n_teams=2, core_reviewers=5).metrics()
-    large = run(days=200, topology="single_core", n_teams=2, core_reviewers=40).metrics()
-    # each member pays coordination_overhead per teammate per day
-    assert small["cost_coordination"] == pytest.approx(5 * 4 * 0.015, rel=0.01)
-    assert large["cost_coordination"] == pytest.approx(40 * 39 * 0.015, rel=0.01)
 
 
 def test_api_changes_are_negotiated_with_every_linked_team():
@@ -188,8 +185,8 @@ def test_single_core_has_no_integration_step_and_hierarchy_pays_two_merge_hops()
     single = run(days=300, topology="single_core", n_teams=4).metrics()
     hier = run(days=300, topology="hierarchical", n_teams=4).metrics()
     assert single["cost_merges"] == 0 and single["conflicts"] == 0
-    # leaf -> drivers-core -> top: about 1.5 merge intervals on average
-    assert hier["lead_time_mean"] > 14
+    # leaf -> drivers-core -> top: each hop waits for the tree's next merge
+    assert hier["lead_time_mean"] > 0.8 * OrgModel().merge_interval_days
 
 
 def test_ci_automation_finds_most_conflicts_early():
@@ -205,7 +202,7 @@ def test_costs_are_counted_from_jobs_that_actually_ran():
     org = run(days=300, topology="flat", n_teams=8)
     m = org.metrics()
     measured = 300 - 60
-    kinds = (JobKind.SYNC, JobKind.NEGOTIATION, JobKind.CONFLICT, JobKind.PULL)
+    kinds = (JobKind.SYNC, JobKind.NEGOTIATION, JobKind.CONFLICT, JobKind.PULL, JobKind.REBASE)
     assert m["integration_cost"] == pytest.approx(sum(org.cost[k] for k in kinds) / measured)
     assert 0 < m["reviewer_utilization"] <= 1
 
@@ -230,7 +227,14 @@ def test_integration_cost_grows_faster_under_flat_than_under_hierarchical():
 @pytest.mark.slow
 def test_single_core_lead_time_rises_steeply_with_n():
     lead = {
-        n: mean_metric("lead_time_mean", topology="single_core", n_teams=n) for n in (4, 16, 64)
+        n: mean_metric(
+            "lead_time_mean",
+            topology="single_core",
+            staffing="fixed_core",
+            review_routing="fifo",
+            n_teams=n,
+        )
+        for n in (4, 16, 64)
     }
     assert lead[4] < lead[16] < lead[64]
     assert lead[64] > 10 * lead[4]

@@ -70,12 +70,15 @@ def test_two_parallel_reviews_take_one_and_a_half_review_times():
         n_teams=1,
         contributors_per_team=4,
         change_rate=0.5,
+        staffing="fixed_core",
         core_reviewers=60,
         expert_areas=1,
         review_rate=2.0,
         approvals_needed=2,
         rework_prob=0.0,
-        coordination_overhead=0.0,
+        sync_days_per_contact=0.0,
+        coupling_same_area_prob=0.0,
+        gate=False,
         rng=7,
     )
     org.run_for(4_000)

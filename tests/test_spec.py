@@ -173,8 +173,8 @@ BAD_SPECS = [
         id="fixed-and-gridded",
     ),
     pytest.param(
-        HEADER + "[grid]\nreviewers_per_team = [1, 3]\n",
-        ["grid point 0 (reviewers_per_team=1)", "approvals_needed=2 is out of range"],
+        HEADER + '[grid]\ntopology = ["hierarchical"]\nreviewers_per_area = [1.0, 3.0]\n',
+        ["grid point 0 (", "reviewers_per_area=1.0", "too few for"],
         id="impossible-combination",
     ),
     pytest.param(
