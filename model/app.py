@@ -32,6 +32,8 @@ from mesa.visualization.solara_viz import ModelController, split_model_params
 from mesa.visualization.utils import update_counter
 
 from model import PARAMETERS, TOPOLOGIES, OrgModel
+from model.params import REVIEW_ROUTINGS
+from model.staffing import STAFFING_POLICIES
 
 _D = {name: spec.default for name, spec in PARAMETERS.items()}
 N_TEAMS_MAX = 64  # larger organisations still run, but a step no longer feels instant
@@ -66,21 +68,49 @@ model_params: dict[str, Any] = {
         "step": 0.01,
         "label": "Changes/contributor/day",
     },
+    "staffing": {
+        "type": "Select",
+        "value": _D["staffing"],
+        "values": list(STAFFING_POLICIES),
+        "label": "Staffing",
+    },
+    "reviewers_per_area": {
+        "type": "SliderFloat",
+        "value": _D["reviewers_per_area"],
+        "min": 1.0,
+        "max": 8.0,
+        "step": 0.5,
+        "label": "Equal headcount: reviewers/area",
+    },
+    "review_routing": {
+        "type": "Select",
+        "value": _D["review_routing"],
+        "values": list(REVIEW_ROUTINGS),
+        "label": "Review routing",
+    },
+    "patience_days": {
+        "type": "SliderFloat",
+        "value": _D["patience_days"],
+        "min": 0.0,
+        "max": 120.0,
+        "step": 5.0,
+        "label": "Author patience, days (0: never abandon)",
+    },
     "core_reviewers": {
         "type": "SliderInt",
         "value": _D["core_reviewers"],
-        "min": _D["approvals_needed"],
+        "min": 1,
         "max": 60,
         "step": 1,
-        "label": "Single-core reviewers",
+        "label": "Fixed core: single-core reviewers",
     },
     "reviewers_per_team": {
         "type": "SliderInt",
         "value": _D["reviewers_per_team"],
-        "min": _D["approvals_needed"],
+        "min": 1,
         "max": 12,
         "step": 1,
-        "label": "Reviewers/split team",
+        "label": "Fixed core: reviewers/split team",
     },
     # A slider, not a text box: an edited text seed reaches the model as a string (mesa #3516).
     "rng": {"type": "SliderInt", "value": 42, "min": 0, "max": 999, "step": 1, "label": "Seed"},

@@ -60,9 +60,11 @@ class ReviewMechanism:
 
     def wake(self, team: Team) -> None:
         """Let idle reviewers of ``team`` (longest idle first) pick up work."""
-        idle = team.idle
+        idle, queue = team.idle, team.queue
         for _ in range(len(idle)):
-            if not (team.queue or team.urgent):
+            while queue and (queue[0].closed or queue[0].change.abandoned):
+                queue.popleft()
+            if not (queue or team.urgent):
                 return
             reviewer = pop_idle(idle)
             if reviewer is None:

@@ -119,8 +119,11 @@ def test_changing_a_control_rebuilds_the_model_at_once():
     assert "Day 0" in day_info(rc)
     assert rc.find(v.Slider, label="Teams N: 4").widget.v_model == 4
     assert "4 reviewers" not in day_info(rc)
-    assert f"{4 * PARAMETERS['reviewers_per_team'].default} reviewers" in day_info(rc)
+    same_people = f"{round(4 * PARAMETERS['reviewers_per_area'].default)} reviewers"
+    assert same_people in day_info(rc)
     rc.find(v.Select, label="Topology").widget.v_model = "single_core"
+    assert same_people in day_info(rc)  # equal headcount: the same people, one team
+    rc.find(v.Select, label="Staffing").widget.v_model = "fixed_core"
     assert f"{PARAMETERS['core_reviewers'].default} reviewers" in day_info(rc)
     rc.close()
 
@@ -130,7 +133,7 @@ def test_reset_rebuilds_with_the_current_controls():
     click_step(rc, 2)
     rc.find(v.Btn, children=["Reset"]).widget.click()
     assert "Day 0" in day_info(rc)
-    assert f"{3 * PARAMETERS['reviewers_per_team'].default} reviewers" in day_info(rc)
+    assert f"{round(3 * PARAMETERS['reviewers_per_area'].default)} reviewers" in day_info(rc)
     rc.close()
 
 
