@@ -234,10 +234,7 @@ def team_utilizations(model: OrgModel) -> np.ndarray:
     if days <= 0:
         return np.full(len(model.teams), math.nan)
     return np.array(
-        [
-            (t.busy_days - _overhang(model, t)) / (len(t.reviewers) * days)
-            for t in model.teams
-        ]
+        [(t.busy_days - _overhang(model, t)) / (len(t.reviewers) * days) for t in model.teams]
     )
 
 

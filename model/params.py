@@ -14,11 +14,16 @@ results columns and the app's controls. Defaults are calibrated to ``shared/SCIE
   merged change; non-core reviews are not modelled).
 * ``cross_team_factor = nonexpert_slowdown = 2.5``: cross-site/cross-team work takes ≈2.5×
   as long (Herbsleb & Mockus, TSE 2003).
-* ``merge_interval_days = 14``: the kernel's two-week merge window; ``ci_automation``
-  stands for linux-next + 0-day, which test-merge every tree daily.
+* ``merge_window_days = 14``: the kernel's two-week merge window (used when
+  ``release_cycle_days`` > 0, as in the kernel preset); ``ci_automation`` stands for
+  linux-next + 0-day, which test-merge every tree daily.
+* ``staffing = 'equal_headcount'``: organisations are compared for the same people;
+  ``fixed_core`` asks the seed's question (a core of 17 against split teams of 3).
 
-Everything not in SCIENCE.md (conflict probabilities, bisection step, pull effort,
-coordination overhead, API change rate) is a plain, documented assumption meant to be swept.
+Everything not in SCIENCE.md (coupling and conflict probabilities, sync time, rebase and
+gate times, bisection step, pull effort, API change rate, patience) is a plain, documented
+assumption meant to be swept; ``PLAUSIBLE_RANGES`` gives the range a sensitivity analysis
+should cover for each.
 """
 
 from __future__ import annotations
@@ -470,8 +475,38 @@ SOURCES: dict[str, str] = {
     "rework_prob": "Nova 2013: ≈4 patch sets, ≈4.8 core reviews per merged change",
     "cross_team_factor": "Herbsleb & Mockus 2003: cross-team work ≈2.5× as long",
     "nonexpert_slowdown": "Herbsleb & Mockus 2003 (as cross_team_factor)",
-    "merge_interval_days": "kernel merge window: 2 weeks",
+    "merge_window_days": "kernel merge window: 2 weeks (Documentation/process/2.Process.rst)",
+    "release_cycle_days": "kernel: 63–70-day cycles (LWN 650299); 0 by default, see README",
     "ci_automation": "linux-next and 0-day: all trees test-merged daily",
+    "gate": "Nova: every approved change passes Zuul's gate before it merges",
+    "top_direct_share": "kernel 2.6.38: Linus applied ≈1.3% of patches himself; 0 by default",
+}
+
+
+#: Plausible ranges of the parameters that are assumptions (for sensitivity analyses).
+PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
+    "reviewers_per_area": (1.5, 6.0),
+    "maintainer_span": (2, 16),
+    "rework_days": (0.5, 3.0),
+    "patience_days": (20.0, 180.0),
+    "link_change_prob": (0.02, 0.3),
+    "api_change_rate": (0.005, 0.05),
+    "expert_areas": (1, 4),
+    "sync_days_per_contact": (0.0, 0.02),
+    "sync_window_days": (0.5, 3.0),
+    "coupling_same_area_prob": (0.005, 0.08),
+    "coupling_sibling_prob": (0.0005, 0.02),
+    "coupling_decay": (0.05, 0.5),
+    "rebase_days": (0.02, 0.5),
+    "gate_days": (0.02, 0.5),
+    "merge_interval_days": (1.0, 14.0),
+    "conflict_prob": (0.0001, 0.002),
+    "api_badness_sigma": (0.25, 1.5),
+    "bisect_step_days": (0.01, 0.1),
+    "conflict_fix_days": (0.1, 1.0),
+    "pull_days": (0.01, 0.2),
+    "pull_days_per_change": (0.0005, 0.005),
+    "ci_detection_prob": (0.5, 0.99),
 }
 
 
@@ -487,6 +522,9 @@ def describe() -> str:
     for spec in PARAMETERS.values():
         default = str(spec.default).lower() if spec.kind is bool else repr(spec.default)
         source = SOURCES.get(spec.name, "assumption")
+        if spec.name in PLAUSIBLE_RANGES:
+            lo, hi = PLAUSIBLE_RANGES[spec.name]
+            source += f" (plausible {lo:g}–{hi:g})"
         rows.append(
             f"| `{spec.name}` | {default} | {spec.unit} | {spec.valid_range()} | {spec.doc} "
             f"| {source} |"

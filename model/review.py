@@ -38,9 +38,9 @@ class ReviewMechanism:
             home = self.teams[self.root]
         change = Change(team.node, contributor.area, now, home=home.node)
         self.admit(change)
-        if home is team and self.link_change_prob > 0:
-            if self.random.random() < self.link_change_prob:
-                self.touch_links(change, team, all_links=False)
+        touches_link = self.link_change_prob > 0 and home is team
+        if touches_link and self.random.random() < self.link_change_prob:
+            self.touch_links(change, team, all_links=False)
         self.enqueue_review(home, change)
         self.events.push(
             now + self.random.expovariate(self.change_rate), self.submit_change, contributor

@@ -147,9 +147,12 @@ def test_with_coupling_a_tree_of_drivers_has_conflicts_and_a_single_tree_has_reb
 def test_gate_failures_send_stale_changes_back():
     m = run(topology="single_core", n_teams=8, coupling_same_area_prob=0.3, gate_days=0.5)
     assert m.metrics()["gate_failures"] > 0
-    assert m.metrics()["patch_sets_per_change"] > run(
-        topology="single_core", n_teams=8, coupling_same_area_prob=0.0
-    ).metrics()["patch_sets_per_change"]
+    assert (
+        m.metrics()["patch_sets_per_change"]
+        > run(topology="single_core", n_teams=8, coupling_same_area_prob=0.0).metrics()[
+            "patch_sets_per_change"
+        ]
+    )
 
 
 def test_ci_finds_hidden_coupling_conflicts_early_instead_of_losing_them():
