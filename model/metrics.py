@@ -412,8 +412,9 @@ def tree_depth(model: OrgModel) -> float:
 
 
 @metric
-def top_direct_share(model: OrgModel) -> float:
-    """Share of the changes landed at the top that the top team reviewed itself."""
+def top_direct_landed_share(model: OrgModel) -> float:
+    """Share of the changes landed at the top that the top team reviewed itself (measured;
+    the parameter ``top_direct_share`` is the share sent there)."""
     return model.n_landed_direct / model.n_landed if model.n_landed else math.nan
 
 
