@@ -70,7 +70,7 @@ class RebaseMechanism:
     def open_change(self, team: Team, change: Change) -> None:
         """Track ``change`` as open in ``team``'s tree (it can be made stale)."""
         area = change.area
-        if area < 0:
+        if area < 0 or not self.code_is_coupled:
             return
         bucket = team.open_by_area.setdefault(area, [])
         change.open_slot = len(bucket)
@@ -97,7 +97,7 @@ class RebaseMechanism:
     def invalidate_coupled(self, team: Team, change: Change) -> None:
         """``change`` merged into ``team``'s tree: coupled open changes become stale."""
         area = change.area
-        if area < 0 or not team.open_by_area:
+        if area < 0 or not self.code_is_coupled:
             return
         counts = team.open_counts
         if counts.size == 1:

@@ -180,6 +180,7 @@ class OrgModel(
             sibling_prob=self.coupling_sibling_prob,
             decay=self.coupling_decay,
         )
+        self.code_is_coupled = bool(self.area_coupling.any())
         has_area = self.node_area >= 0
         idx = np.where(has_area, self.node_area, 0)
         self.code_coupling = self.area_coupling[np.ix_(idx, idx)] * np.outer(has_area, has_area)
@@ -442,7 +443,8 @@ class OrgModel(
         if self.time > self.warmup_days:
             self.backlog_series.append((self.time, self.wip))
         self.throughput_day = float(self._day_landed)
-        self.lead_time_day = float(np.mean(self._day_lead)) if self._day_lead else float("nan")
+        lead = self._day_lead
+        self.lead_time_day = sum(lead) / len(lead) if lead else float("nan")
         for kind in JobKind:
             setattr(self, f"cost_{kind.name.lower()}_day", self._day_cost[kind])
         self.integration_cost_day = sum(self._day_cost[k] for k in INTEGRATION_KINDS)
