@@ -32,6 +32,18 @@ to run. Its keys are:
     ``[sample.ranges]`` table ``parameter = [low, high]`` of numeric parameters. Every grid
     point (or the fixed point when there is no grid) is crossed with every sample point.
 
+    An integer parameter's range must hold at least as many values as the design needs
+    distinct ones (``n`` for ``lhs`` and ``sobol``, 4 levels for ``morris``), or the sampled
+    points would collapse onto a few; grid such a parameter instead. ``sobol`` with an
+    ``n`` that is not a power of two gives a warning (:attr:`SweepSpec.warnings`).
+``[run]``
+    How each run is executed, not which runs there are (so not part of the spec hash):
+    ``timeout_s`` (number > 0, optional): a run still going after this many seconds of wall
+    time is stopped and recorded as failed with the error ``timeout: ...``.
+
+A design of more than :data:`LARGE_DESIGN_RUNS` runs is refused before it is expanded
+unless the caller allows it (``allow_large``, the ``--allow-large`` option).
+
 Every model parameter value is checked against :data:`model.PARAMETERS`, and every
 expanded point against :func:`model.validate_params`. Any problem raises :class:`SpecError`,
 whose one-line message names the file, the key and what was expected.
@@ -51,6 +63,8 @@ from typing import Any
 
 from model import PARAMETERS, validate_params
 
+MORRIS_LEVELS = 4
+
 TOP_KEYS = (
     "name",
     "description",
@@ -61,7 +75,10 @@ TOP_KEYS = (
     "fixed",
     "grid",
     "sample",
+    "run",
 )
+RUN_KEYS = ("timeout_s",)
+LARGE_DESIGN_RUNS = 200_000
 REQUIRED_KEYS = ("name", "root_seed", "replicates", "days")
 SAMPLE_KEYS = ("method", "n", "seed", "second_order", "ranges")
 SAMPLE_METHODS = ("lhs", "sobol", "morris")
@@ -96,8 +113,10 @@ class SweepSpec:
 
     ``fixed`` is a tuple of ``(parameter, value)`` pairs and each grid a tuple of
     ``(parameter, values)`` pairs, so that the spec is immutable and hashable. ``source``
-    is the file it came from (for messages) and ``text`` its TOML text (copied beside the
-    results); neither takes part in equality or the spec hash.
+    is the file it came from (for messages), ``text`` its TOML text (copied beside the
+    results), ``timeout_s`` the ``[run]`` time limit of one run in seconds and ``warnings``
+    one-line notes for the user about the design; none of them takes part in equality or
+    the spec hash.
     """
 
     name: str
@@ -109,6 +128,8 @@ class SweepSpec:
     sample: Sample | None = None
     common_random_numbers: bool = True
     description: str = ""
+    timeout_s: float | None = field(default=None, compare=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
     source: str = field(default="<spec>", compare=False)
     text: str = field(default="", compare=False, repr=False)
 
@@ -141,8 +162,10 @@ class SweepSpec:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def load_spec(path: str | Path) -> SweepSpec:
+def load_spec(path: str | Path, *, allow_large: bool = False) -> SweepSpec:
     """Read and validate the sweep spec at ``path``.
+
+    ``allow_large`` accepts a design of more than :data:`LARGE_DESIGN_RUNS` runs.
 
     Raises
     ------
@@ -158,20 +181,40 @@ def load_spec(path: str | Path) -> SweepSpec:
         raise SpecError(source, "(file)", "an existing sweep spec file (TOML)") from None
     except (OSError, UnicodeDecodeError) as err:
         raise SpecError(source, "(file)", f"a readable UTF-8 TOML file ({err})") from None
-    return parse_spec(text, source=source)
+    return parse_spec(text, source=source, allow_large=allow_large)
 
 
-def parse_spec(text: str, *, source: str = "<spec>") -> SweepSpec:
+def spec_from_canonical(canonical: dict[str, Any], *, source: str = "<spec>") -> SweepSpec:
+    """The spec whose :meth:`SweepSpec.canonical` content is ``canonical`` (validated again).
+
+    Used to rebuild the design recorded in a results folder's manifest.
+    """
+    raw = {k: canonical[k] for k in ("name", "root_seed", "replicates", "days")}
+    raw["common_random_numbers"] = canonical["common_random_numbers"]
+    if canonical.get("fixed"):
+        raw["fixed"] = canonical["fixed"]
+    if canonical.get("grids"):
+        raw["grid"] = canonical["grids"]
+    sample = canonical.get("sample")
+    if sample:
+        raw["sample"] = {
+            **{k: sample[k] for k in ("method", "n", "seed", "second_order")},
+            "ranges": {name: [low, high] for name, low, high in sample["ranges"]},
+        }
+    return _build(raw, source, "", allow_large=True)
+
+
+def parse_spec(text: str, *, source: str = "<spec>", allow_large: bool = False) -> SweepSpec:
     """Validate the TOML ``text`` of a sweep spec (``source`` names it in messages)."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(source, "(syntax)", f"valid TOML ({err})") from None
-    return _build(raw, source, text)
+    return _build(raw, source, text, allow_large=allow_large)
 
 
 # --------------------------------------------------------------------------- validation
-def _build(raw: dict[str, Any], source: str, text: str) -> SweepSpec:
+def _build(raw: dict[str, Any], source: str, text: str, *, allow_large: bool) -> SweepSpec:
     for key in raw:
         if key not in TOP_KEYS:
             raise SpecError(
@@ -200,6 +243,7 @@ def _build(raw: dict[str, Any], source: str, text: str) -> SweepSpec:
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise SpecError(source, "description", "a string", description)
+    timeout_s = _run_table(source, raw.get("run", {}))
 
     fixed_raw = raw.get("fixed", {})
     if not isinstance(fixed_raw, dict):
@@ -225,11 +269,60 @@ def _build(raw: dict[str, Any], source: str, text: str) -> SweepSpec:
         sample=sample,
         common_random_numbers=crn,
         description=description,
+        timeout_s=timeout_s,
+        warnings=_sample_warnings(sample),
         source=source,
         text=text,
     )
+    if not allow_large:
+        _check_size(spec)
     _check_points(spec)
     return spec
+
+
+def _run_table(source: str, raw: Any) -> float | None:
+    """The ``[run]`` table: returns ``timeout_s`` (seconds, or ``None`` for no limit)."""
+    if not isinstance(raw, dict):
+        raise SpecError(source, "run", "a table [run] of timeout_s = seconds", raw)
+    for key in raw:
+        if key not in RUN_KEYS:
+            raise SpecError(
+                source,
+                f"run.{key}",
+                "one of the keys " + ", ".join(RUN_KEYS) + _hint(key, RUN_KEYS),
+            )
+    value = raw.get("timeout_s")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise SpecError(source, "run.timeout_s", "a number of seconds > 0", value)
+    return float(value)
+
+
+def _check_size(spec: SweepSpec) -> None:
+    """Refuse a design of more than :data:`LARGE_DESIGN_RUNS` runs, before expanding it."""
+    from sweeps.design import design_size
+
+    points = design_size(spec) // spec.replicates
+    runs = points * spec.replicates
+    if runs > LARGE_DESIGN_RUNS:
+        raise SpecError(
+            spec.source,
+            "replicates",
+            f"a design of at most {LARGE_DESIGN_RUNS:,} runs, or --allow-large to run more; "
+            f"this one has up to {runs:,} runs ({points:,} parameter points × "
+            f"{spec.replicates:,} replicates)",
+        )
+
+
+def _sample_warnings(sample: Sample | None) -> tuple[str, ...]:
+    if sample is None or sample.method != "sobol" or sample.n & (sample.n - 1) == 0:
+        return ()
+    low = 1 << (sample.n.bit_length() - 1)
+    return (
+        f"sample.n = {sample.n} is not a power of two: Sobol indices converge as designed "
+        f"only for n = 2^k (e.g. {low} or {2 * low})",
+    )
 
 
 def _grids(
@@ -316,6 +409,19 @@ def _sample(
         high = _param_value(source, f"{where}[1]", key, pair[1])
         if not low < high:
             raise SpecError(source, where, "low < high", pair)
+        if spec.kind is int:
+            needed = MORRIS_LEVELS if method == "morris" else n
+            values = high - low + 1
+            if values < needed:
+                what = f"{MORRIS_LEVELS} levels" if method == "morris" else f"n = {n} points"
+                raise SpecError(
+                    source,
+                    where,
+                    f"an integer range of at least {needed} values for {what} of a "
+                    f"{method} sample; [{low}, {high}] has {values}, so the points would "
+                    f"collapse onto {values} values of {key}: widen the range, lower n, or "
+                    f"grid {key} instead",
+                )
         ranges.append((key, low, high))
     return Sample(method=method, n=n, ranges=tuple(ranges), seed=seed, second_order=second_order)
 
@@ -350,7 +456,8 @@ def _param_value(source: str, key: str, name: str, value: Any) -> Any:
     try:
         return spec.validate(value)
     except ValueError:
-        raise SpecError(source, key, f"{name} to be {spec.valid_range()}", value) from None
+        hint = _hint(value, spec.choices) if spec.choices and isinstance(value, str) else ""
+        raise SpecError(source, key, f"{name} to be {spec.valid_range()}{hint}", value) from None
 
 
 def _int(source: str, key: str, value: Any, *, low: int) -> int:
@@ -360,5 +467,10 @@ def _int(source: str, key: str, value: Any, *, low: int) -> int:
 
 
 def _hint(name: str, valid: Any) -> str:
-    close = difflib.get_close_matches(name, list(valid), n=1)
+    return did_you_mean(name, valid)
+
+
+def did_you_mean(name: str, valid: Any) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``valid`` to ``name``, or ``""``."""
+    close = difflib.get_close_matches(name, [str(v) for v in valid], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
