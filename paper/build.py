@@ -52,6 +52,7 @@ import pandas as pd  # noqa: E402
 
 from model.params import PARAMETERS, SOURCES  # noqa: E402
 from model.topologies import DEFAULT_MODULAR_BRANCHING  # noqa: E402
+from sweeps.atomic import atomic_write_json, atomic_write_text  # noqa: E402
 
 FIGURES = (
     "integration_cost_vs_n",
@@ -1094,11 +1095,9 @@ def render(template: str, values: Mapping[str, str]) -> str:
 # --------------------------------------------------------------------------- steps
 def write_fits(results_dir: Path, doc: Mapping[str, Any], frame: pd.DataFrame) -> list[Path]:
     """Write ``fits.json`` and ``fits.csv`` into the results folder, each atomically."""
-    from sweeps.commands.fit import write_atomic
-
     json_path, csv_path = results_dir / "fits.json", results_dir / "fits.csv"
-    write_atomic(json_path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
-    write_atomic(csv_path, frame.to_csv(index=False))
+    atomic_write_json(json_path, doc, allow_nan=False)
+    atomic_write_text(csv_path, frame.to_csv(index=False))
     return [json_path, csv_path]
 
 
@@ -1165,9 +1164,7 @@ def build(
     values = paper_values(doc, df_all, results_dir, figures_rel)
     text = render(Path(template).read_text(encoding="utf-8"), values)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)
+    atomic_write_text(out, text)
     say(f"wrote {_rel(out)}")
     return out
 

@@ -123,9 +123,8 @@ def sample_points(sample: Sample) -> list[dict[str, Any]]:
 
         problem = {"num_vars": d, "names": names, "bounds": [[0.0, 1.0]] * d}
         with warnings.catch_warnings():  # a non-power-of-two n: SweepSpec.warnings says it
-            warnings.filterwarnings(
-                "ignore", message="Convergence properties", category=UserWarning
-            )
+            for message in ("Convergence properties", "The balance properties"):
+                warnings.filterwarnings("ignore", message=message, category=UserWarning)
             unit = sobol.sample(
                 problem, sample.n, calc_second_order=sample.second_order, seed=sample.seed
             )

@@ -32,10 +32,11 @@ to run. Its keys are:
     ``[sample.ranges]`` table ``parameter = [low, high]`` of numeric parameters. Every grid
     point (or the fixed point when there is no grid) is crossed with every sample point.
 
-    An integer parameter's range must hold at least as many values as the design needs
-    distinct ones (``n`` for ``lhs`` and ``sobol``, 4 levels for ``morris``), or the sampled
-    points would collapse onto a few; grid such a parameter instead. ``sobol`` with an
-    ``n`` that is not a power of two gives a warning (:attr:`SweepSpec.warnings`).
+    An integer parameter's range that holds fewer values than the design needs (``n`` for
+    ``lhs`` and ``sobol``, 4 levels for ``morris``) puts several points on one value: an
+    ``lhs`` sample that collapses so to fewer than ``n`` distinct points is refused, a
+    ``sobol`` or ``morris`` one gets a warning (:attr:`SweepSpec.warnings`), as does
+    ``sobol`` with an ``n`` that is not a power of two.
 ``[run]``
     How each run is executed, not which runs there are (so not part of the spec hash):
     ``timeout_s`` (number > 0, optional): a run still going after this many seconds of wall
@@ -57,7 +58,7 @@ import json
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +277,8 @@ def _build(raw: dict[str, Any], source: str, text: str, *, allow_large: bool) ->
     )
     if not allow_large:
         _check_size(spec)
+    if sample is not None:
+        spec = replace(spec, warnings=spec.warnings + _check_integer_ranges(spec))
     _check_points(spec)
     return spec
 
@@ -313,6 +316,48 @@ def _check_size(spec: SweepSpec) -> None:
             f"this one has up to {runs:,} runs ({points:,} parameter points × "
             f"{spec.replicates:,} replicates)",
         )
+
+
+def _check_integer_ranges(spec: SweepSpec) -> tuple[str, ...]:
+    """Warnings for integer ranges too narrow for the sample; refuse an LHS that collapses.
+
+    An integer parameter takes ``high - low + 1`` values; a sample needing more distinct
+    values than that (``n`` for ``lhs`` and ``sobol``, the levels for ``morris``) puts
+    several points on one value. When that leaves an LHS with fewer distinct points than
+    ``n`` (every sampled parameter an integer), the design is refused rather than silently
+    running fewer points; Sobol and Morris designs repeat points by construction, so
+    they only get a warning.
+    """
+    from sweeps.design import canonical_json, sample_points
+
+    sample = spec.sample
+    narrow = [
+        (name, low, high)
+        for name, low, high in sample.ranges
+        if PARAMETERS[name].kind is int
+        and high - low + 1 < (MORRIS_LEVELS if sample.method == "morris" else sample.n)
+    ]
+    if not narrow:
+        return ()
+    points = sample_points(sample)
+    distinct = len({canonical_json(p) for p in points})
+    needed = f"{MORRIS_LEVELS} levels" if sample.method == "morris" else f"n = {sample.n}"
+    ranges = ", ".join(
+        f"{name} = [{low}, {high}] ({high - low + 1} values)" for name, low, high in narrow
+    )
+    advice = "widen the range, lower n, or grid the parameter instead"
+    if sample.method == "lhs" and distinct < len(points):
+        raise SpecError(
+            spec.source,
+            "sample.ranges",
+            f"ranges that give {len(points)} distinct points for an lhs sample of n = "
+            f"{sample.n}; the integer range(s) {ranges} leave only {distinct}: {advice}",
+        )
+    return (
+        f"sample.ranges: the integer range(s) {ranges} hold fewer values than the {needed} "
+        f"of the {sample.method} sample: its {len(points)} points are {distinct} distinct "
+        f"ones, and the indices see the parameter only at those values; {advice}",
+    )
 
 
 def _sample_warnings(sample: Sample | None) -> tuple[str, ...]:
@@ -409,19 +454,6 @@ def _sample(
         high = _param_value(source, f"{where}[1]", key, pair[1])
         if not low < high:
             raise SpecError(source, where, "low < high", pair)
-        if spec.kind is int:
-            needed = MORRIS_LEVELS if method == "morris" else n
-            values = high - low + 1
-            if values < needed:
-                what = f"{MORRIS_LEVELS} levels" if method == "morris" else f"n = {n} points"
-                raise SpecError(
-                    source,
-                    where,
-                    f"an integer range of at least {needed} values for {what} of a "
-                    f"{method} sample; [{low}, {high}] has {values}, so the points would "
-                    f"collapse onto {values} values of {key}: widen the range, lower n, or "
-                    f"grid {key} instead",
-                )
         ranges.append((key, low, high))
     return Sample(method=method, n=n, ranges=tuple(ranges), seed=seed, second_order=second_order)
 
