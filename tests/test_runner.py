@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import sweeps.runner as runner
+import sweeps.backends as backends
 from model import METRICS
 from sweeps import load_results, plan_sweep, run_one, run_sweep
 from sweeps.cli import main
@@ -106,13 +106,13 @@ def test_a_killed_worker_is_survived_and_only_its_run_is_retried_alone(
     killer, raiser = ids[7], ids[2]
     logged: list[str] = []
     retried_alone: list[str] = []
-    retry_alone = runner._retry_alone
+    retry_alone = backends._retry_alone
 
     def recording_retry_alone(task, *args):
         retried_alone.append(task.run_id)
         return retry_alone(task, *args)
 
-    monkeypatch.setattr(runner, "_retry_alone", recording_retry_alone)
+    monkeypatch.setattr(backends, "_retry_alone", recording_retry_alone)
     table = run_sweep(
         spec_path,
         out=tmp_path / "out",
@@ -177,10 +177,12 @@ def test_scheduler_without_dask_backend_is_bad_input(spec_path, tmp_path, capsys
 
 PATCHED_SWEEP = """\
 import json, sys
+from pathlib import Path
+import sweeps.one_run as one_run
 import sweeps.runner as runner
-runner.run_one = lambda params, seed, days: {name: 7.0 for name in runner.METRICS}
+one_run.run_one = lambda params, seed, days: {name: 7.0 for name in one_run.METRICS}
 table = runner.run_sweep(sys.argv[1], out=sys.argv[2], backend="loky", jobs=2, quiet=True)
-manifest = json.loads((runner.Path(sys.argv[2]) / "manifest.json").read_text())
+manifest = json.loads((Path(sys.argv[2]) / "manifest.json").read_text())
 values = sorted(set(table["lead_time_mean"]))
 print(json.dumps({"values": values, "start": manifest["loky_start_method"]}))
 """
