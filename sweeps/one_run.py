@@ -148,6 +148,7 @@ def make_row(task: Task, result: Result) -> dict[str, Any]:
 
 
 def describe_error(err: BaseException) -> str:
+    """``"ExcType: first line of the message"``: the ``error`` of a failed row."""
     text = str(err).strip().splitlines()
     return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
 
