@@ -51,6 +51,8 @@ class WorkerTracker:
         self._selector.register(self._wake_r, selectors.EVENT_READ)
         self._lock = threading.Lock()
         self._holding: dict[socket.socket, str | None] = {}
+        self._epoch = 0  # bumped by reset(); a connection belongs to the epoch it came in
+        self._epochs: dict[socket.socket, int] = {}
         self._pending: dict[socket.socket, bytes] = {}
         self._first_deaths: list[str] | None = None
         self._thread = threading.Thread(target=self._serve, name="orgscale-tracker", daemon=True)
@@ -91,14 +93,19 @@ class WorkerTracker:
             time.sleep(0.01)
 
     def reset(self) -> None:
-        """Forget the deaths seen so far (a new pool of workers starts)."""
+        """Forget the deaths seen so far: a new pool of workers starts.
+
+        Workers connected before are of the old pool (loky killed them all when it broke);
+        their deaths, even if reported later, are not counted against the new pool.
+        """
         with self._lock:
             self._first_deaths = None
+            self._epoch += 1
 
     # ------------------------------------------------------------------ the thread
     def _serve(self) -> None:
         while True:
-            died: list[str] = []
+            died: list[tuple[int, str]] = []
             for key, _ in self._selector.select():
                 if key.fileobj == self._wake_r:
                     return
@@ -106,14 +113,16 @@ class WorkerTracker:
                     self._accept()
                 elif not self._read(key.fileobj):
                     held = self._holding.pop(key.fileobj, None)
+                    epoch = self._epochs.pop(key.fileobj)
                     if held is not None:  # a worker that exits between runs is no suspect
-                        died.append(held)
+                        died.append((epoch, held))
                     self._selector.unregister(key.fileobj)
                     key.fileobj.close()
             if died:
                 with self._lock:
-                    if self._first_deaths is None:
-                        self._first_deaths = died
+                    now = [run for epoch, run in died if epoch == self._epoch]
+                    if now and self._first_deaths is None:
+                        self._first_deaths = now
 
     def _accept(self) -> None:
         with contextlib.suppress(BlockingIOError):
@@ -121,6 +130,8 @@ class WorkerTracker:
                 conn, _ = self._server.accept()
                 conn.setblocking(False)
                 self._holding[conn] = None
+                with self._lock:
+                    self._epochs[conn] = self._epoch
                 self._selector.register(conn, selectors.EVENT_READ)
 
     def _read(self, conn: socket.socket) -> bool:
