@@ -53,8 +53,9 @@ def loky_start_method() -> str:
     imported the model, so they start at once instead of spending a second each importing
     Mesa. Forking a process that has threads is safe only if the child touches nothing those
     threads may have locked. The threads here are OpenBLAS's pool (numpy's; it stops and
-    restarts around ``fork`` itself), tqdm's monitor (on a terminal) and, for a replacement
-    worker, loky's management thread; a worker only unpickles a task, runs the model and
+    restarts around ``fork`` itself), tqdm's monitor (on a terminal), the worker tracker's
+    (:mod:`sweeps.tracker`) and, for a replacement worker, loky's management thread; a
+    worker only unpickles a task, runs the model, announces it on a socket of its own and
     sends back a dict, using none of them. Python and loky still warn about any fork with
     threads (a ``DeprecationWarning`` and a ``UserWarning``); both are silenced here, for
     these forks only. Elsewhere (macOS, whose system libraries are not fork-safe, and
