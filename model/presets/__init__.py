@@ -2,7 +2,8 @@
 
 One TOML file a system (``model/presets/<name>.toml``). A preset holds
 
-``name`` (str, required; must match the file name), ``description`` (str, required)
+``name`` (str, required; a shipped preset's must match its file name)
+    and ``description`` (str, required).
 ``days`` (number > warm-up, default 365)
     Run length used by ``orgscale validate`` and ``orgscale calibrate``.
 ``[config]``
@@ -227,7 +228,7 @@ def _build(raw: dict[str, Any], source: str) -> Preset:
             raise PresetError(source, key, "this required key")
     name = _str(source, "name", raw["name"])
     stem = Path(source).stem
-    if source.endswith(".toml") and stem != name:
+    if Path(source).resolve().parent == PRESETS_DIR and stem != name:
         raise PresetError(source, "name", f"the file's name {stem!r}", name)
     description = _str(source, "description", raw["description"])
     days = raw.get("days", 365)
