@@ -5,9 +5,10 @@ its ``[config]``. One simulation is one :func:`sweeps.runner.run_one` at a param
 its distance from the data is the root mean square over the in-sample patterns of
 :meth:`model.presets.Pattern.distance`, the distance from the observed value or interval
 in units of the pattern's tolerance (0 inside the interval, 1 at the edge of what counts as
-reproduced). ABC-SMC (Toni et al. 2009, as implemented by pyabc) then shrinks the threshold
-ε generation by generation (the median distance of the previous population) until
-``min_epsilon`` or ``generations`` is reached.
+reproduced). ABC-SMC (Toni et al. 2009, as implemented by pyabc) starts from a sample of
+the prior (generation 0, ε = ∞) and shrinks the threshold ε generation by generation (the
+weighted median distance of the previous population) until ``min_epsilon`` or
+``generations`` is reached.
 
 Why ABC-SMC rather than rejection over a space-filling design: each generation proposes
 from the last one's posterior, so simulations go where the data point; rejection at the same
@@ -385,7 +386,7 @@ def _run_abc(preset, simulator, distance, settings, db_path, jobs, quiet, stream
         prior,
         distance,
         population_size=pyabc.ConstantPopulationSize(settings["population"]),
-        eps=pyabc.QuantileEpsilon(alpha=0.5),
+        eps=pyabc.QuantileEpsilon(initial_epsilon=math.inf, alpha=0.5),
         sampler=_make_sampler(jobs, settings["seed"], quiet, stream),
     )
     db = "sqlite:///" + str(db_path.resolve())

@@ -9,6 +9,7 @@ paper includes this table for each preset; ``orgscale validate`` prints it.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import sys
 import tomllib
 from pathlib import Path
@@ -67,21 +68,29 @@ def simulate(
         )
     run_seeds = [run_seed(root_seed, r, params) for r in range(seeds)]
     stream = sys.stderr if stream is None else stream
-    if jobs > 1 and seeds > 1:
-        from joblib import Parallel, delayed
-
-        rows = Parallel(n_jobs=jobs, return_as="generator")(
-            delayed(run_one)(params, s, days) for s in run_seeds
-        )
+    tasks = [(params, s, days) for s in run_seeds]
+    pool = None
+    if jobs > 1 and seeds > 1:  # forked workers start with the model imported
+        pool = multiprocessing.get_context("fork").Pool(min(jobs, seeds))
+        rows = pool.imap(_run, tasks)
     else:
-        rows = (run_one(params, s, days) for s in run_seeds)
+        rows = map(_run, tasks)
     if not quiet:
         from tqdm import tqdm
 
         rows = tqdm(rows, total=seeds, desc=f"validate {preset.name}", unit="run", file=stream)
-    frame = pd.DataFrame(list(rows))
+    try:
+        frame = pd.DataFrame(list(rows))
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
     frame.insert(0, "seed", run_seeds)
     return frame
+
+
+def _run(task: tuple[dict[str, Any], int, float]) -> dict[str, float]:
+    return run_one(*task)
 
 
 def validation_table(
