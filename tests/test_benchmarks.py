@@ -86,3 +86,10 @@ def test_the_two_job_bound_halves_only_the_sweep_call(monkeypatch):
 
     # 1 s of start-up and exit, 6 s of runs: 1 + 6 / 2
     assert ideal_two_job_wall({"wall_s": 7.0, "inner_s": 6.0}) == pytest.approx(4.0)
+
+
+def test_bench_calibrate_compares_smc_with_rejection_at_equal_cost():
+    out = run_script("bench_calibrate.py", "--population", "10", "--generations", "2")
+    assert "| ABC-SMC |" in out and "| rejection (Sobol) |" in out
+    assert "ABC-SMC / rejection 90% interval width at equal cost" in out
+    assert "PASS" in out or "FAIL" in out

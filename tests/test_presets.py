@@ -178,3 +178,16 @@ def test_sweep_spec_preset_is_the_base_of_fixed(tmp_path):
     fixed = dict(spec.fixed)
     assert fixed["topology"] == "single_core" and fixed["core_reviewers"] == 2
     assert "n_teams" not in fixed and spec.days == 80
+
+
+def test_shipped_spec_built_on_the_nova_preset_is_valid():
+    from pathlib import Path
+
+    from sweeps.design import design_points
+    from sweeps.spec import load_spec
+
+    spec = load_spec(Path(__file__).parent.parent / "sweeps" / "specs" / "nova-core-size.toml")
+    points = design_points(spec)
+    assert {p["core_reviewers"] for p in points} >= {9, 17, 45}
+    assert all(p["topology"] == "single_core" for p in points)
+    assert spec.days == load_preset("nova-2013").days
