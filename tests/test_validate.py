@@ -9,11 +9,8 @@ from model.presets import load_preset, parse_preset, preset_names
 from sweeps.cli import main
 from sweeps.validate import format_table, missed_in_sample, simulate, validation_table
 
-SHORT = {"warmup_days": 20.0}
-CI_BUG = pytest.mark.xfail(
-    raises=ValueError, strict=True, reason="test_merge: binomial n < 0 with ci_automation"
-)
-RUNNABLE = [pytest.param(n, marks=CI_BUG) if n == "linux" else n for n in preset_names()]
+SHORT = {"warmup_days": 10.0}  # 25 measured days: a short run
+SHIPPED = preset_names()
 
 TINY = textwrap.dedent(
     """
@@ -45,14 +42,16 @@ TINY = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("name", RUNNABLE)
+@pytest.mark.parametrize("name", SHIPPED)
 def test_validation_table_has_a_row_per_pattern_for_each_preset(name):
     preset = load_preset(name)
-    table = validation_table(preset, seeds=2, days=50.0, overrides=SHORT)
+    table = validation_table(preset, seeds=2, days=35.0, overrides=SHORT)
     assert list(table["pattern"]) == [p.id for p in preset.patterns]
     assert set(table["role"]) == {"in-sample", "held-out"}
-    assert (table["sim_p05"] <= table["sim_median"]).all()
-    assert (table["sim_median"] <= table["sim_p95"]).all()
+    finite = table.dropna(subset=["sim_median"])
+    assert (finite["sim_p05"] <= finite["sim_median"]).all()
+    assert (finite["sim_median"] <= finite["sim_p95"]).all()
+    assert (table["sim_nan"] < 2).sum() >= len(table) - 1  # at most one pattern unmeasured
     assert all(p.id in format_table(table) for p in preset.patterns)
 
 
