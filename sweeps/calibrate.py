@@ -378,26 +378,29 @@ def _run_abc(preset, simulator, distance, settings, db_path, jobs, quiet, stream
         logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.INFO)
     np.random.seed(particle_seed(settings["seed"], -3, 0))
     random.seed(settings["seed"])
+    db = "sqlite:///" + str(db_path.resolve())
+    done = _generations_done(db) if db_path.exists() else 0
+    if db_path.exists() and not done:  # killed during generation 0: start again
+        db_path.unlink()
     prior = pyabc.Distribution(
         **{name: pyabc.RV("uniform", low, high - low) for name, low, high in preset.priors}
     )
+    # Generation 0 samples the prior (ε = ∞); a resumed run takes ε from the last stored
+    # population, exactly as the uninterrupted run did after it.
     abc = pyabc.ABCSMC(
         simulator,
         prior,
         distance,
         population_size=pyabc.ConstantPopulationSize(settings["population"]),
-        eps=pyabc.QuantileEpsilon(initial_epsilon=math.inf, alpha=0.5),
+        eps=pyabc.QuantileEpsilon(initial_epsilon="from_sample" if done else math.inf),
         sampler=_make_sampler(jobs, settings["seed"], quiet, stream),
     )
-    db = "sqlite:///" + str(db_path.resolve())
-    observed = {p.id: p.center for p in preset.patterns}
-    if db_path.exists():
+    if done:
         history = abc.load(db, 1)
-        done = history.max_t + 1 if history.n_populations else 0
         last_eps = _last_epsilon(history)
     else:
-        abc.new(db, observed)
-        done, last_eps = 0, math.inf
+        abc.new(db, {p.id: p.center for p in preset.patterns})
+        last_eps = math.inf
     remaining = settings["generations"] - done
     if remaining > 0 and last_eps > settings["min_epsilon"]:
         if not quiet:
@@ -412,6 +415,14 @@ def _run_abc(preset, simulator, distance, settings, db_path, jobs, quiet, stream
     elif not quiet:
         stream.write(f"calibrate {preset.name}: already finished ({done} generations)\n")
     return abc.history
+
+
+def _generations_done(db: str) -> int:
+    """Generations (t >= 0) stored in the pyabc history ``db``."""
+    import pyabc
+
+    pops = pyabc.History(db, create=False).get_all_populations()
+    return int((pops["t"] >= 0).sum())
 
 
 def _last_epsilon(history) -> float:

@@ -63,7 +63,7 @@ def synthetic_observed():
 def test_recovers_two_known_parameters_within_the_90_percent_interval(tmp_path, synthetic_observed):
     preset = parse_preset(targets(synthetic_observed), source=str(tmp_path / "synthetic.toml"))
     result = calibrate(
-        preset, out=tmp_path / "out", population=80, generations=5, jobs=2, seed=3, quiet=True
+        preset, out=tmp_path / "out", population=60, generations=4, jobs=2, seed=3, quiet=True
     )
     intervals = result.intervals.set_index("parameter")
     for name, true in TRUTH.items():
@@ -83,7 +83,7 @@ def test_recovers_two_known_parameters_within_the_90_percent_interval(tmp_path, 
         "manifest.json",
     } <= written
     posterior = pd.read_parquet(tmp_path / "out" / "posterior.parquet")
-    assert len(posterior) == 80 and posterior["weight"].sum() == pytest.approx(1.0)
+    assert len(posterior) == 60 and posterior["weight"].sum() == pytest.approx(1.0)
     assert set(result.patterns["pattern"]) == set(synthetic_observed)
 
 
