@@ -54,7 +54,7 @@ BUDGET_MINUTES = 60.0
 
 def synthetic_preset(jobs: int):
     """The synthetic problem as a preset, observed values from five runs at TRUTH."""
-    from sweeps.runner import run_one
+    from sweeps.one_run import run_one
 
     base = parse_preset(_text(throughput=1.0, wait=1.0), source="synthetic.toml")
     runs = [run_one(base.params(TRUTH), seed, DAYS) for seed in range(5)]

@@ -52,9 +52,10 @@ import pandas as pd
 
 from model.params import PARAMETERS
 from model.presets import Pattern, Preset, load_preset
+from sweeps.atomic import atomic_write_bytes, atomic_write_json
+from sweeps.one_run import run_one
 from sweeps.progress import format_duration
-from sweeps.runner import run_one
-from sweeps.store import atomic_write_bytes, atomic_write_json, environment, move_aside, utc_now
+from sweeps.store import environment, move_aside, utc_now
 
 DEFAULT_ROOT = Path("results") / "calibration"
 PILOT_RUNS = 6

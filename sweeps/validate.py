@@ -21,7 +21,7 @@ import pandas as pd
 from model.params import validate_params
 from model.presets import Preset, PresetError, load_preset
 from sweeps.design import run_seed
-from sweeps.runner import run_one
+from sweeps.one_run import run_one
 
 DEFAULT_SEEDS = 10
 ROOT_SEED = 20131114

@@ -11,7 +11,7 @@ import pytest
 from model.presets import parse_preset
 from sweeps.calibrate import CalibrationError, calibrate, weighted_quantiles
 from sweeps.cli import main
-from sweeps.runner import run_one
+from sweeps.one_run import run_one
 
 CONFIG = {
     "topology": "single_core",

@@ -9,7 +9,7 @@ import pytest
 from model import METRICS, PARAMETERS
 from model.presets import PresetError, load_preset, parse_preset, preset_names
 from sweeps.cli import main
-from sweeps.runner import run_one
+from sweeps.one_run import run_one
 from sweeps.spec import parse_spec
 
 SHIPPED = preset_names()
