@@ -39,8 +39,8 @@ from sweeps.calibrate import (
     Simulator,
     calibrate,
     particle_seed,
-    weighted_quantiles,
 )
+from sweeps.calibration_report import weighted_quantiles
 
 CONFIG = (
     'topology = "single_core"\nstaffing = "fixed_core"\nn_teams = 3\n'

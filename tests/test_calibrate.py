@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from model.presets import parse_preset
-from sweeps.calibrate import CalibrationError, calibrate, weighted_quantiles
+from sweeps.calibrate import CalibrationError, calibrate
+from sweeps.calibration_report import weighted_quantiles
 from sweeps.cli import main
 from sweeps.one_run import run_one
 

@@ -13,7 +13,8 @@ import os
 import sys
 
 from model.presets import PresetError, load_preset
-from sweeps.calibrate import CalibrationError, calibrate, check_preset, format_summary
+from sweeps.calibrate import CalibrationError, calibrate, check_preset
+from sweeps.calibration_report import format_summary
 from sweeps.commands import positive_int
 
 
