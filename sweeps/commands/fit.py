@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from sweeps.atomic import atomic_write_text
 from sweeps.fit import DEFAULT_N_BOOT, TableFit, fit_groups, fits_frame, fits_json
 from sweeps.store import PARTS_DIR, RUNS_FILE, load_results
 
@@ -107,18 +106,6 @@ def load_table(source: Path) -> pd.DataFrame:
     raise ValueError(f"{source}: unsupported file type {suffix!r}; give a folder, .csv or .parquet")
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _fmt(value: float, digits: int = 3) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
@@ -166,8 +153,8 @@ def run(args: argparse.Namespace) -> int:
     csv_path, json_path = out / "fits.csv", out / "fits.json"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        write_atomic(csv_path, frame.to_csv(index=False))
-        write_atomic(json_path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
+        atomic_write_text(csv_path, frame.to_csv(index=False))
+        atomic_write_text(json_path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
     except OSError as err:
         print(f"orgscale fit: error: cannot write results: {err}", file=sys.stderr)
         return 1
