@@ -195,7 +195,7 @@ def test_page_renders_offline_and_steps_in_chromium(chromium, server):
             )
 
             page.goto(url)
-            step = page.get_by_role("button", name="Step")
+            step = page.get_by_role("button", name="Step", exact=True)
             step.wait_for(timeout=START_TIMEOUT_S * 1000)
             wait_for_day(page, 0)
             page.wait_for_function(
@@ -242,7 +242,7 @@ def test_page_renders_offline_and_steps_in_chromium(chromium, server):
             page.get_by_role("button", name="❚❚").click()
             page.get_by_role("button", name="▶").wait_for(timeout=STEP_TIMEOUT_MS)
             wait_until_still(page)  # a step already under way when paused still lands
-            page.get_by_role("button", name="Reset").click()
+            page.get_by_role("button", name="Reset", exact=True).click()
             wait_for_day(page, 0)
         finally:
             browser.close()
