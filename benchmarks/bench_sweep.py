@@ -34,7 +34,8 @@ ran is measured (``/proc/stat`` minus the candidate's own CPU time) and printed,
 warning when it was large; ``--wait-idle S`` waits up to S seconds for two free cores
 before each candidate. A 2-process candidate cannot be faster than the cores it gets.
 
-Targets: (b)/(a) speed-up ≥ 1.8 on 2 cores; (b) ≥ 1.3× faster than (c). Writes only to a
+Targets: (b)'s sweep call ("inside") within 5% of a perfect split of (a)'s runs over two
+cores (:func:`perfect_split_inside`); (b) faster than (c) (wall). Writes only to a
 temporary folder. Usage:
 ``python benchmarks/bench_sweep.py [--days 365] [--repeats 3] [--wait-idle 120]
 [--paper sweeps/specs/paper.toml] [--paper-full sweeps/specs/paper.toml]``
@@ -59,8 +60,8 @@ from common import available_cores, busy_cpu_seconds, load_average, machine, tab
 
 from model import METRICS, OrgModel
 
-TARGET_SPEEDUP = 1.8  # (a) / (b)
-TARGET_VS_BATCH_RUN = 1.3  # (c) / (b)
+TARGET_SPLIT = 1.05  # (b) inside ÷ a perfect split of (a)'s runs, at most
+TARGET_VS_BATCH_RUN = 1.0  # (c) wall ÷ (b) wall, more than
 TARGET_PAPER_MINUTES = 15.0
 TOPOLOGIES = ("single_core", "flat", "hierarchical")
 N_VALUES = (4, 16, 64)
@@ -167,6 +168,29 @@ def ideal_two_job_wall(sequential: dict[str, float]) -> float:
     return outside + sequential["inner_s"] / 2
 
 
+def perfect_split_inside(inside_s: float, run_s: list[float]) -> float:
+    """(b)'s sweep call if (a)'s runs were split perfectly over two cores, in seconds.
+
+    Parameters
+    ----------
+    inside_s
+        Seconds of (a)'s sweep call (``manifest.json``'s ``wall_s``).
+    run_s
+        Seconds of each of (a)'s runs (the ``wall_s`` column of its results).
+
+    Returns
+    -------
+    float
+        (a)'s time outside its runs (plan, manifest, writing), paid once, plus the shortest
+        time any 2-core schedule could take for the runs: half their sum, or the longest
+        run if that is more. No pool start-up, dispatch or contention between the cores.
+    """
+    if not run_s:
+        raise ValueError("run_s is empty: (a) ran no runs")
+    total = sum(run_s)
+    return inside_s - total + max(total / 2, max(run_s))
+
+
 WORKERS = {"c": batch_run_worker, "d": fork_pool_worker}
 
 
@@ -201,7 +225,12 @@ def run_candidate(name: str, spec: Path, out: Path) -> dict[str, float]:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         inner = manifest["counts"]["wall_s"]
     others = max(busy - cpu, 0.0) / wall  # cores used by other processes meanwhile
-    return {"wall_s": wall, "inner_s": inner, "cpu_s": cpu, "others": others}
+    result = {"wall_s": wall, "inner_s": inner, "cpu_s": cpu, "others": others}
+    if name not in WORKERS:
+        from sweeps import load_results
+
+        result["run_s"] = load_results(out)["wall_s"].tolist()
+    return result
 
 
 def same_runs(sweep_out: Path, batch_csv: Path) -> str:
@@ -404,15 +433,18 @@ def main(argv: list[str] | None = None) -> int:
         speedup_in = best["a"]["inner_s"] / best["b"]["inner_s"]
         vs_batch = best["c"]["wall_s"] / best["b"]["wall_s"]
         vs_batch_in = best["c"]["inner_s"] / best["b"]["inner_s"]
+        split = perfect_split_inside(best["a"]["inner_s"], best["a"]["run_s"])
         print(
-            f"(b) speed-up over (a): {speedup:.2f}× wall, {speedup_in:.2f}× inside "
-            f"(target ≥ {TARGET_SPEEDUP:g}, wall) {verdict(speedup, TARGET_SPEEDUP, at_most=False)}"
+            f"(b) inside ÷ a perfect split of (a)'s runs: {best['b']['inner_s']:.2f} s ÷ "
+            f"{split:.2f} s = {best['b']['inner_s'] / split:.3f} (target ≤ {TARGET_SPLIT:g}) "
+            f"{verdict(best['b']['inner_s'] / split, TARGET_SPLIT, at_most=True)}"
         )
         print(
             f"(b) faster than (c):   {vs_batch:.2f}× wall, {vs_batch_in:.2f}× inside "
-            f"(target ≥ {TARGET_VS_BATCH_RUN:g}, wall) "
-            f"{verdict(vs_batch, TARGET_VS_BATCH_RUN, at_most=False)}"
+            f"(target > {TARGET_VS_BATCH_RUN:g}, wall) "
+            f"{'PASS' if vs_batch > TARGET_VS_BATCH_RUN else 'FAIL'}"
         )
+        print(f"(b) speed-up over (a): {speedup:.2f}× wall, {speedup_in:.2f}× inside")
         print(
             f"reference (d) speed-up over (a): {best['a']['wall_s'] / best['d']['wall_s']:.2f}× "
             f"wall, {best['a']['inner_s'] / best['d']['inner_s']:.2f}× inside; faster than "

@@ -14,7 +14,7 @@ group removed) stops the build with :class:`MissingNumberError` naming the key; 
 was in the sweep but could not be fitted (e.g. fewer than 3 team counts) is reported in the
 paper with the reason instead. After rendering, no ``{{``, ``}}`` or ``${`` may remain.
 
-Reads:  RESULTS_DIR/**/*.parquet, RESULTS_DIR/spec.toml, RESULTS_DIR/manifest.json.
+Reads:  runs of RESULTS_DIR, RESULTS_DIR/spec.toml, RESULTS_DIR/manifest.json.
 Writes: RESULTS_DIR/fits.json, RESULTS_DIR/fits.csv, paper/figures/*.{png,pdf}, paper/paper.md.
 Usage:  python paper/build.py results/paper [--out paper/paper.md] [--figures paper/figures]
 """

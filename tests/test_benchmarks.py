@@ -86,3 +86,55 @@ def test_the_two_job_bound_halves_only_the_sweep_call(monkeypatch):
 
     # 1 s of start-up and exit, 6 s of runs: 1 + 6 / 2
     assert ideal_two_job_wall({"wall_s": 7.0, "inner_s": 6.0}) == pytest.approx(4.0)
+
+
+def test_a_perfect_split_halves_the_runs_and_keeps_the_rest_of_the_call(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from bench_sweep import perfect_split_inside
+
+    # 1 s of bookkeeping around 6 s of runs: 1 + 6 / 2
+    assert perfect_split_inside(7.0, [1.0] * 6) == pytest.approx(4.0)
+    # no schedule finishes before its longest run: 1 + max(6 / 2, 4)
+    assert perfect_split_inside(7.0, [4.0, 1.0, 1.0]) == pytest.approx(5.0)
+    with pytest.raises(ValueError, match="ran no runs"):
+        perfect_split_inside(1.0, [])
+
+
+def test_cost_per_run_is_the_call_beyond_each_process_share_of_the_model_work(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from bench_overhead import cost_per_run_ms
+
+    # 2 processes, 10 s of model work: 6 s of a 11 s call is not the model's; over 1,000 runs
+    assert cost_per_run_ms(11.0, 10.0, 2, 1000) == pytest.approx(6.0)
+    assert cost_per_run_ms(11.0, 10.0, 1, 1000) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="must both be >= 1"):
+        cost_per_run_ms(1.0, 1.0, 0, 10)
+
+
+def test_memory_growth_compares_the_largest_sweep_with_the_smallest(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from bench_overhead import memory_growth
+
+    assert memory_growth({20000: 240.0, 1000: 200.0, 5000: 210.0}) == pytest.approx(1.2)
+    with pytest.raises(ValueError, match="two sweep sizes"):
+        memory_growth({1000: 200.0})
+
+
+def test_bench_overhead_spec_has_the_runs_asked_for(monkeypatch, tmp_path):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from bench_overhead import write_spec
+
+    from sweeps import plan_sweep
+
+    spec = tmp_path / "overhead.toml"
+    assert write_spec(spec, 5000) == 5000
+    assert len(plan_sweep(spec, out=tmp_path / "out").tasks) == 5000
+
+
+@pytest.mark.slow
+def test_bench_overhead_prints_a_cost_per_backend_and_a_memory_verdict():
+    out = run_script("bench_overhead.py", "--runs", "40", "--repeats", "1", "--memory-runs", "8,40")
+    for backend in ("loky", "sequential", "dask LocalCluster"):
+        assert sum(line.startswith(f"run_sweep, {backend}") for line in out.splitlines()) == 1
+    assert "mesa.batch_run, 2 processes" in out
+    assert "peak at 40 runs ÷ peak at 8 runs" in out

@@ -197,6 +197,21 @@ def test_paper_build_names_the_missing_number_when_a_fit_group_is_removed(built_
         )
 
 
+def test_figures_read_each_run_once_when_runs_parquet_and_a_part_both_hold_it(
+    smoke_results, tmp_path
+):
+    # as if killed after compacting into runs.parquet but before removing the parts
+    killed = tmp_path / "killed"
+    shutil.copytree(smoke_results, killed)
+    (killed / "parts").mkdir(exist_ok=True)
+    shutil.copy(killed / "runs.parquet", killed / "parts" / "part-000001.parquet")
+
+    runs = build._common.load_results(killed)
+
+    assert len(runs) == len(build._common.load_results(smoke_results))
+    assert runs["run_id"].is_unique
+
+
 def test_paper_build_fails_when_a_topology_is_missing_from_the_summaries(built_paper):
     _, fits_path = built_paper
     doc = json.loads(fits_path.read_text())

@@ -5,8 +5,8 @@ Not a figure script itself (its name starts with ``_``). Figure scripts import i
 :func:`paper.build` / ``orgscale figures`` add it before importing them.
 
 * :func:`set_theme` – the single place the look of every figure is set.
-* :func:`load_results` – every ``*.parquet`` under a results folder (via
-  ``sweeps.load_results`` when it exists), successful runs only.
+* :func:`load_results` – the runs of a results folder (``sweeps.load_results``: one row
+  per run), successful runs only.
 * :func:`baseline` – the runs at the default value of every swept parameter except the ones
   a figure varies, chosen per topology.
 * :func:`load_fits` – the paper's ``fits.json`` in the results folder (fitted in memory if
@@ -75,30 +75,22 @@ def set_theme() -> None:
 
 
 def load_results(results_dir: str | Path) -> pd.DataFrame:
-    """Successful runs of a results folder: every ``*.parquet`` under it, one row per run.
+    """Successful runs of a results folder, one row per run.
 
-    Uses ``sweeps.load_results`` when the sweeps package provides it, else reads the Parquet
-    parts directly. Rows whose ``status`` is not ``"ok"`` are dropped.
+    Read by ``sweeps.load_results``, which counts a run once even when both ``runs.parquet``
+    and a part file hold it. Rows whose ``status`` is not ``"ok"`` are dropped.
 
     Raises
     ------
     FileNotFoundError
-        The folder does not exist or holds no Parquet file.
+        The folder does not exist or holds no runs.
     """
+    from sweeps import load_results as sweeps_load
+
     path = Path(results_dir)
     if not path.is_dir():
         raise FileNotFoundError(f"results folder {path} does not exist")
-    try:
-        from sweeps import load_results as sweeps_load
-    except ImportError:
-        sweeps_load = None
-    if sweeps_load is not None:
-        df = sweeps_load(path)
-    else:
-        parts = sorted(p for p in path.rglob("*.parquet") if p.is_file())
-        if not parts:
-            raise FileNotFoundError(f"{path} holds no *.parquet files")
-        df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    df = sweeps_load(path)
     if df.empty:
         raise FileNotFoundError(f"{path} holds no runs")
     if "status" in df.columns:

@@ -7,7 +7,7 @@ by the daily test-merge. Split topologies only (a single core team merges nothin
 baseline for every other swept parameter; solid lines: automation off, dashed: on; bands
 span the replicates. The y axes are symmetric-log: linear near 0, logarithmic above.
 
-Reads:  RESULTS_DIR/**/*.parquet.
+Reads:  runs of RESULTS_DIR.
 Writes: OUT/ci_automation_effect.png and .pdf (default OUT: paper/figures).
 Usage:  python paper/scripts/ci_automation_effect.py results/paper --out paper/figures
 """

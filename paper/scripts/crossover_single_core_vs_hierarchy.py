@@ -7,7 +7,7 @@ against N. The vertical line marks N*
 where the two mean curves cross (``fits.json`` → ``crossovers``), the shaded span its
 bootstrap CI; a panel without a crossing in the sampled range says so.
 
-Reads:  RESULTS_DIR/**/*.parquet and RESULTS_DIR/fits.json (fitted in memory if absent).
+Reads:  runs of RESULTS_DIR and RESULTS_DIR/fits.json (fitted in memory if absent).
 Writes: OUT/crossover_single_core_vs_hierarchy.png and .pdf (default OUT: paper/figures).
 Usage:  python paper/scripts/crossover_single_core_vs_hierarchy.py results/paper
 """

@@ -5,7 +5,7 @@ team's changes (coordination, negotiation, conflicts, merges), per day. Runs at 
 (every other swept parameter at its default, CI automation off); the band spans the
 replicates; the dashed line is the law chosen by AICc in ``fits.json`` (``integration_cost``).
 
-Reads:  RESULTS_DIR/**/*.parquet and RESULTS_DIR/fits.json (fitted in memory if absent).
+Reads:  runs of RESULTS_DIR and RESULTS_DIR/fits.json (fitted in memory if absent).
 Writes: OUT/integration_cost_vs_n.png and .pdf (default OUT: paper/figures).
 Usage:  python paper/scripts/integration_cost_vs_n.py results/paper --out paper/figures
 """

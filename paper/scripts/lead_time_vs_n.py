@@ -5,7 +5,7 @@ Mean days from submission to landing in the mainline (left) and the 95th percent
 Lines are replicate means, bands span the replicates. N is on a log axis, lead time on a
 linear one so that a queue approaching saturation shows as a hockey stick.
 
-Reads:  RESULTS_DIR/**/*.parquet.
+Reads:  runs of RESULTS_DIR.
 Writes: OUT/lead_time_vs_n.png and .pdf (default OUT: paper/figures).
 Usage:  python paper/scripts/lead_time_vs_n.py results/paper --out paper/figures
 """

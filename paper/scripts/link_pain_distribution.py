@@ -7,7 +7,7 @@ Left: the share of all pain carried by the worst 10% of links, with the share an
 would give (⌈0.1·L⌉/L for L links; dotted, same colour). Right: the Gini coefficient of link
 pain (0: even). Lines are replicate means, bands span the replicates.
 
-Reads:  RESULTS_DIR/**/*.parquet.
+Reads:  runs of RESULTS_DIR.
 Writes: OUT/link_pain_distribution.png and .pdf (default OUT: paper/figures).
 Usage:  python paper/scripts/link_pain_distribution.py results/paper --out paper/figures
 """

@@ -7,7 +7,7 @@ links kept local; the dotted line is the expected link exponent 2 + log_k(1 − 
 clipped to [1, 2], for fan-out k. Right: hierarchical, against the maintainer tree's fan-out
 (0: the two-level drivers-core hierarchy). Reference lines at 1 (linear) and 2 (all-to-all).
 
-Reads:  RESULTS_DIR/**/*.parquet and RESULTS_DIR/fits.json (fitted in memory if absent).
+Reads:  runs of RESULTS_DIR and RESULTS_DIR/fits.json (fitted in memory if absent).
 Writes: OUT/link_structure_exponent.png and .pdf (default OUT: paper/figures).
 Usage:  python paper/scripts/link_structure_exponent.py results/paper --out paper/figures
 """

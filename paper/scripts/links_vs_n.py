@@ -5,7 +5,7 @@ baseline (every other swept parameter at its default); lines are replicate means
 the replicates (only the modular topology's links are random). Log–log axes, so a topology
 with no links (the single core team) or N with no links are not drawn; the legend says so.
 
-Reads:  RESULTS_DIR/**/*.parquet.
+Reads:  runs of RESULTS_DIR.
 Writes: OUT/links_vs_n.png and .pdf (default OUT: paper/figures).
 Usage:  python paper/scripts/links_vs_n.py results/paper --out paper/figures
 """

@@ -5,7 +5,7 @@ N × contributors × change rate, which ideal scaling would land (right). Runs a
 (every other swept parameter at its default, CI automation off); lines are replicate means,
 bands span the replicates; the dashed black line is the demand.
 
-Reads:  RESULTS_DIR/**/*.parquet.
+Reads:  runs of RESULTS_DIR.
 Writes: OUT/throughput_vs_n.png and .pdf (default OUT: paper/figures).
 Usage:  python paper/scripts/throughput_vs_n.py results/paper --out paper/figures
 """

@@ -1,8 +1,9 @@
 """``orgscale figures``: redraw every figure of the paper from a results folder; run nothing.
 
-Each figure script in ``paper/scripts/`` reads the folder (its ``*.parquet`` runs and, when
-present, the paper's ``fits.json``) and writes ``<name>.png`` and ``<name>.pdf`` into
-``--out``. No model is run. Exit status 2 for a missing folder or a folder without runs.
+Each figure script in ``paper/scripts/`` reads the folder (its runs, through
+``sweeps.load_results``, and, when present, the paper's ``fits.json``) and writes
+``<name>.png`` and ``<name>.pdf`` into ``--out``. No model is run. Exit status 2 for a
+missing folder or a folder without runs.
 
 Usage: ``orgscale figures results/paper [--out paper/figures]``
 """

@@ -1,13 +1,14 @@
 """``orgscale fit``: fit scaling laws y(N) to a results table; write ``fits.csv`` and ``fits.json``.
 
-Reads SOURCE, either a results folder (every ``*.parquet`` file under it, recursively) or one
-CSV or Parquet file. Rows whose ``status`` is not ``"ok"`` are excluded and counted. For each
-group of ``--by`` columns it compares the laws of :mod:`sweeps.fit` by AICc and estimates the
-power-law exponent with a bootstrap CI, then writes ``fits.csv`` (one row per group and law)
-and ``fits.json`` (schema in :mod:`sweeps.fit`) into ``--out`` (default: the folder, or the
-file's directory), each atomically, and prints one line per group. Bad input (missing file,
-unknown column, too few N, a non-positive metric) prints one line on stderr, writes nothing
-and exits with status 2.
+Reads SOURCE, either a results folder (through :func:`sweeps.load_results`: ``runs.parquet``
+and any part files, one row per run even when both hold it) or one CSV or Parquet file. Rows
+whose ``status`` is not ``"ok"`` are excluded and counted. For each group of ``--by`` columns
+it compares the laws of :mod:`sweeps.fit` by AICc and estimates the power-law exponent with a
+bootstrap CI, then writes ``fits.csv`` (one row per group and law, with the group's
+``n_runs``) and ``fits.json`` (schema in ``docs/fits.md``) into ``--out`` (default: the
+folder, or the file's directory), each atomically, and prints one line per group. Bad input
+(missing file, unknown column, too few N, a non-positive metric) prints one line on stderr,
+writes nothing and exits with status 2.
 
 Usage: ``orgscale fit results/paper --metric integration_cost --by topology,ci_automation``
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from sweeps.fit import DEFAULT_N_BOOT, TableFit, fit_groups, fits_frame, fits_json
+from sweeps.store import PARTS_DIR, RUNS_FILE, load_results
 
 DEFAULT_METRIC = "integration_cost"
 DEFAULT_BY = "topology,ci_automation"
@@ -40,7 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "for each group of runs; write fits.csv and fits.json."
         ),
     )
-    parser.add_argument("source", help="results folder (*.parquet inside) or a .csv/.parquet file")
+    parser.add_argument(
+        "source", help="results folder (runs.parquet and parts) or a .csv/.parquet file"
+    )
     parser.add_argument(
         "--metric", default=DEFAULT_METRIC, help=f"column to fit (default {DEFAULT_METRIC})"
     )
@@ -66,20 +70,33 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def load_table(source: Path) -> pd.DataFrame:
-    """Read a results folder (all ``*.parquet`` under it) or one ``.csv``/``.parquet`` file.
+    """Read a results folder or one ``.csv``/``.parquet`` file, one row per run.
+
+    A folder is read by :func:`sweeps.load_results`, which counts a run once even when both
+    ``runs.parquet`` and a part file hold it (a sweep killed while compacting, or resumed);
+    globbing the Parquet files would count it twice and narrow every CI.
 
     Raises
     ------
     FileNotFoundError
-        SOURCE does not exist, or a folder holds no Parquet file.
+        SOURCE does not exist, or a folder holds no runs.
     ValueError
-        SOURCE is a file of another type.
+        SOURCE is a file of another type, or a folder whose tables lack ``run_id`` or
+        ``status``.
     """
     if source.is_dir():
-        parts = sorted(p for p in source.rglob("*.parquet") if p.is_file())
-        if not parts:
-            raise FileNotFoundError(f"{source} holds no *.parquet files")
-        return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        try:
+            df = load_results(source)
+        except KeyError as err:
+            raise ValueError(
+                f"{source} is not a results folder: its tables need run_id and status columns "
+                f"({err.args[0] if err.args else err})"
+            ) from err
+        if df.empty:
+            raise FileNotFoundError(
+                f"{source} holds no runs (no {RUNS_FILE} or {PARTS_DIR}/part-*.parquet)"
+            )
+        return df
     if not source.exists():
         raise FileNotFoundError(f"{source} does not exist")
     suffix = source.suffix.lower()
