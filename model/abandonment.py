@@ -21,10 +21,10 @@ class AbandonmentMechanism:
     """Mixin for :class:`model.OrgModel`: patience per change, abandonment when it runs out."""
 
     def start_patience(self, change: Change) -> None:
-        """Schedule the moment the author of ``change`` gives up (if it is still waiting)."""
-        if self.patience_days > 0:
-            patience = self.random.expovariate(1.0 / self.patience_days)
-            self.events.push(self.now + patience, self.give_up, change)
+        """Schedule the moment the author of ``change`` gives up (if it is still waiting);
+        called only when ``patience_days`` > 0."""
+        patience = self.random.expovariate(1.0 / self.patience_days)
+        self.events.push(self.now + patience, self.give_up, change)
 
     def give_up(self, change: Change) -> None:
         """The author abandons ``change`` unless it already merged into its home tree."""
@@ -32,7 +32,8 @@ class AbandonmentMechanism:
             return
         change.abandoned = True
         change.ended_at = self.now
-        self.close_change(self.teams[change.home], change)
+        if self.code_is_coupled:
+            self.close_change(self.teams[change.home], change)
         self.count_wip(-1)
         self.n_abandoned_all += 1
         if self.measuring:

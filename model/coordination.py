@@ -62,10 +62,9 @@ class CoordinationMechanism:
     """Mixin for :class:`model.OrgModel`: sync time after each job (see module docstring)."""
 
     def sync_after_job(self, reviewer: Reviewer, area: int) -> None:
-        """``reviewer`` finished a job on ``area``: it syncs with recently active teammates."""
+        """``reviewer`` finished a job on ``area``: it syncs with recently active teammates
+        (called only when ``sync_days_per_contact`` > 0)."""
         cost = self.sync_days_per_contact
-        if cost == 0:
-            return
         activity = reviewer.team.activity.get(area)
         if activity is None:
             activity = reviewer.team.activity[area] = AreaActivity()

@@ -68,7 +68,8 @@ class RebaseMechanism:
     """
 
     def open_change(self, team: Team, change: Change) -> None:
-        """Track ``change`` as open in ``team``'s tree (it can be made stale)."""
+        """Track ``change`` as open in ``team``'s tree (it can be made stale); called only
+        when the code is coupled."""
         area = change.area
         if area < 0:
             return
@@ -97,7 +98,7 @@ class RebaseMechanism:
     def invalidate_coupled(self, team: Team, change: Change) -> None:
         """``change`` merged into ``team``'s tree: coupled open changes become stale."""
         area = change.area
-        if area < 0 or not team.open_by_area:
+        if area < 0:
             return
         counts = team.open_counts
         if counts.size == 1:

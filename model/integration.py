@@ -107,8 +107,9 @@ class IntegrationMechanism:
         """Merge a reviewed change into its home tree (the mainline for the top team)."""
         team = self.teams[change.home]
         change.in_home_tree = True
-        self.close_change(team, change)
-        self.invalidate_coupled(team, change)
+        if self.code_is_coupled:
+            self.close_change(team, change)
+            self.invalidate_coupled(team, change)
         origin = change.origin
         if team.node == self.root:
             self.land_top(change)

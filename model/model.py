@@ -41,6 +41,7 @@ from model.integration import IntegrationMechanism
 from model.links import LinkMechanism
 from model.params import PARAMETERS, defaults, validate_params
 from model.review import ReviewMechanism
+from model.series import DailySeries
 from model.staffing import team_sizes
 from model.topologies import build_topology
 from model.work import Change, JobKind
@@ -152,9 +153,7 @@ class OrgModel(
         self._build_teams()
         self._init_accounts()
         self._schedule_start()
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: name for name in SERIES_COLUMNS}
-        )
+        self.datacollector = DailySeries(SERIES_COLUMNS)
         self._collect_day()
 
     # ------------------------------------------------------------------ set-up
@@ -180,6 +179,7 @@ class OrgModel(
             sibling_prob=self.coupling_sibling_prob,
             decay=self.coupling_decay,
         )
+        self.code_is_coupled = bool(self.area_coupling.any())
         has_area = self.node_area >= 0
         idx = np.where(has_area, self.node_area, 0)
         self.code_coupling = self.area_coupling[np.ix_(idx, idx)] * np.outer(has_area, has_area)
@@ -356,11 +356,13 @@ class OrgModel(
         """A new change enters the system: work in progress, open in its home tree, and
         its author's patience starts."""
         self.count_wip(+1)
-        if self.measuring:
+        if self.now >= self.warmup_days:
             self.n_submitted_measured += 1
             self.measured_changes.append(change)
-        self.open_change(self.teams[change.home], change)
-        self.start_patience(change)
+        if self.code_is_coupled:
+            self.open_change(self.teams[change.home], change)
+        if self.patience_days > 0:
+            self.start_patience(change)
 
     def count_wip(self, delta: int) -> None:
         """Track changes in the system and their time integral after warm-up."""
@@ -399,11 +401,13 @@ class OrgModel(
         reviewer.busy = False
         reviewer.job = None
         if kind == JobKind.REVIEW:
-            area = job.change.area if reviewer.experts is not None else TEAM_WIDE
-            self.sync_after_job(reviewer, area)
+            if self.sync_days_per_contact:
+                area = job.change.area if reviewer.experts is not None else TEAM_WIDE
+                self.sync_after_job(reviewer, area)
             self.finish_review(job)
         else:
-            self.sync_after_job(reviewer, TEAM_WIDE)
+            if self.sync_days_per_contact:
+                self.sync_after_job(reviewer, TEAM_WIDE)
             if kind == JobKind.NEGOTIATION:
                 self.finish_negotiation(job)
             elif kind == JobKind.PULL:
@@ -442,7 +446,8 @@ class OrgModel(
         if self.time > self.warmup_days:
             self.backlog_series.append((self.time, self.wip))
         self.throughput_day = float(self._day_landed)
-        self.lead_time_day = float(np.mean(self._day_lead)) if self._day_lead else float("nan")
+        lead = self._day_lead
+        self.lead_time_day = sum(lead) / len(lead) if lead else float("nan")
         for kind in JobKind:
             setattr(self, f"cost_{kind.name.lower()}_day", self._day_cost[kind])
         self.integration_cost_day = sum(self._day_cost[k] for k in INTEGRATION_KINDS)

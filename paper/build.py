@@ -54,6 +54,7 @@ import pandas as pd  # noqa: E402
 import verdicts as vd  # noqa: E402
 
 from model.params import PARAMETERS, PLAUSIBLE_RANGES, SOURCES  # noqa: E402
+from sweeps.atomic import atomic_write_text  # noqa: E402
 
 FIGURES = (
     "headline_all_organisations",
@@ -141,14 +142,7 @@ def _json_safe(x: Any) -> Any:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (the project's one helper when present)."""
-    try:
-        from sweeps.atomic import atomic_write_text
-    except ImportError:  # before sweeps/atomic.py existed
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-        return
+    """Write ``text`` to ``path`` atomically (the project's one helper)."""
     atomic_write_text(path, text)
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model import PARAMETERS, validate_params
+from sweeps.spec import MORRIS_LEVELS
 
 if TYPE_CHECKING:
     from sweeps.spec import Sample, SweepSpec
@@ -77,7 +80,22 @@ def run_id(params: dict[str, Any], replicate: int, root_seed: int, days: float, 
     return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:RUN_ID_CHARS]
 
 
-MORRIS_LEVELS = 4
+def sample_size(sample: Sample) -> int:
+    """Points a ``[sample]`` block stands for (before integer values may repeat)."""
+    d = len(sample.ranges)
+    if sample.method == "sobol":
+        return sample.n * (2 * d + 2 if sample.second_order else d + 2)
+    if sample.method == "morris":
+        return sample.n * (d + 1)
+    return sample.n
+
+
+def design_size(spec: SweepSpec) -> int:
+    """Runs the spec stands for, counted without expanding it (points repeated across grid
+    blocks counted each time, so an upper bound of ``len(design_tasks(spec))``)."""
+    base = sum(math.prod(len(values) for _, values in grid) for grid in spec.grids) or 1
+    sampled = sample_size(spec.sample) if spec.sample is not None else 1
+    return base * sampled * spec.replicates
 
 
 def sample_points(sample: Sample) -> list[dict[str, Any]]:
@@ -104,9 +122,12 @@ def sample_points(sample: Sample) -> list[dict[str, Any]]:
         from SALib.sample import sobol
 
         problem = {"num_vars": d, "names": names, "bounds": [[0.0, 1.0]] * d}
-        unit = sobol.sample(
-            problem, sample.n, calc_second_order=sample.second_order, seed=sample.seed
-        )
+        with warnings.catch_warnings():  # a non-power-of-two n: SweepSpec.warnings says it
+            for message in ("Convergence properties", "The balance properties"):
+                warnings.filterwarnings("ignore", message=message, category=UserWarning)
+            unit = sobol.sample(
+                problem, sample.n, calc_second_order=sample.second_order, seed=sample.seed
+            )
     points = []
     for row in unit:
         point = {}

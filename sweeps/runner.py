@@ -1,49 +1,45 @@
-"""Tasks → results: run a sweep's missing runs in parallel and append them to its results folder.
+"""Tasks → results: plan a sweep, run its missing runs and append them to its results folder.
 
-:func:`run_one` is the one function that runs the model once; everything else here decides
-which runs to do, where, and what happens when one fails:
+:func:`plan_sweep` expands a spec into runs and reads what its folder already holds;
+:func:`run_sweep` runs what is missing on a backend (:mod:`sweeps.backends`), one run at a
+time through :func:`sweeps.one_run.execute`, and keeps the folder (:mod:`sweeps.store`):
 
-* Results stream back in completion order (joblib ``return_as="generator_unordered"``, or
-  ``dask.distributed.as_completed``) and go straight to Parquet part files, so memory stays
-  flat and a killed sweep loses at most the last second of results.
-* A run that raises becomes a ``failed`` row (``error`` = ``"ExcType: message"``); the
-  others go on.
-* A worker process that dies (``TerminatedWorkerError`` from loky, ``KilledWorker`` from
-  dask) does not stop the sweep: the runs that were in flight are retried once, each alone
-  in a fresh process so that one bad run cannot take others down with it, and a run whose
-  worker dies again is recorded as ``failed``.
+* Results go straight to Parquet part files as they arrive, so memory stays flat and a
+  killed sweep loses at most the last second of results; the manifest's counts follow.
+* A run that raises becomes a ``failed`` row; a run still going after the time limit
+  (``timeout_s`` in the spec's ``[run]`` table, or ``run_sweep(timeout_s=...)``) a
+  ``failed`` row whose error starts with ``timeout:``; the others go on, on every backend.
+* A worker that dies costs only its own run a retry (see :mod:`sweeps.backends`).
 * Runs are dispatched largest ``n_teams`` first, so the slowest runs do not trail at the end;
   the order changes nothing in the results (each run's seed is its own).
-
-Backends: ``loky`` (default; ``jobs`` processes), ``sequential`` (in this process), ``dask``
-(an existing ``dask.distributed`` scheduler given by address, or a ``LocalCluster`` of
-``jobs`` single-threaded worker processes on 127.0.0.1). Dask is driven with ``client.submit``
-and ``as_completed`` rather than joblib's dask backend, which waits forever for the result
-of a task whose worker was killed.
-
-On Linux loky's workers are forked from the sweep process (see :func:`loky_start_method`):
-a fresh worker interpreter spends about a second importing Mesa (which pulls in pandas,
-scipy and networkx) before its first run, a forked one starts with everything imported.
+* A spec whose runs include every run of the folder's earlier spec extends it
+  (:mod:`sweeps.extension`): only the new runs run.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
-import os
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from model import METRICS, PARAMETERS, OrgModel
+from sweeps.backends import (
+    BACKENDS,
+    LOKY_START_ENV,
+    dask_client,
+    default_jobs,
+    execute_all,
+    loky_start_method,
+)
 from sweeps.design import Task, design_hash, design_tasks
+from sweeps.extension import extension_check
+from sweeps.one_run import FAULTS, Result, execute, make_row, row_params, run_one
 from sweeps.progress import Progress, format_duration
 from sweeps.spec import SweepSpec, load_spec
 from sweeps.store import (
@@ -58,178 +54,6 @@ from sweeps.store import (
     move_aside,
     utc_now,
 )
-
-BACKENDS = ("loky", "sequential", "dask")
-LOKY_START_ENV = "ORGSCALE_LOKY_START"
-LOKY_START_METHODS = ("fork", "loky", "spawn", "forkserver")
-FAULTS = ("raise", "kill")
-Result = dict[str, Any]
-
-
-def run_one(params: dict[str, Any], seed: int, days: float) -> dict[str, float]:
-    """Run the model once and return its metrics.
-
-    Parameters
-    ----------
-    params : keyword parameters of :class:`model.OrgModel` (missing ones take defaults).
-    seed : the run's seed (``rng=`` of the model).
-    days : simulated days, warm-up included.
-
-    Returns
-    -------
-    dict[str, float]
-        :meth:`model.OrgModel.metrics`, keyed by the names in :data:`model.METRICS`.
-    """
-    model = OrgModel(**params, rng=seed)
-    model.run_for(days)
-    return model.metrics()
-
-
-def row_params(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The model parameters of a results row as plain Python values, ready for :func:`run_one`.
-
-    ``run_one(row_params(row), int(row["seed"]), float(row["days"]))`` replays the row.
-    """
-    params = {}
-    for name, spec in PARAMETERS.items():
-        value = row[name]
-        params[name] = spec.kind(value.item() if hasattr(value, "item") else value)
-    return params
-
-
-def execute(task: Task, fault: str | None = None) -> Result:
-    """Run ``task`` with :func:`run_one`, timing it and catching any exception it raises.
-
-    Returns ``{"run_id", "status", "error", "wall_s", "metrics"}``. ``fault`` is a test hook
-    (see ``run_sweep(_fault=...)``): ``"raise"`` raises inside the run, ``"kill"`` kills the
-    process running it with SIGKILL.
-    """
-    start = time.perf_counter()
-    try:
-        if fault == "kill":
-            import signal
-
-            os.kill(os.getpid(), signal.SIGKILL)
-        if fault == "raise":
-            raise RuntimeError(f"injected fault in run {task.run_id}")
-        metrics, status, error = run_one(task.params, task.seed, task.days), "ok", None
-    except Exception as err:
-        metrics, status, error = {}, "failed", _describe(err)
-    return {
-        "run_id": task.run_id,
-        "status": status,
-        "error": error,
-        "wall_s": time.perf_counter() - start,
-        "metrics": metrics,
-    }
-
-
-def execute_in_worker(task: Task, fault: str | None = None) -> Result:
-    """:func:`execute` in a worker process that exits when the sweep process dies.
-
-    A worker whose parent is killed (e.g. SIGKILL on the sweep) would otherwise finish its
-    run and then wait, idle, forever; a daemon thread checks once a second that the parent
-    is still there and ends the worker when it is not.
-    """
-    _watch_parent()
-    return execute(task, fault)
-
-
-_WATCHED_PARENT: int | None = None
-PARENT_CHECK_SECONDS = 1.0
-
-
-def _watch_parent() -> None:
-    global _WATCHED_PARENT
-    if _WATCHED_PARENT is not None:
-        return
-    _WATCHED_PARENT = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == _WATCHED_PARENT:
-            time.sleep(PARENT_CHECK_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="orgscale-parent-watch", daemon=True).start()
-
-
-def make_row(task: Task, result: Result) -> dict[str, Any]:
-    """The results row of ``task`` from what :func:`execute` returned."""
-    metrics = result.get("metrics") or {}
-    row: dict[str, Any] = {
-        "run_id": task.run_id,
-        "replicate": task.replicate,
-        "seed": task.seed,
-        "days": task.days,
-    }
-    row.update(task.params)
-    for name in METRICS:
-        value = metrics.get(name, math.nan)
-        row[name] = math.nan if value is None else float(value)
-    row.update(status=result["status"], error=result["error"], wall_s=result["wall_s"])
-    return row
-
-
-def loky_start_method() -> str:
-    """How the ``loky`` backend starts its worker processes.
-
-    ``"fork"`` on Linux: the workers are copies of the sweep process, which has already
-    imported the model, so they start at once instead of spending a second each importing
-    Mesa. Forking a process that has threads is safe only if the child touches nothing those
-    threads may have locked. The threads here are OpenBLAS's pool (numpy's; it stops and
-    restarts around ``fork`` itself), tqdm's monitor (on a terminal) and, for a replacement
-    worker, loky's management thread; a worker only unpickles a task, runs the model and
-    sends back a dict, using none of them. Python and loky still warn about any fork with
-    threads (a ``DeprecationWarning`` and a ``UserWarning``); both are silenced here, for
-    these forks only. Elsewhere (macOS, whose system libraries are not fork-safe, and
-    Windows, which cannot fork) loky's own start method: a fresh interpreter per worker.
-    The environment variable ``ORGSCALE_LOKY_START`` overrides the choice (one of
-    :data:`LOKY_START_METHODS`).
-
-    Raises
-    ------
-    ValueError
-        ``ORGSCALE_LOKY_START`` names no start method.
-    """
-    chosen = os.environ.get(LOKY_START_ENV, "").strip()
-    if chosen:
-        if chosen not in LOKY_START_METHODS:
-            raise ValueError(
-                f"{LOKY_START_ENV}={chosen!r} is invalid: must be one of "
-                f"{', '.join(LOKY_START_METHODS)}"
-            )
-        return chosen
-    return "fork" if sys.platform.startswith("linux") else "loky"
-
-
-@contextlib.contextmanager
-def _loky_started_by(method: str) -> Iterator[None]:
-    """Make loky start its workers with ``method`` for the duration of the block."""
-    import warnings
-
-    from joblib.externals.loky.backend import context
-
-    sys.stdout.flush()  # a forked worker must not inherit (and later write) buffered output
-    sys.stderr.flush()
-    previous = context.get_start_method()
-    context.set_start_method(method, force=True)
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="`fork` start method", category=UserWarning)
-            warnings.filterwarnings(
-                "ignore", message=r"This process .* is multi-threaded", category=DeprecationWarning
-            )
-            yield
-    finally:
-        context.set_start_method(previous, force=True)
-
-
-def default_jobs() -> int:
-    """Cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        return os.cpu_count() or 1
 
 
 # --------------------------------------------------------------------------- planning
@@ -263,11 +87,22 @@ class SweepPlan:
         elif not self.state.exists:
             lines.append("nothing done yet (the folder does not exist)")
         else:
+            if self.state.extends is not None:
+                changed = ", ".join(_changed(self.state.extends.get("canonical", {}), self.spec))
+                lines.append(
+                    f"extends the folder's earlier spec (changed: {changed}): its runs are "
+                    "kept, only the new ones run"
+                )
             lines.append(
                 f"already done: {len(self.state.ok)} ok, {len(self.state.failed)} failed "
                 f"(failed runs are tried again); to run: {len(self.todo)}"
             )
         return "\n".join(lines)
+
+
+def _changed(old: dict[str, Any], spec: SweepSpec) -> list[str]:
+    new = spec.canonical()
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)) or ["nothing"]
 
 
 def _as_spec(spec_or_path: SweepSpec | str | Path) -> SweepSpec:
@@ -282,18 +117,23 @@ def default_out(spec: SweepSpec) -> Path:
 def plan_sweep(spec_or_path: SweepSpec | str | Path, out: str | Path | None = None) -> SweepPlan:
     """Expand the spec and read its results folder; writes nothing.
 
-    Raises :class:`sweeps.spec.SpecError` for a bad spec.
+    A folder holding the runs of an earlier spec that this one extends (every earlier run
+    is also a run of this spec: more N values, more replicates, new grid blocks) is
+    accepted; see :mod:`sweeps.extension`. Raises :class:`sweeps.spec.SpecError` for a
+    bad spec.
     """
     spec = _as_spec(spec_or_path)
     out = Path(out) if out is not None else default_out(spec)
     tasks = design_tasks(spec)
     dhash = design_hash(tasks)
+    run_ids = {t.run_id for t in tasks}
     state = inspect_folder(
         out,
         spec_hash=spec.spec_hash,
         design_hash=dhash,
-        run_ids={t.run_id for t in tasks},
+        run_ids=run_ids,
         canonical=spec.canonical(),
+        extension=extension_check(spec, run_ids),
     )
     return SweepPlan(spec=spec, out=out, tasks=tasks, state=state, design_hash=dhash)
 
@@ -308,6 +148,7 @@ def run_sweep(
     scheduler: str | None = None,
     fresh: bool = False,
     quiet: bool = False,
+    timeout_s: float | None = None,
     flush_seconds: float = 1.0,
     log: Callable[[str], None] | None = None,
     _fault: Mapping[str, str] | None = None,
@@ -324,10 +165,14 @@ def run_sweep(
     scheduler : address of a running ``dask.distributed`` scheduler (dask only).
     fresh : move an existing results folder aside (``<out>.old-<UTC time>``) and start over.
     quiet : no progress bar or progress lines.
+    timeout_s : wall-clock limit of one run in seconds; overrides the spec's
+        ``[run] timeout_s`` (default: the spec's, else no limit). A run past it is stopped
+        and recorded as failed (error ``timeout: ...``).
     flush_seconds : longest time a finished run waits in memory before it is written.
     log : where notes go (default: standard error, silenced by ``quiet``).
-    _fault : test hook, ``{run_id: "raise" | "kill"}``: make that run raise, or kill the
-        worker process running it (with ``backend="sequential"`` that is this process).
+    _fault : test hook, ``{run_id: "raise" | "kill" | "hang"}``: make that run raise, kill
+        the worker process running it (with ``backend="sequential"`` that is this process),
+        or never end.
 
     Returns
     -------
@@ -339,17 +184,25 @@ def run_sweep(
     SpecError
         The spec is invalid (nothing is written).
     ResultsConflictError
-        The folder holds another spec's runs, is being written by another sweep, or is not
-        a results folder (nothing is written).
+        The folder holds another spec's runs (that this spec does not extend), is being
+        written by another sweep, or is not a results folder (nothing is written).
     ValueError
-        A bad ``backend``, ``jobs`` or ``scheduler``, or a bad ``ORGSCALE_LOKY_START``
-        (nothing is written).
+        A bad ``backend``, ``jobs``, ``timeout_s`` or ``scheduler``, a bad
+        ``ORGSCALE_LOKY_START``, or a dask cluster whose package versions differ from this
+        process's (nothing is written).
     """
     spec = _as_spec(spec_or_path)
     if backend not in BACKENDS:
         raise ValueError(f"backend={backend!r} is invalid: must be one of {', '.join(BACKENDS)}")
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise ValueError(f"jobs={jobs!r} is invalid: must be an integer >= 1")
+    if timeout_s is not None and (
+        isinstance(timeout_s, bool)
+        or not isinstance(timeout_s, int | float)
+        or not 0 < timeout_s < math.inf
+    ):
+        raise ValueError(f"timeout_s={timeout_s!r} is invalid: must be a number of seconds > 0")
+    timeout_s = float(timeout_s) if timeout_s is not None else spec.timeout_s
     start_method = loky_start_method() if backend == "loky" else None
     if scheduler is not None and backend != "dask":
         raise ValueError("a scheduler address only makes sense with backend='dask'")
@@ -372,12 +225,12 @@ def run_sweep(
 
     n_jobs = 1 if backend == "sequential" else (jobs or default_jobs())
     with contextlib.ExitStack() as stack:
-        dask_client = None
+        dask_cluster = None
         if backend == "dask" and plan.todo:  # connect before writing anything
-            dask_client = stack.enter_context(
-                _dask_client(jobs if scheduler else n_jobs, scheduler)
+            dask_cluster = stack.enter_context(
+                dask_client(jobs if scheduler else n_jobs, scheduler)
             )
-            n_jobs = dask_client[1]
+            n_jobs = dask_cluster.window
         store = stack.enter_context(ResultStore(out, flush_seconds=flush_seconds))
         plan = plan_sweep(spec, out)  # again, now that the folder is locked
         if plan.state.problem:
@@ -385,7 +238,6 @@ def run_sweep(
         todo = plan.todo
         skipped = len(plan.tasks) - len(todo)
         previous = store.read_manifest()
-        store.write_text(SPEC_FILE, spec.text or _toml_of(spec))
         manifest = {
             **environment(),
             "spec": {
@@ -395,40 +247,65 @@ def run_sweep(
                 "hash": spec.spec_hash,
                 "design_hash": plan.design_hash,
                 "canonical": spec.canonical(),
+                "runs": len(plan.tasks),
+                "extends": _extends(previous, plan.state.extends),
             },
             "backend": backend,
             "jobs": n_jobs,
             "scheduler": scheduler,
             "loky_start_method": start_method,
+            "dask": dask_cluster.describe() if dask_cluster is not None else None,
+            "timeout_s": timeout_s,
             "started": utc_now(),
             "finished": None,
             "complete": False,
             "counts": {"total": len(plan.tasks), "skipped": skipped, "run": 0},
             "history": _history(previous),
         }
+        # The manifest first: a folder with any other file of ours then always has one, so
+        # a sweep killed between the two writes resumes (and --fresh can move it aside).
         store.write_manifest(manifest)
+        store.write_text(SPEC_FILE, spec.text or _toml_of(spec))
 
         by_id = {t.run_id: t for t in todo}
         progress = Progress(spec.name, len(plan.tasks), skipped, quiet=quiet)
-        ran = 0
+        started = time.monotonic()
+        tally = {"run": 0, "ok": 0, "failed": 0}
+
+        def counts() -> dict[str, Any]:
+            return {
+                "total": len(plan.tasks),
+                "ok": skipped + tally["ok"],
+                "failed": tally["failed"],
+                "skipped": skipped,
+                "run": tally["run"],
+                "wall_s": round(time.monotonic() - started, 3),
+            }
+
+        def part_written() -> None:  # keep the manifest's counts up to date
+            manifest["counts"] = counts()
+            store.write_manifest(manifest)
+
+        store.on_part = part_written
 
         def record(result: Result) -> None:
-            nonlocal ran
+            ok = result["status"] == "ok"
+            tally["run"] += 1
+            tally["ok" if ok else "failed"] += 1
             store.add(make_row(by_id[result["run_id"]], result))
-            ran += 1
-            progress.update(failed=result["status"] != "ok")
+            progress.update(failed=not ok)
 
-        started = time.monotonic()
         complete = False
         try:
             if todo:
-                _execute_all(
+                execute_all(
                     todo,
                     backend=backend,
                     start_method=start_method,
                     jobs=n_jobs,
-                    dask=dask_client,
+                    dask=dask_cluster,
                     fault=dict(_fault or {}),
+                    timeout_s=timeout_s,
                     record=record,
                     log=log,
                 )
@@ -444,12 +321,9 @@ def run_sweep(
                 finished=utc_now(),
                 complete=complete,
                 counts={
-                    "total": len(plan.tasks),
+                    **counts(),
                     "ok": int((table["status"] == "ok").sum()),
                     "failed": int((table["status"] != "ok").sum()),
-                    "skipped": skipped,
-                    "run": ran,
-                    "wall_s": round(time.monotonic() - started, 3),
                 },
             )
             store.write_manifest(manifest)
@@ -462,7 +336,20 @@ def _history(previous: dict[str, Any] | None) -> list[dict[str, Any]]:
         return []
     keep = ("orgscale_version", "git", "backend", "jobs", "started", "finished", "complete")
     earlier = {k: previous.get(k) for k in keep} | {"counts": previous.get("counts")}
+    spec = previous.get("spec") or {}
+    earlier["spec_hash"] = spec.get("hash")
     return [*previous.get("history", []), earlier]
+
+
+def _extends(
+    previous: dict[str, Any] | None, extended: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The earlier designs this folder's sweep grew from, oldest first (for the manifest)."""
+    earlier = list(((previous or {}).get("spec") or {}).get("extends") or [])
+    if extended is not None:
+        keep = ("hash", "design_hash", "canonical", "runs")
+        earlier.append({k: extended.get(k) for k in keep} | {"extended": utc_now()})
+    return earlier
 
 
 def _toml_of(spec: SweepSpec) -> str:
@@ -476,248 +363,14 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _describe(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
-# --------------------------------------------------------------------------- execution
-def _execute_all(
-    tasks: list[Task],
-    *,
-    backend: str,
-    start_method: str | None,
-    jobs: int,
-    dask: tuple[Any, int] | None,
-    fault: dict[str, str],
-    record: Callable[[Result], None],
-    log: Callable[[str], None],
-) -> None:
-    """Run ``tasks`` on ``backend`` and pass every result to ``record`` as it arrives."""
-    if dask is not None:
-        client, window = dask
-        _run_dask(tasks, client=client, window=window, fault=fault, record=record, log=log)
-    else:
-        _run_joblib(
-            tasks,
-            backend=backend,
-            start_method=start_method,
-            jobs=jobs,
-            fault=fault,
-            record=record,
-            log=log,
-        )
-
-
-class _Feed:
-    """The tasks as joblib's input, remembering which were handed out and not yet returned.
-
-    joblib pulls from it (from its own threads) only as workers free up (``pre_dispatch``),
-    so the handed-out, unreturned tasks are those in flight when a worker dies.
-    """
-
-    def __init__(self, tasks: list[Task], fault: dict[str, str], *, sequential: bool) -> None:
-        from joblib import delayed
-
-        self._delayed = delayed(execute if sequential else execute_in_worker)
-        self._tasks = iter(tasks)
-        self._fault = fault
-        self._lock = threading.Lock()
-        self._out: dict[str, Task] = {}
-        self._rest: list[Task] | None = None
-
-    def __iter__(self) -> _Feed:
-        return self
-
-    def __next__(self):
-        with self._lock:
-            task = next(self._tasks)
-            self._out[task.run_id] = task
-        return self._delayed(task, self._fault.get(task.run_id))
-
-    def returned(self, run_id: str) -> None:
-        with self._lock:
-            self._out.pop(run_id, None)
-
-    def stop(self) -> tuple[list[Task], list[Task]]:
-        """Stop handing out tasks; return (in flight, never handed out)."""
-        with self._lock:
-            rest = list(self._tasks)
-            self._tasks = iter(())
-            return list(self._out.values()), rest
-
-
-def _run_joblib(
-    tasks: list[Task],
-    *,
-    backend: str,
-    start_method: str | None,
-    jobs: int,
-    fault: dict[str, str],
-    record: Callable[[Result], None],
-    log: Callable[[str], None],
-) -> None:
-    from joblib import Parallel
-    from joblib.externals.loky.process_executor import BrokenProcessPool
-
-    sequential = backend == "sequential"
-    workers = contextlib.nullcontext() if start_method is None else _loky_started_by(start_method)
-    pending, suspects = tasks, []
-    with workers:
-        while pending:
-            feed = _Feed(pending, fault, sequential=sequential)
-            parallel = Parallel(
-                n_jobs=jobs,
-                backend=backend,
-                return_as="generator_unordered",
-                batch_size=1,
-                pre_dispatch="n_jobs",
-            )
-            try:
-                for result in parallel(feed):
-                    feed.returned(result["run_id"])
-                    record(result)
-                pending = []
-            except BrokenProcessPool as err:
-                lost, pending = feed.stop()
-                suspects.extend(lost)
-                log(
-                    f"a worker process died ({type(err).__name__}); {len(lost)} run(s) in "
-                    "flight will be retried one at a time at the end"
-                )
-    for task in suspects:
-        record(_retry_alone(task, fault.get(task.run_id)))
-
-
-def _retry_alone(task: Task, fault: str | None) -> Result:
-    """Run ``task`` in a fresh process of its own; a second worker death makes it failed."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    start = time.perf_counter()
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        try:
-            return pool.submit(execute_in_worker, task, fault).result()
-        except BrokenProcessPool as err:
-            return _worker_died(task, err, time.perf_counter() - start)
-
-
-def _worker_died(task: Task, err: BaseException, wall_s: float) -> Result:
-    return {
-        "run_id": task.run_id,
-        "status": "failed",
-        "error": f"{type(err).__name__}: the worker process died running this run, "
-        "twice (it was retried once, alone)",
-        "wall_s": wall_s,
-        "metrics": {},
-    }
-
-
-@contextlib.contextmanager
-def _dask_client(jobs: int | None, scheduler: str | None) -> Iterator[tuple[Any, int]]:
-    """A ``dask.distributed`` client and how many runs to keep in flight on it.
-
-    With ``scheduler``: a client of that scheduler (``jobs`` or all its threads in flight).
-    Without: a ``LocalCluster`` of ``jobs`` single-threaded worker processes on 127.0.0.1,
-    closed on exit.
-    """
-    import dask
-    from distributed import Client, LocalCluster
-
-    if scheduler is not None:
-        client = Client(scheduler)
-        try:
-            yield client, jobs or max(sum(client.nthreads().values()), 1)
-        finally:
-            client.close()
-        return
-    # Tell us at the first death of a run's worker: the retry-once rule is applied here.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        cluster = LocalCluster(
-            n_workers=jobs or 1,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
-    try:
-        client = Client(cluster)
-        try:
-            yield client, jobs or 1
-        finally:
-            client.close()
-    finally:
-        cluster.close()
-
-
-def _run_dask(
-    tasks: list[Task],
-    *,
-    client: Any,
-    window: int,
-    fault: dict[str, str],
-    record: Callable[[Result], None],
-    log: Callable[[str], None],
-) -> None:
-    from distributed import KilledWorker, as_completed
-
-    queue: Iterator[Task] = iter(tasks)
-    in_flight: dict[str, Task] = {}
-    done = as_completed()
-    suspects = []
-    attempt = 0
-
-    def submit(task: Task) -> Any:
-        nonlocal attempt
-        attempt += 1
-        key = f"orgscale-{task.run_id}-{attempt}"
-        in_flight[key] = task
-        return client.submit(execute, task, fault.get(task.run_id), key=key, pure=False)
-
-    for task in _take(queue, 2 * window):
-        done.add(submit(task))
-    for future in done:
-        task = in_flight.pop(future.key)
-        try:
-            result = future.result()
-        except KilledWorker as err:
-            suspects.append(task)
-            log(f"a worker died ({type(err).__name__}); run {task.run_id} will be retried")
-        except Exception as err:  # e.g. a result that could not be sent back
-            record({**_worker_died(task, err, math.nan), "error": _describe(err)})
-        else:
-            record(result)
-        future.release()
-        for nxt in _take(queue, 1):
-            done.add(submit(nxt))
-    for task in suspects:  # one at a time, once the others are done
-        start = time.perf_counter()
-        future = submit(task)
-        try:
-            record(future.result())
-        except Exception as err:
-            record(_worker_died(task, err, time.perf_counter() - start))
-        in_flight.pop(future.key, None)
-
-
-def _take(iterator: Iterator[Task], n: int) -> list[Task]:
-    out = []
-    for _ in range(n):
-        try:
-            out.append(next(iterator))
-        except StopIteration:
-            break
-    return out
-
-
 __all__ = [
     "BACKENDS",
+    "LOKY_START_ENV",
     "SweepPlan",
     "default_jobs",
     "execute",
     "format_duration",
+    "loky_start_method",
     "make_row",
     "plan_sweep",
     "row_params",

@@ -32,6 +32,19 @@ to run. Its keys are:
     ``[sample.ranges]`` table ``parameter = [low, high]`` of numeric parameters. Every grid
     point (or the fixed point when there is no grid) is crossed with every sample point.
 
+    An integer parameter's range that holds fewer values than the design needs (``n`` for
+    ``lhs`` and ``sobol``, 4 levels for ``morris``) puts several points on one value: an
+    ``lhs`` sample that collapses so to fewer than ``n`` distinct points is refused, a
+    ``sobol`` or ``morris`` one gets a warning (:attr:`SweepSpec.warnings`), as does
+    ``sobol`` with an ``n`` that is not a power of two.
+``[run]``
+    How each run is executed, not which runs there are (so not part of the spec hash):
+    ``timeout_s`` (number > 0, optional): a run still going after this many seconds of wall
+    time is stopped and recorded as failed with the error ``timeout: ...``.
+
+A design of more than :data:`LARGE_DESIGN_RUNS` runs is refused before it is expanded
+unless the caller allows it (``allow_large``, the ``--allow-large`` option).
+
 Every model parameter value is checked against :data:`model.PARAMETERS`, and every
 expanded point against :func:`model.validate_params`. Any problem raises :class:`SpecError`,
 whose one-line message names the file, the key and what was expected.
@@ -45,11 +58,13 @@ import json
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from model import PARAMETERS, validate_params
+
+MORRIS_LEVELS = 4
 
 TOP_KEYS = (
     "name",
@@ -61,7 +76,10 @@ TOP_KEYS = (
     "fixed",
     "grid",
     "sample",
+    "run",
 )
+RUN_KEYS = ("timeout_s",)
+LARGE_DESIGN_RUNS = 200_000
 REQUIRED_KEYS = ("name", "root_seed", "replicates", "days")
 SAMPLE_KEYS = ("method", "n", "seed", "second_order", "ranges")
 SAMPLE_METHODS = ("lhs", "sobol", "morris")
@@ -96,8 +114,10 @@ class SweepSpec:
 
     ``fixed`` is a tuple of ``(parameter, value)`` pairs and each grid a tuple of
     ``(parameter, values)`` pairs, so that the spec is immutable and hashable. ``source``
-    is the file it came from (for messages) and ``text`` its TOML text (copied beside the
-    results); neither takes part in equality or the spec hash.
+    is the file it came from (for messages), ``text`` its TOML text (copied beside the
+    results), ``timeout_s`` the ``[run]`` time limit of one run in seconds and ``warnings``
+    one-line notes for the user about the design; none of them takes part in equality or
+    the spec hash.
     """
 
     name: str
@@ -109,6 +129,8 @@ class SweepSpec:
     sample: Sample | None = None
     common_random_numbers: bool = True
     description: str = ""
+    timeout_s: float | None = field(default=None, compare=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
     source: str = field(default="<spec>", compare=False)
     text: str = field(default="", compare=False, repr=False)
 
@@ -141,8 +163,10 @@ class SweepSpec:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def load_spec(path: str | Path) -> SweepSpec:
+def load_spec(path: str | Path, *, allow_large: bool = False) -> SweepSpec:
     """Read and validate the sweep spec at ``path``.
+
+    ``allow_large`` accepts a design of more than :data:`LARGE_DESIGN_RUNS` runs.
 
     Raises
     ------
@@ -158,20 +182,40 @@ def load_spec(path: str | Path) -> SweepSpec:
         raise SpecError(source, "(file)", "an existing sweep spec file (TOML)") from None
     except (OSError, UnicodeDecodeError) as err:
         raise SpecError(source, "(file)", f"a readable UTF-8 TOML file ({err})") from None
-    return parse_spec(text, source=source)
+    return parse_spec(text, source=source, allow_large=allow_large)
 
 
-def parse_spec(text: str, *, source: str = "<spec>") -> SweepSpec:
+def spec_from_canonical(canonical: dict[str, Any], *, source: str = "<spec>") -> SweepSpec:
+    """The spec whose :meth:`SweepSpec.canonical` content is ``canonical`` (validated again).
+
+    Used to rebuild the design recorded in a results folder's manifest.
+    """
+    raw = {k: canonical[k] for k in ("name", "root_seed", "replicates", "days")}
+    raw["common_random_numbers"] = canonical["common_random_numbers"]
+    if canonical.get("fixed"):
+        raw["fixed"] = canonical["fixed"]
+    if canonical.get("grids"):
+        raw["grid"] = canonical["grids"]
+    sample = canonical.get("sample")
+    if sample:
+        raw["sample"] = {
+            **{k: sample[k] for k in ("method", "n", "seed", "second_order")},
+            "ranges": {name: [low, high] for name, low, high in sample["ranges"]},
+        }
+    return _build(raw, source, "", allow_large=True)
+
+
+def parse_spec(text: str, *, source: str = "<spec>", allow_large: bool = False) -> SweepSpec:
     """Validate the TOML ``text`` of a sweep spec (``source`` names it in messages)."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SpecError(source, "(syntax)", f"valid TOML ({err})") from None
-    return _build(raw, source, text)
+    return _build(raw, source, text, allow_large=allow_large)
 
 
 # --------------------------------------------------------------------------- validation
-def _build(raw: dict[str, Any], source: str, text: str) -> SweepSpec:
+def _build(raw: dict[str, Any], source: str, text: str, *, allow_large: bool) -> SweepSpec:
     for key in raw:
         if key not in TOP_KEYS:
             raise SpecError(
@@ -200,6 +244,7 @@ def _build(raw: dict[str, Any], source: str, text: str) -> SweepSpec:
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise SpecError(source, "description", "a string", description)
+    timeout_s = _run_table(source, raw.get("run", {}))
 
     fixed_raw = raw.get("fixed", {})
     if not isinstance(fixed_raw, dict):
@@ -225,11 +270,104 @@ def _build(raw: dict[str, Any], source: str, text: str) -> SweepSpec:
         sample=sample,
         common_random_numbers=crn,
         description=description,
+        timeout_s=timeout_s,
+        warnings=_sample_warnings(sample),
         source=source,
         text=text,
     )
+    if not allow_large:
+        _check_size(spec)
+    if sample is not None:
+        spec = replace(spec, warnings=spec.warnings + _check_integer_ranges(spec))
     _check_points(spec)
     return spec
+
+
+def _run_table(source: str, raw: Any) -> float | None:
+    """The ``[run]`` table: returns ``timeout_s`` (seconds, or ``None`` for no limit)."""
+    if not isinstance(raw, dict):
+        raise SpecError(source, "run", "a table [run] of timeout_s = seconds", raw)
+    for key in raw:
+        if key not in RUN_KEYS:
+            raise SpecError(
+                source,
+                f"run.{key}",
+                "one of the keys " + ", ".join(RUN_KEYS) + _hint(key, RUN_KEYS),
+            )
+    value = raw.get("timeout_s")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise SpecError(source, "run.timeout_s", "a number of seconds > 0", value)
+    return float(value)
+
+
+def _check_size(spec: SweepSpec) -> None:
+    """Refuse a design of more than :data:`LARGE_DESIGN_RUNS` runs, before expanding it."""
+    from sweeps.design import design_size
+
+    points = design_size(spec) // spec.replicates
+    runs = points * spec.replicates
+    if runs > LARGE_DESIGN_RUNS:
+        raise SpecError(
+            spec.source,
+            "replicates",
+            f"a design of at most {LARGE_DESIGN_RUNS:,} runs, or --allow-large to run more; "
+            f"this one has up to {runs:,} runs ({points:,} parameter points × "
+            f"{spec.replicates:,} replicates)",
+        )
+
+
+def _check_integer_ranges(spec: SweepSpec) -> tuple[str, ...]:
+    """Warnings for integer ranges too narrow for the sample; refuse an LHS that collapses.
+
+    An integer parameter takes ``high - low + 1`` values; a sample needing more distinct
+    values than that (``n`` for ``lhs`` and ``sobol``, the levels for ``morris``) puts
+    several points on one value. When that leaves an LHS with fewer distinct points than
+    ``n`` (every sampled parameter an integer), the design is refused rather than silently
+    running fewer points; Sobol and Morris designs repeat points by construction, so
+    they only get a warning.
+    """
+    from sweeps.design import canonical_json, sample_points
+
+    sample = spec.sample
+    narrow = [
+        (name, low, high)
+        for name, low, high in sample.ranges
+        if PARAMETERS[name].kind is int
+        and high - low + 1 < (MORRIS_LEVELS if sample.method == "morris" else sample.n)
+    ]
+    if not narrow:
+        return ()
+    points = sample_points(sample)
+    distinct = len({canonical_json(p) for p in points})
+    needed = f"{MORRIS_LEVELS} levels" if sample.method == "morris" else f"n = {sample.n}"
+    ranges = ", ".join(
+        f"{name} = [{low}, {high}] ({high - low + 1} values)" for name, low, high in narrow
+    )
+    advice = "widen the range, lower n, or grid the parameter instead"
+    if sample.method == "lhs" and distinct < len(points):
+        raise SpecError(
+            spec.source,
+            "sample.ranges",
+            f"ranges that give {len(points)} distinct points for an lhs sample of n = "
+            f"{sample.n}; the integer range(s) {ranges} leave only {distinct}: {advice}",
+        )
+    return (
+        f"sample.ranges: the integer range(s) {ranges} hold fewer values than the {needed} "
+        f"of the {sample.method} sample: its {len(points)} points are {distinct} distinct "
+        f"ones, and the indices see the parameter only at those values; {advice}",
+    )
+
+
+def _sample_warnings(sample: Sample | None) -> tuple[str, ...]:
+    if sample is None or sample.method != "sobol" or sample.n & (sample.n - 1) == 0:
+        return ()
+    low = 1 << (sample.n.bit_length() - 1)
+    return (
+        f"sample.n = {sample.n} is not a power of two: Sobol indices converge as designed "
+        f"only for n = 2^k (e.g. {low} or {2 * low})",
+    )
 
 
 def _grids(
@@ -350,7 +488,8 @@ def _param_value(source: str, key: str, name: str, value: Any) -> Any:
     try:
         return spec.validate(value)
     except ValueError:
-        raise SpecError(source, key, f"{name} to be {spec.valid_range()}", value) from None
+        hint = _hint(value, spec.choices) if spec.choices and isinstance(value, str) else ""
+        raise SpecError(source, key, f"{name} to be {spec.valid_range()}{hint}", value) from None
 
 
 def _int(source: str, key: str, value: Any, *, low: int) -> int:
@@ -360,5 +499,10 @@ def _int(source: str, key: str, value: Any, *, low: int) -> int:
 
 
 def _hint(name: str, valid: Any) -> str:
-    close = difflib.get_close_matches(name, list(valid), n=1)
+    return did_you_mean(name, valid)
+
+
+def did_you_mean(name: str, valid: Any) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``valid`` to ``name``, or ``""``."""
+    close = difflib.get_close_matches(name, [str(v) for v in valid], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -6,8 +6,9 @@ A results folder (``results/<name>/`` by default) holds
     A copy of the spec that made the runs.
 ``manifest.json``
     Provenance: orgscale version, git sha and dirty flag, package versions, Python,
-    platform, spec hash, backend, start and end times and counts, with earlier
-    invocations under ``history``.
+    platform, spec hash, backend, start and end times and counts (kept up to date as parts
+    are written), with earlier invocations under ``history`` and, for an extended sweep,
+    the earlier designs under ``spec.extends``.
 ``parts/part-NNNNNN.parquet``
     Runs appended as they finish, a few at a time.
 ``runs.parquet``
@@ -15,10 +16,13 @@ A results folder (``results/<name>/`` by default) holds
     whenever parts pile up).
 
 Every file is written to a temporary name in the same folder and renamed over its target
-(``os.replace``), so a reader, or a sweep killed at any moment, sees either the old file or
-the new one, never half of one. A run recorded twice (e.g. killed after a compaction was
-renamed but before its parts were removed) is counted once: :func:`load_results` keeps one
-row per ``run_id``, an ``ok`` row over a ``failed`` one, otherwise the latest.
+(:mod:`sweeps.atomic`), so a reader, or a sweep killed at any moment, sees either the old
+file or the new one, never half of one. The manifest is written before anything else, so a
+folder holding any file of ours is recognised as a results folder and can be resumed.
+Readers take no lock: they read a consistent snapshot while a sweep writes or compacts. A
+run recorded twice (e.g. killed after a compaction was renamed but before its parts were
+removed) is counted once: :func:`load_results` keeps one row per ``run_id``, an ``ok`` row
+over a ``failed`` one, otherwise the latest.
 
 One row per run, in this column order: ``run_id`` (str), ``replicate`` (int64), ``seed``
 (int64), ``days`` (float64, so every row can be replayed with
@@ -36,7 +40,7 @@ import os
 import platform
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -48,6 +52,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model import METRICS, PARAMETERS
+from sweeps.atomic import TEMP_GLOB, atomic_write, atomic_write_json, atomic_write_text
 
 try:  # POSIX only; elsewhere two sweeps into one folder are not prevented
     import fcntl
@@ -103,53 +108,56 @@ def rows_to_table(rows: Iterable[dict[str, Any]]) -> pa.Table:
 
 
 # --------------------------------------------------------------------------- atomic files
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_table(path: Path, table: pa.Table) -> None:
-    """Write an Arrow table as Parquet to ``path`` atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON to ``path`` atomically."""
-    atomic_write_bytes(path, (json.dumps(data, indent=2, sort_keys=False) + "\n").encode())
+def atomic_write_table(path: Path, table: pa.Table) -> Path:
+    """Write an Arrow table as zstd-compressed Parquet to ``path`` atomically."""
+    return atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
 # --------------------------------------------------------------------------- reading
+READ_ATTEMPTS = 50
+
+
 def _result_files(directory: Path) -> list[Path]:
-    files = []
-    if (directory / RUNS_FILE).exists():
-        files.append(directory / RUNS_FILE)
-    files += sorted((directory / PARTS_DIR).glob("part-*.parquet"))
-    return files
+    """``runs.parquet`` if it exists, then the parts in the order they were written.
+
+    The parts are listed before ``runs.parquet`` is looked for, on purpose: a compaction
+    renames the new ``runs.parquet`` into place before it removes any part, so no part can
+    vanish between the two look-ups without ``runs.parquet`` being there, and a part listed
+    here but gone when read means ``runs.parquet`` now holds its rows.
+    """
+    parts = sorted((directory / PARTS_DIR).glob("part-*.parquet"))
+    runs = directory / RUNS_FILE
+    return [runs, *parts] if runs.exists() else parts
+
+
+def _read_files(directory: Path, columns: list[str] | None) -> list[pa.Table]:
+    """Every result file of ``directory`` as a consistent snapshot.
+
+    Reads without the folder lock, so a sweep may compact while we read: a part that
+    disappears between listing and reading was merged into ``runs.parquet``, and the
+    listing is taken again (see :func:`_result_files`).
+    """
+    for _ in range(READ_ATTEMPTS):
+        try:
+            return [pq.read_table(f, columns=columns) for f in _result_files(directory)]
+        except FileNotFoundError:
+            continue
+    raise RuntimeError(
+        f"{directory}: result files kept disappearing while being read "
+        f"({READ_ATTEMPTS} attempts); is something deleting them?"
+    )
 
 
 def _read_deduplicated(directory: Path, columns: list[str] | None = None) -> pa.Table:
     """All recorded rows, one per run_id (ok over failed, then latest), sorted by run_id."""
-    files = _result_files(directory)
-    if not files:
+    read = columns if columns is None else sorted(set(columns) | {"run_id", "status"})
+    tables = _read_files(directory, read)
+    if not tables:
         schema = results_schema()
         if columns is not None:
             schema = pa.schema([schema.field(c) for c in columns])
         return schema.empty_table()
-    read = columns if columns is None else sorted(set(columns) | {"run_id", "status"})
-    table = pa.concat_tables(
-        [pq.read_table(f, columns=read) for f in files], promote_options="permissive"
-    )
+    table = pa.concat_tables(tables, promote_options="permissive")
     keys = pd.DataFrame(
         {
             "run_id": table.column("run_id").to_numpy(zero_copy_only=False),
@@ -168,7 +176,8 @@ def load_results(directory: str | Path) -> pd.DataFrame:
     """The results table of a sweep folder: one row per run, sorted by ``run_id``.
 
     Reads ``runs.parquet`` and any part files (either layout, or both), keeping one row
-    per run. Raises ``FileNotFoundError`` if ``directory`` is not a folder.
+    per run; safe while a sweep is writing or compacting the folder. Raises
+    ``FileNotFoundError`` if ``directory`` is not a folder.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -224,13 +233,18 @@ def utc_now() -> str:
 # --------------------------------------------------------------------------- the folder
 @dataclass
 class FolderState:
-    """What an existing results folder already holds for a sweep."""
+    """What an existing results folder already holds for a sweep.
+
+    ``extends`` is the spec record (``manifest["spec"]``) of the earlier, smaller design
+    when the sweep extends it (see :func:`inspect_folder`), else ``None``.
+    """
 
     directory: Path
     exists: bool
     ok: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     problem: str | None = None
+    extends: dict[str, Any] | None = None
 
 
 def inspect_folder(
@@ -240,15 +254,18 @@ def inspect_folder(
     design_hash: str,
     run_ids: set[str],
     canonical: dict[str, Any] | None = None,
+    extension: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> FolderState:
     """Read what ``directory`` holds and whether a sweep with these hashes may continue there.
 
     ``run_ids`` are the sweep's runs (rows of other run ids are not counted) and
-    ``canonical`` the spec's canonical content, used to name what changed.
+    ``canonical`` the spec's canonical content, used to name what changed. When the folder
+    holds another spec's runs, ``extension(old_spec_record)`` decides whether the new spec
+    extends it (returns ``None``) or not (returns why); without it, any change is refused.
 
     ``problem`` is set (and the folder must not be touched) when it holds another spec's
-    runs, runs of a different design (the model's parameters or defaults changed), or
-    files that are not a results folder.
+    runs that this one does not extend, runs of a different design (the model's parameters
+    or defaults changed), or files that are not a results folder.
     """
     directory = Path(directory)
     if not directory.exists():
@@ -257,8 +274,7 @@ def inspect_folder(
         return FolderState(directory, True, problem=f"{directory} exists and is not a folder")
     manifest_path = directory / MANIFEST_FILE
     if not manifest_path.exists():
-        visible = [p for p in directory.iterdir() if not p.name.startswith(".")]
-        if visible:
+        if _foreign_files(directory):
             return FolderState(
                 directory,
                 True,
@@ -268,24 +284,32 @@ def inspect_folder(
         return FolderState(directory, exists=True)
     try:
         manifest = json.loads(manifest_path.read_text())
-        old_hash = manifest["spec"]["hash"]
-        old_design = manifest["spec"]["design_hash"]
+        old_spec = manifest["spec"]
+        old_hash = old_spec["hash"]
+        old_design = old_spec["design_hash"]
     except (OSError, ValueError, KeyError, TypeError) as err:
         return FolderState(directory, True, problem=f"{manifest_path} is unreadable ({err})")
+    extends = None
     if old_hash != spec_hash:
-        old = manifest["spec"].get("canonical")
-        changed = []
-        if isinstance(old, dict) and canonical is not None:
-            changed = sorted(k for k in set(old) | set(canonical) if old.get(k) != canonical.get(k))
-        return FolderState(
-            directory,
-            True,
-            problem=f"{directory} holds runs of a different spec"
-            + (f" (changed: {', '.join(changed)})" if changed else "")
-            + "; use --fresh to move the old folder aside and start over, "
-            "or --out to write somewhere else",
-        )
-    if old_design != design_hash:
+        why = "" if extension is None else extension(old_spec)
+        if why is not None:
+            old = old_spec.get("canonical")
+            changed = []
+            if isinstance(old, dict) and canonical is not None:
+                changed = sorted(
+                    k for k in set(old) | set(canonical) if old.get(k) != canonical.get(k)
+                )
+            return FolderState(
+                directory,
+                True,
+                problem=f"{directory} holds runs of a different spec"
+                + (f" (changed: {', '.join(changed)})" if changed else "")
+                + (f"; it does not extend them: {why}" if why else "")
+                + "; use --fresh to move the old folder aside and start over, "
+                "or --out to write somewhere else",
+            )
+        extends = old_spec
+    elif old_design != design_hash:
         return FolderState(
             directory,
             True,
@@ -296,19 +320,28 @@ def inspect_folder(
     table = _read_deduplicated(directory, ["run_id", "status"])
     ids = table.column("run_id").to_pylist()
     statuses = table.column("status").to_pylist()
-    state = FolderState(directory, exists=True)
+    state = FolderState(directory, exists=True, extends=extends)
     for rid, status in zip(ids, statuses, strict=True):
         if rid in run_ids:
             (state.ok if status == "ok" else state.failed).add(rid)
     return state
 
 
+def _foreign_files(directory: Path) -> list[Path]:
+    """Visible entries of a folder without a manifest that a sweep would not have written.
+
+    A sweep writes its manifest first, so such a folder holds at most a spec copy left by
+    an older version killed before it wrote the manifest; anything else is someone's files.
+    """
+    return [p for p in directory.iterdir() if not p.name.startswith(".") and p.name != SPEC_FILE]
+
+
 def is_results_folder(directory: Path) -> bool:
-    """Whether ``directory`` is a results folder (it has a manifest) or an empty folder."""
+    """Whether ``directory`` is a results folder (it has a manifest) or holds nothing else."""
     directory = Path(directory)
     if (directory / MANIFEST_FILE).exists():
         return True
-    return directory.is_dir() and not any(not p.name.startswith(".") for p in directory.iterdir())
+    return directory.is_dir() and not _foreign_files(directory)
 
 
 def move_aside(directory: Path) -> Path:
@@ -324,36 +357,70 @@ def move_aside(directory: Path) -> Path:
     return target
 
 
+# File descriptors of the folder locks this process holds. A forked child (loky's workers
+# on Linux) closes its copies at once: an ``flock`` belongs to the open file, which a child
+# would otherwise share, keeping the folder locked after the sweep (the workers live on for
+# reuse) or after the sweep process is killed. Closing a copy does not release the lock.
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    for fd in _HELD_LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
+
+
 @contextlib.contextmanager
-def _folder_lock(directory: Path):
-    """Hold an exclusive lock on ``directory/.lock``; refuse if another process holds it."""
+def _folder_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``directory/.lock``; refuse if another writer holds it.
+
+    The lock (``flock``) excludes other processes and other writers in this process alike;
+    it is not passed on to forked children (see ``_HELD_LOCKS``) and the kernel drops it
+    when this process dies, however it dies.
+    """
     if fcntl is None:  # pragma: no cover
         yield
         return
-    fh = open(directory / LOCK_FILE, "a+")  # noqa: SIM115 (held for the whole sweep)
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ResultsConflictError(
                 f"another sweep is writing to {directory}; wait for it or choose another --out"
             ) from None
+        _HELD_LOCKS.add(fd)
         yield
     finally:
-        fh.close()
+        _HELD_LOCKS.discard(fd)
+        os.close(fd)
 
 
 class ResultStore:
     """Appends result rows to a results folder as Parquet parts; compacts; keeps the manifest.
 
     Use as a context manager: entering creates the folder and locks it against a second
-    writer; leaving writes any buffered rows.
+    writer; leaving writes any buffered rows. ``on_part`` is called after each part file
+    is written (the runner updates the manifest's counts there).
     """
 
-    def __init__(self, directory: str | Path, *, flush_seconds: float = 1.0, flush_rows: int = 500):
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        flush_seconds: float = 1.0,
+        flush_rows: int = 500,
+        on_part: Callable[[], None] | None = None,
+    ):
         self.directory = Path(directory)
         self.flush_seconds = flush_seconds
         self.flush_rows = flush_rows
+        self.on_part = on_part
         self._buffer: list[dict[str, Any]] = []
         self._last_flush = 0.0
         self._next_part = 1
@@ -364,7 +431,7 @@ class ResultStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = _folder_lock(self.directory)
         self._lock.__enter__()
-        for stale in self.directory.rglob(".*.tmp-*"):
+        for stale in self.directory.rglob(TEMP_GLOB):
             stale.unlink(missing_ok=True)
         existing = sorted((self.directory / PARTS_DIR).glob("part-*.parquet"))
         if existing:
@@ -380,7 +447,7 @@ class ResultStore:
 
     def write_text(self, name: str, text: str) -> None:
         """Write a small text file (e.g. the spec copy) into the folder atomically."""
-        atomic_write_bytes(self.directory / name, text.encode())
+        atomic_write_text(self.directory / name, text)
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         """Replace ``manifest.json`` atomically."""
@@ -411,6 +478,8 @@ class ResultStore:
         self._next_part += 1
         self.parts_written += 1
         self._buffer = []
+        if self.on_part is not None:
+            self.on_part()
         if len(list((self.directory / PARTS_DIR).glob("part-*.parquet"))) >= COMPACT_EVERY_PARTS:
             self.compact()
 
@@ -418,7 +487,8 @@ class ResultStore:
         """Merge ``runs.parquet`` and all parts into a new ``runs.parquet``, then drop the parts.
 
         The new table is renamed into place before any part is removed, so a kill at any
-        moment leaves every run recorded at least once (duplicates are dropped on reading).
+        moment leaves every run recorded at least once (duplicates are dropped on reading),
+        and a reader sees the parts or the new table (see :func:`_result_files`).
         """
         parts = sorted((self.directory / PARTS_DIR).glob("part-*.parquet"))
         if not parts:
@@ -431,8 +501,6 @@ class ResultStore:
 __all__ = [
     "ResultStore",
     "ResultsConflictError",
-    "atomic_write_bytes",
-    "atomic_write_json",
     "atomic_write_table",
     "environment",
     "inspect_folder",

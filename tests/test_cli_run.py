@@ -41,6 +41,8 @@ def test_set_overrides_parameters_with_typed_values(capsys):
             "ci_automation='maybe' is invalid: must be true or false",
         ),
         (["--topology", "ring"], "topology='ring' is invalid: must be one of"),
+        (["--topology", "hierarchcal"], "'modular' (did you mean 'hierarchical'?)"),
+        (["--set", "review_time_dist=lognormall"], "(did you mean 'lognormal'?)"),
         (["--n-teams", "0"], "n_teams=0 is out of range: must be an integer in [1,"),
         (["--days", "30"], "--days=30 is invalid: must exceed warmup_days=60"),
     ],

@@ -307,6 +307,44 @@ def test_orgscale_paper_reuses_finished_runs(smoke_results, tmp_path, monkeypatc
     assert built == [results]
 
 
+def test_orgscale_paper_refuses_a_folder_of_another_spec_and_fresh_moves_it_aside(
+    smoke_results, tmp_path, monkeypatch, capsys
+):
+    results = tmp_path / "smoke"
+    shutil.copytree(smoke_results, results)
+    changed = tmp_path / "smoke.toml"
+    changed.write_text(SMOKE.read_text().replace("days = 90", "days = 100"), encoding="utf-8")
+    monkeypatch.setattr(build, "build", lambda folder, **kw: kw["out"])
+    args = ["paper", "--spec", str(changed), "--results", str(results), "--quiet"]
+    assert orgscale([*args, "--backend", "sequential"]) == 2
+    err = capsys.readouterr().err
+    assert "holds runs of a different spec (changed: days)" in err and "--fresh" in err
+    assert "Traceback" not in err
+    assert orgscale([*args, "--backend", "sequential", "--fresh"]) == 0
+    assert len(list(tmp_path.glob("smoke.old-*"))) == 1
+
+
+@pytest.mark.parametrize("where", ["sweep", "build"])
+def test_orgscale_paper_interrupted_exits_130_without_a_traceback(
+    smoke_results, tmp_path, monkeypatch, capsys, where
+):
+    import sweeps.runner
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if where == "sweep":
+        monkeypatch.setattr(sweeps.runner, "run_sweep", interrupt)
+    else:
+        monkeypatch.setattr(build, "build", interrupt)
+    results = tmp_path / "smoke"
+    shutil.copytree(smoke_results, results)
+    args = ["paper", "--spec", str(SMOKE), "--results", str(results), "--quiet"]
+    assert orgscale([*args, "--backend", "sequential"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; finished runs are saved" in err and "Traceback" not in err
+
+
 def test_orgscale_paper_with_a_missing_spec_exits_2(tmp_path, capsys):
     assert orgscale(["paper", "--spec", str(tmp_path / "none.toml"), "--quiet"]) == 2
     assert "none.toml" in capsys.readouterr().err

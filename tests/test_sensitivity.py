@@ -1,5 +1,7 @@
 """``orgscale sensitivity``: Sobol and Morris indices through the ordinary sweep runner."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -63,9 +65,52 @@ def test_a_second_call_reuses_the_finished_runs(tmp_path):
     out = tmp_path / "again"
     args = ["sensitivity", str(path), "--out", str(out), "--backend", "sequential", "--quiet"]
     assert main(args) == 0
-    parts = sorted(p.name for p in out.rglob("*.parquet"))
+    first = json.loads((out / "manifest.json").read_text())["counts"]
+    assert first["run"] == first["total"] > 0
+    parquet = {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")}
     assert main(args) == 0
-    assert sorted(p.name for p in out.rglob("*.parquet")) == parts
+    again = json.loads((out / "manifest.json").read_text())["counts"]
+    assert (again["run"], again["skipped"]) == (0, first["total"])
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")} == parquet
+
+
+def test_a_folder_of_another_spec_exits_2_without_a_traceback_and_fresh_moves_it(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--backend", "sequential", "--quiet", "--metric", "throughput"]
+    assert main(["sensitivity", str(write_spec(tmp_path, "morris", 2)), *args]) == 0
+    changed = write_spec(tmp_path, "morris", 2).read_text().replace("days = 80", "days = 90")
+    (tmp_path / "changed.toml").write_text(changed)
+    capsys.readouterr()
+    assert main(["sensitivity", str(tmp_path / "changed.toml"), *args]) == 2
+    err = capsys.readouterr().err
+    assert "holds runs of a different spec (changed: days)" in err and "--fresh" in err
+    assert "Traceback" not in err
+    assert main(["sensitivity", str(tmp_path / "changed.toml"), *args, "--fresh"]) == 0
+    assert len(list(tmp_path.glob("out.old-*"))) == 1
+
+
+def test_ctrl_c_exits_130_without_a_traceback(tmp_path, capsys, monkeypatch):
+    from sweeps.commands import sensitivity as command
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "run_sweep", interrupted)
+    path = write_spec(tmp_path, "morris", 2)
+    assert main(["sensitivity", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; finished runs are saved" in err and "Traceback" not in err
+
+
+def test_sobol_n_not_a_power_of_two_gives_one_clear_warning_line(tmp_path, capsys):
+    path = write_spec(tmp_path, "sobol", 6, "second_order = false")
+    args = ["sensitivity", str(path), "--out", str(tmp_path / "o"), "--backend", "sequential"]
+    assert main([*args, "--quiet", "--metric", "throughput"]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "orgscale sensitivity: warning: sample.n = 6 is not a power of two: Sobol indices "
+        "converge as designed only for n = 2^k (e.g. 4 or 8)\n"
+    )
 
 
 @pytest.mark.parametrize(

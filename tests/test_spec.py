@@ -202,6 +202,40 @@ BAD_SPECS = [
         ["(syntax)", "expected valid TOML"],
         id="toml-syntax",
     ),
+    pytest.param(
+        HEADER + '[fixed]\ntopology = "hierarchcal"\n',
+        ["fixed.topology", "(did you mean 'hierarchical'?)", "got 'hierarchcal'"],
+        id="misspelled-choice",
+    ),
+    pytest.param(
+        HEADER + "[run]\ntimeout = 60\n",
+        ["run.timeout", "expected one of the keys timeout_s", "did you mean 'timeout_s'"],
+        id="unknown-run-key",
+    ),
+    pytest.param(
+        HEADER + "[run]\ntimeout_s = 0\n",
+        ["run.timeout_s", "expected a number of seconds > 0", "got 0"],
+        id="non-positive-timeout",
+    ),
+    pytest.param(
+        HEADER + '[sample]\nmethod = "lhs"\nn = 12\n[sample.ranges]\nn_teams = [1, 3]\n',
+        [
+            "sample.ranges",
+            "expected ranges that give 12 distinct points for an lhs sample of n = 12",
+            "n_teams = [1, 3] (3 values) leave only 3",
+            "grid the parameter instead",
+        ],
+        id="integer-range-collapsing-an-lhs",
+    ),
+    pytest.param(
+        HEADER.replace("replicates = 2", "replicates = 1000000000") + "[grid]\nn_teams = [1, 2]\n",
+        [
+            "replicates",
+            "expected a design of at most 200,000 runs, or --allow-large to run more",
+            "up to 2,000,000,000 runs (2 parameter points × 1,000,000,000 replicates)",
+        ],
+        id="design-too-large",
+    ),
 ]
 
 
@@ -230,3 +264,81 @@ def test_cli_rejects_a_bad_spec_with_status_2_and_writes_nothing(tmp_path, monke
     err = capsys.readouterr().err
     assert f"{path}: grid.n_teams: expected a non-empty list of values" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+def test_a_narrow_integer_range_in_a_sobol_sample_is_named_in_a_warning():
+    text = (
+        HEADER
+        + '[sample]\nmethod = "sobol"\nn = 8\nsecond_order = false\n'
+        + "[sample.ranges]\nn_teams = [1, 3]\n"
+    )
+    (warning,) = parse_spec(text).warnings
+    assert warning.startswith("sample.ranges: the integer range(s) n_teams = [1, 3] (3 values)")
+    assert "its 24 points are 3 distinct ones" in warning
+    wide = parse_spec(text.replace("[1, 3]", "[1, 64]"))
+    assert wide.warnings == ()
+
+
+def test_an_integer_range_as_wide_as_the_sample_gives_distinct_points():
+    text = HEADER + '[sample]\nmethod = "lhs"\nn = 12\n[sample.ranges]\nn_teams = [1, 12]\n'
+    points = design_points(parse_spec(text))
+    assert sorted(p["n_teams"] for p in points) == list(range(1, 13))
+
+
+def test_a_large_design_is_refused_before_it_is_expanded_unless_allowed(
+    tmp_path, capsys, monkeypatch
+):
+    import sweeps.spec
+    from sweeps.commands import sweep as sweep_command
+
+    monkeypatch.setattr(sweeps.spec, "LARGE_DESIGN_RUNS", 10)  # a small limit, a quick test
+    monkeypatch.setattr(sweep_command, "SAY_SIZE_FIRST_RUNS", 10)
+    text = HEADER.replace("replicates = 2", "replicates = 6") + "[grid]\nn_teams = [1, 2]\n"
+    path = write(tmp_path, text)
+    out = tmp_path / "out"
+    assert main(["sweep", str(path), "--out", str(out), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "expected a design of at most 10 runs, or --allow-large to run more" in err
+    assert "this one has up to 12 runs (2 parameter points × 6 replicates)" in err
+    assert len(design_tasks(load_spec(path, allow_large=True))) == 12
+    assert main(["sweep", str(path), "--out", str(out), "--dry-run", "--allow-large"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("sweep t: up to 12 runs; expanding the design")
+    assert "sweep t: 12 runs (2 parameter points × 6 replicates" in printed
+    assert not out.exists()
+
+
+def test_run_table_sets_a_time_limit_outside_the_spec_identity():
+    plain = parse_spec(HEADER + "[grid]\nn_teams = [1, 2]\n")
+    limited = parse_spec(HEADER + "[run]\ntimeout_s = 30\n[grid]\nn_teams = [1, 2]\n")
+    assert (plain.timeout_s, limited.timeout_s) == (None, 30.0)
+    assert plain.spec_hash == limited.spec_hash
+
+
+def test_sobol_with_n_not_a_power_of_two_warns_in_one_line(tmp_path, capsys):
+    text = (
+        HEADER
+        + '[sample]\nmethod = "sobol"\nn = 6\nsecond_order = false\n'
+        + "[sample.ranges]\nchange_rate = [0.05, 0.2]\n"
+    )
+    assert parse_spec(text).warnings == (
+        "sample.n = 6 is not a power of two: Sobol indices converge as designed only for "
+        "n = 2^k (e.g. 4 or 8)",
+    )
+    assert parse_spec(text.replace("n = 6", "n = 8")).warnings == ()
+    path = write(tmp_path, text)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert err == "orgscale sweep: warning: " + parse_spec(text).warnings[0] + "\n"
+
+
+def test_a_spec_rebuilt_from_its_canonical_content_is_the_same_spec():
+    from sweeps.spec import spec_from_canonical
+
+    text = (
+        HEADER
+        + '[fixed]\nwarmup_days = 30\n[[grid]]\ntopology = ["flat"]\nn_teams = [2, 4]\n'
+        + '[sample]\nmethod = "lhs"\nn = 4\n[sample.ranges]\nchange_rate = [0.05, 0.2]\n'
+    )
+    spec = parse_spec(text)
+    assert spec_from_canonical(spec.canonical()) == spec

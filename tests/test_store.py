@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ import pytest
 from model import METRICS, PARAMETERS
 from sweeps import ResultsConflictError, load_results, plan_sweep, run_sweep
 from sweeps.cli import main
-from sweeps.store import PARTS_DIR, RUNS_FILE, results_schema
+from sweeps.store import PARTS_DIR, RUNS_FILE, ResultStore, is_results_folder, results_schema
 
 SPEC = """\
 name = "small"
@@ -49,6 +50,21 @@ warmup_days = 30
 topology = ["flat", "hierarchical", "modular"]
 n_teams = [4, 8]
 ci_automation = [false, true]
+"""
+
+
+# Two runs: few writes, so a sweep can be killed at each of them.
+TWO_RUNS_SPEC = """\
+name = "two"
+root_seed = 5
+replicates = 2
+days = 60
+
+[fixed]
+warmup_days = 20
+contributors_per_team = 4
+topology = "flat"
+n_teams = 2
 """
 
 
@@ -172,18 +188,62 @@ def test_failed_runs_are_run_again_on_resume(tmp_path):
     assert (manifest["counts"]["skipped"], manifest["counts"]["run"]) == (7, 1)
 
 
-def test_a_changed_spec_is_refused_and_nothing_is_touched(tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("old", "new", "changed"),
+    [
+        ("days = 90", "days = 120", "days"),  # every run id changes
+        ("n_teams = [2, 4]", "n_teams = [2]", "grids"),  # runs would be dropped
+        ('name = "small"', 'name = "other"', "name"),
+    ],
+)
+def test_a_changed_spec_that_does_not_extend_is_refused_and_nothing_is_touched(
+    tmp_path, capsys, old, new, changed
+):
     spec = write(tmp_path, SPEC, "small.toml")
     out = tmp_path / "out"
     run_sweep(spec, out=out, backend="sequential", quiet=True)
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
-    spec.write_text(SPEC.replace("replicates = 2", "replicates = 3"))
-    with pytest.raises(ResultsConflictError, match=r"different spec \(changed: replicates\)"):
+    spec.write_text(SPEC.replace(old, new))
+    with pytest.raises(ResultsConflictError, match=rf"different spec \(changed: {changed}\)"):
         run_sweep(spec, out=out, backend="sequential", quiet=True)
     assert main(["sweep", str(spec), "--out", str(out)]) == 2
     assert "use --fresh" in capsys.readouterr().err
     assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 2
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+def test_a_spec_whose_design_contains_the_finished_one_extends_it(tmp_path, capsys):
+    spec = write(tmp_path, SPEC, "small.toml")
+    out = tmp_path / "out"
+    first = run_sweep(spec, out=out, backend="sequential", quiet=True)
+    first_hash = json.loads((out / "manifest.json").read_text())["spec"]["hash"]
+    bigger = SPEC.replace("replicates = 2", "replicates = 3").replace(
+        "n_teams = [2, 4]", "n_teams = [2, 4, 8]"
+    )
+    bigger += '\n[[grid]]\ntopology = ["modular"]\nn_teams = [4]\n'
+    bigger = bigger.replace("[grid]\n", "[[grid]]\n", 1)
+    spec.write_text(bigger)
+    assert main(["sweep", str(spec), "--out", str(out), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "extends the folder's earlier spec (changed: grids, replicates)" in printed
+    assert "already done: 8 ok, 0 failed (failed runs are tried again); to run: 13" in printed
+
+    table = run_sweep(spec, out=out, backend="sequential", quiet=True)
+    assert len(table) == 21  # (2 topologies × 3 N + 1 modular point) × 3 replicates
+    kept = table.set_index("run_id").loc[first["run_id"]]
+    pd.testing.assert_frame_equal(kept.reset_index(), first)  # wall_s too: not run again
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert (manifest["counts"]["skipped"], manifest["counts"]["run"]) == (8, 13)
+    (earlier,) = manifest["spec"]["extends"]
+    assert (earlier["hash"], earlier["runs"]) == (first_hash, 8)
+    assert earlier["canonical"]["replicates"] == 2
+    assert manifest["spec"]["hash"] == plan_sweep(spec, out).spec.spec_hash
+    assert (out / "spec.toml").read_text() == bigger
+    reference = run_sweep(spec, out=tmp_path / "whole", backend="sequential", quiet=True)
+    pd.testing.assert_frame_equal(without_wall(table), without_wall(reference))
+    # resuming the extended sweep keeps the record of the earlier design
+    run_sweep(spec, out=out, backend="sequential", quiet=True)
+    assert json.loads((out / "manifest.json").read_text())["spec"]["extends"] == [earlier]
 
 
 def test_fresh_moves_the_old_folder_aside_and_starts_over(tmp_path):
@@ -217,3 +277,125 @@ def test_default_folder_is_results_slash_name_in_the_working_directory(tmp_path,
 def test_loading_a_missing_folder_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="no results folder"):
         load_results(tmp_path / "nothing")
+
+
+def sweep_killed_at_write(spec: Path, out: Path, k: int, *, after: bool) -> bool:
+    """Run a sequential sweep in a forked child that SIGKILLs itself at its k-th file write.
+
+    Every file goes through one rename (``os.replace``); the child dies just before the
+    k-th rename or just after it. Returns whether it was killed (False: fewer writes).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads around
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        try:
+            real, count = os.replace, [0]
+
+            def replace(src, dst):
+                count[0] += 1
+                if count[0] == k and not after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                real(src, dst)
+                if count[0] == k and after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+            os.replace = replace
+            run_sweep(spec, out=out, backend="sequential", quiet=True, flush_seconds=0)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFSIGNALED(status)
+
+
+def test_a_sweep_killed_at_any_file_write_resumes_to_the_whole_table(tmp_path):
+    spec = write(tmp_path, TWO_RUNS_SPEC, "two.toml")
+    reference = run_sweep(spec, out=tmp_path / "whole", backend="sequential", quiet=True)
+    kill_points = 0
+    for k in range(1, 100):
+        for after in (False, True):
+            out = tmp_path / f"killed-{k}-{after}"
+            if not sweep_killed_at_write(spec, out, k, after=after):
+                break
+            kill_points += 1
+            assert is_results_folder(out), f"write {k}: --fresh would refuse the folder"
+            assert plan_sweep(spec, out).state.problem is None, f"write {k}"
+            table = run_sweep(spec, out=out, backend="sequential", quiet=True)
+            pd.testing.assert_frame_equal(without_wall(table), without_wall(reference))
+        else:
+            continue
+        break
+    # manifest, spec, (part + manifest) per run, runs.parquet, manifest: 8 writes
+    assert kill_points == 2 * 8
+
+
+def test_the_manifest_counts_what_a_killed_sweep_had_written(tmp_path):
+    spec = write(tmp_path, TWO_RUNS_SPEC, "two.toml")
+    out = tmp_path / "out"
+    # writes: manifest, spec, part 1, manifest; killed before part 2
+    assert sweep_killed_at_write(spec, out, 5, after=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] is False
+    assert len(load_results(out)) == 1
+    assert manifest["counts"] | {"wall_s": 0} == {
+        "total": 2, "ok": 1, "failed": 0, "skipped": 0, "run": 1, "wall_s": 0
+    }  # fmt: skip
+    run_sweep(spec, out=out, backend="sequential", quiet=True)
+    (killed,) = json.loads((out / "manifest.json").read_text())["history"]
+    assert (killed["complete"], killed["counts"]["run"]) == (False, 1)
+
+
+def test_a_reader_racing_a_compaction_sees_every_run(tmp_path, monkeypatch):
+    spec = write(tmp_path, SPEC, "small.toml")
+    out = tmp_path / "out"
+    table = run_sweep(spec, out=out, backend="sequential", quiet=True)
+    (out / RUNS_FILE).unlink()
+    for i, half in enumerate((table.iloc[:5], table.iloc[5:])):
+        half.to_parquet(out / PARTS_DIR / f"part-{i + 1:06d}.parquet", index=False)
+    real_read = pq.read_table
+    compacted = []
+
+    def compact_before_first_read(path, *args, **kwargs):
+        if not compacted:  # the reader has listed the parts; a sweep now compacts them
+            compacted.append(path)
+            with ResultStore(out) as store:
+                store.compact()
+        return real_read(path, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_table", compact_before_first_read)
+    pd.testing.assert_frame_equal(load_results(out), table)
+    assert compacted and compacted[0].parent.name == PARTS_DIR
+    assert not list((out / PARTS_DIR).glob("*.parquet"))
+
+
+def test_two_sweeps_of_one_folder_in_one_process(tmp_path):
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)  # so that this sweep forks its own workers
+    spec = write(tmp_path, SPEC, "small.toml")
+    out = tmp_path / "out"
+    first = run_sweep(spec, out=out, backend="loky", jobs=2, quiet=True)
+    assert len(first) == 8
+    # the workers forked for the first sweep live on (for reuse) and must not hold the lock
+    spec.write_text(SPEC.replace("replicates = 2", "replicates = 3"))
+    second = run_sweep(spec, out=out, backend="loky", jobs=2, quiet=True)
+    assert len(second) == 12 and (second["status"] == "ok").all()
+
+
+def test_a_sweep_right_after_a_sigkilled_one_takes_over_its_folder(tmp_path):
+    spec = write(tmp_path, LONG_SPEC, "long.toml")
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "sweeps.cli", "sweep", str(spec), "--out", str(out)]
+    command += ["--backend", "loky", "--jobs", "2", "--quiet"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list((out / PARTS_DIR).glob("part-*.parquet")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no part file appeared"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / RUNS_FILE).exists(), "the sweep finished before it was killed"
+    # at once, while the killed sweep's orphaned workers may still be finishing their runs
+    table = run_sweep(spec, out=out, backend="loky", jobs=2, quiet=True)
+    assert len(table) == len(plan_sweep(spec, out).tasks)
+    assert (table["status"] == "ok").all()

@@ -4,6 +4,8 @@ Each defines ``add_parser(subparsers)`` and ``run(args)``.
 """
 
 import argparse
+import math
+import sys
 
 
 def positive_int(text: str) -> int:
@@ -15,3 +17,20 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is invalid: expected an integer >= 1")
     return value
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a number of seconds > 0 (e.g. ``--timeout``), else a clear usage error."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is invalid: expected a number of seconds > 0")
+    return value
+
+
+def print_spec_warnings(prog: str, spec) -> None:
+    """Print a spec's one-line warnings (:attr:`sweeps.spec.SweepSpec.warnings`) on stderr."""
+    for warning in spec.warnings:
+        print(f"{prog}: warning: {warning}", file=sys.stderr)

@@ -10,9 +10,11 @@
 
 Exit status: 0 on success; 1 if some runs failed (the paper is still written from the runs
 that succeeded) or the paper cannot be built; 2 for bad input (invalid spec, a results folder
-of another spec); 130 when interrupted (finished runs are kept; run it again to resume).
+of another spec: ``--fresh`` moves it aside); 130 when interrupted (finished runs are kept;
+run it again to resume).
 
-Usage: ``orgscale paper [--spec sweeps/specs/paper.toml] [--results DIR] [--jobs N] [--quiet]``
+Usage: ``orgscale paper [--spec sweeps/specs/paper.toml] [--results DIR] [--jobs N] [--fresh]
+[--quiet]``
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from sweeps.commands import positive_int
+from sweeps.commands import positive_int, print_spec_warnings
 from sweeps.commands.figures import ROOT, load_paper_build
 
 DEFAULT_SPEC = ROOT / "sweeps" / "specs" / "paper.toml"
@@ -66,11 +68,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="bootstrap resamples for the fits' CIs (default 1000)",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="move an existing results folder aside (DIR.old-<time>) and run the sweep again",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output from the sweep")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print(
+            "orgscale paper: interrupted; finished runs are saved, run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
     from sweeps.runner import run_sweep
     from sweeps.spec import SpecError, load_spec
     from sweeps.store import ResultsConflictError
@@ -79,20 +97,22 @@ def run(args: argparse.Namespace) -> int:
     try:
         build = load_paper_build()
         spec = load_spec(args.spec)
+        print_spec_warnings("orgscale paper", spec)
         results = Path(args.results) if args.results else ROOT / "results" / spec.name
         if args.bootstrap < 0:
             raise ValueError(f"--bootstrap {args.bootstrap} is invalid: must be >= 0")
         print(f"orgscale paper: 1/3 sweep {spec.name} into {results}", flush=True)
-        table = run_sweep(spec, out=results, backend=args.backend, jobs=args.jobs, quiet=args.quiet)
-    except (SpecError, ResultsConflictError, ValueError, FileNotFoundError) as err:
+        table = run_sweep(
+            spec,
+            out=results,
+            backend=args.backend,
+            jobs=args.jobs,
+            quiet=args.quiet,
+            fresh=args.fresh,
+        )
+    except (SpecError, ResultsConflictError, ValueError, OSError) as err:
         print(f"orgscale paper: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(
-            "orgscale paper: interrupted; finished runs are saved, run the same command to resume",
-            file=sys.stderr,
-        )
-        return 130
     failed = int((table["status"] != "ok").sum())
     print(
         f"orgscale paper: {len(table)} runs, {failed} failed "

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from model import METRICS, PARAMETERS, OrgModel, validate_params
+from sweeps.spec import did_you_mean
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -81,6 +82,13 @@ def run(args: argparse.Namespace) -> int:
         for assignment in args.set:
             key, value = parse_assignment(assignment)
             params[key] = value
+        for name, value in params.items():  # a misspelled choice gets a suggestion
+            choices = PARAMETERS[name].choices
+            if choices and isinstance(value, str) and value not in choices:
+                raise ValueError(
+                    f"{name}={value!r} is invalid: must be {PARAMETERS[name].valid_range()}"
+                    + did_you_mean(value, choices)
+                )
         params = validate_params(params)
         if not (args.days > 0 and math.isfinite(args.days)):
             raise ValueError(f"--days={args.days!r} is invalid: must be a number > 0")

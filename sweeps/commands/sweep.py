@@ -6,7 +6,7 @@ unreachable dask scheduler), 130 when interrupted (what finished is kept; run th
 command again to resume).
 
 Usage: ``orgscale sweep SPEC [--out DIR] [--jobs N] [--backend loky|sequential|dask]
-[--scheduler ADDR] [--fresh] [--dry-run] [--quiet]``
+[--scheduler ADDR] [--timeout SECONDS] [--fresh] [--allow-large] [--dry-run] [--quiet]``
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import argparse
 import sys
 import time
 
-from sweeps.commands import positive_int
+from sweeps.commands import positive_int, positive_seconds, print_spec_warnings
 from sweeps.progress import format_duration
 from sweeps.runner import BACKENDS, default_jobs, default_out, plan_sweep, run_sweep
-from sweeps.spec import SpecError, SweepSpec, load_spec
+from sweeps.spec import LARGE_DESIGN_RUNS, SpecError, SweepSpec, load_spec
 from sweeps.store import ResultsConflictError, is_results_folder
 
 MAX_FAILURES_SHOWN = 10
+SAY_SIZE_FIRST_RUNS = 10_000
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -48,9 +49,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--scheduler", metavar="ADDR", help="running dask scheduler (with --backend dask)"
     )
     parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="stop a run after this many seconds and record it as failed (reason timeout); "
+        "overrides the spec's [run] timeout_s",
+    )
+    parser.add_argument(
         "--fresh",
         action="store_true",
         help="move an existing results folder aside (DIR.old-<time>) and start over",
+    )
+    parser.add_argument(
+        "--allow-large",
+        action="store_true",
+        help=f"accept a design of more than {LARGE_DESIGN_RUNS:,} runs",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="print the run count and what is done; run nothing"
@@ -64,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
         print("orgscale sweep: --scheduler needs --backend dask", file=sys.stderr)
         return 2
     try:
-        spec = load_spec(args.spec)
+        spec = load_spec(args.spec, allow_large=args.allow_large)
+        print_spec_warnings("orgscale sweep", spec)
         if args.dry_run:
             return _dry_run(spec, args)
         start = time.monotonic()
@@ -76,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             fresh=args.fresh,
             quiet=args.quiet,
+            timeout_s=args.timeout,
         )
     except (SpecError, ResultsConflictError, ValueError) as err:
         print(f"orgscale sweep: {err}", file=sys.stderr)
@@ -103,6 +118,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _dry_run(spec: SweepSpec, args: argparse.Namespace) -> int:
+    from sweeps.design import design_size
+
+    size = design_size(spec)
+    if size > SAY_SIZE_FIRST_RUNS:  # expanding a large design takes a while: say why
+        print(f"sweep {spec.name}: up to {size:,} runs; expanding the design ...", flush=True)
     plan = plan_sweep(spec, args.out)
     if args.fresh and plan.state.exists:
         if not is_results_folder(plan.out):

@@ -1,0 +1,442 @@
+"""Where runs execute: loky worker processes, this process, or a Dask cluster.
+
+:func:`execute_all` runs a list of tasks on one backend and hands every result to a
+callback as it arrives, in completion order (joblib ``return_as="generator_unordered"``, or
+``dask.distributed.as_completed``), so memory stays flat:
+
+* ``loky`` (default; ``jobs`` processes). On Linux the workers are forked from the sweep
+  process (:func:`loky_start_method`): a fresh worker interpreter spends about a second
+  importing Mesa (which pulls in pandas, scipy and networkx) before its first run, a forked
+  one starts with everything imported.
+* ``sequential``: in this process.
+* ``dask``: an existing ``dask.distributed`` scheduler given by address, or a
+  ``LocalCluster`` of ``jobs`` single-threaded worker processes on 127.0.0.1. Dask is driven
+  with ``client.submit`` and ``as_completed`` rather than joblib's dask backend, which waits
+  forever for the result of a task whose worker was killed.
+
+A worker process that dies (``TerminatedWorkerError`` from loky, ``KilledWorker`` from
+dask) does not stop the sweep. Only the run that worker held is to blame: loky's workers
+announce the run they hold (:mod:`sweeps.tracker`), dask names it. That run is retried once
+at the end, alone in a fresh process so that it cannot take others down with it, and
+recorded as ``failed`` if its worker dies again; the other runs that loky's broken pool
+lost go back to the queue and run in parallel (a run lost in two broken pools is retried
+alone too, in case it killed its worker before announcing itself).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sweeps.design import Task
+from sweeps.one_run import Result, describe_error, execute, execute_in_worker
+from sweeps.store import PACKAGES, environment
+from sweeps.tracker import WorkerTracker, tracking_available
+
+BACKENDS = ("loky", "sequential", "dask")
+LOKY_START_ENV = "ORGSCALE_LOKY_START"
+LOKY_START_METHODS = ("fork", "loky", "spawn", "forkserver")
+
+
+def loky_start_method() -> str:
+    """How the ``loky`` backend starts its worker processes.
+
+    ``"fork"`` on Linux: the workers are copies of the sweep process, which has already
+    imported the model, so they start at once instead of spending a second each importing
+    Mesa. Forking a process that has threads is safe only if the child touches nothing those
+    threads may have locked. The threads here are OpenBLAS's pool (numpy's; it stops and
+    restarts around ``fork`` itself), tqdm's monitor (on a terminal), the worker tracker's
+    (:mod:`sweeps.tracker`) and, for a replacement worker, loky's management thread; a
+    worker only unpickles a task, runs the model, announces it on a socket of its own and
+    sends back a dict, using none of them. Python and loky still warn about any fork with
+    threads (a ``DeprecationWarning`` and a ``UserWarning``); both are silenced here, for
+    these forks only. Elsewhere (macOS, whose system libraries are not fork-safe, and
+    Windows, which cannot fork) loky's own start method: a fresh interpreter per worker.
+    The environment variable ``ORGSCALE_LOKY_START`` overrides the choice (one of
+    :data:`LOKY_START_METHODS`).
+
+    Raises
+    ------
+    ValueError
+        ``ORGSCALE_LOKY_START`` names no start method.
+    """
+    chosen = os.environ.get(LOKY_START_ENV, "").strip()
+    if chosen:
+        if chosen not in LOKY_START_METHODS:
+            raise ValueError(
+                f"{LOKY_START_ENV}={chosen!r} is invalid: must be one of "
+                f"{', '.join(LOKY_START_METHODS)}"
+            )
+        return chosen
+    return "fork" if sys.platform.startswith("linux") else "loky"
+
+
+@contextlib.contextmanager
+def _loky_started_by(method: str) -> Iterator[None]:
+    """Make loky start its workers with ``method`` for the duration of the block."""
+    import warnings
+
+    from joblib.externals.loky.backend import context
+
+    sys.stdout.flush()  # a forked worker must not inherit (and later write) buffered output
+    sys.stderr.flush()
+    previous = context.get_start_method()
+    context.set_start_method(method, force=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="`fork` start method", category=UserWarning)
+            warnings.filterwarnings(
+                "ignore", message=r"This process .* is multi-threaded", category=DeprecationWarning
+            )
+            yield
+    finally:
+        context.set_start_method(previous, force=True)
+
+
+def default_jobs() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover
+        return os.cpu_count() or 1
+
+
+# --------------------------------------------------------------------------- execution
+def execute_all(
+    tasks: list[Task],
+    *,
+    backend: str,
+    start_method: str | None,
+    jobs: int,
+    dask: DaskCluster | None,
+    fault: dict[str, str],
+    timeout_s: float | None,
+    record: Callable[[Result], None],
+    log: Callable[[str], None],
+) -> None:
+    """Run ``tasks`` on ``backend`` and pass every result to ``record`` as it arrives."""
+    if dask is not None:
+        _run_dask(tasks, cluster=dask, fault=fault, timeout_s=timeout_s, record=record, log=log)
+    else:
+        _run_joblib(
+            tasks,
+            backend=backend,
+            start_method=start_method,
+            jobs=jobs,
+            fault=fault,
+            timeout_s=timeout_s,
+            record=record,
+            log=log,
+        )
+
+
+class _Feed:
+    """The tasks as joblib's input, remembering which were handed out and not yet returned.
+
+    joblib pulls from it (from its own threads) only as workers free up (``pre_dispatch``),
+    so the handed-out, unreturned tasks are those in flight when a worker dies.
+    """
+
+    def __init__(self, tasks: list[Task], args: Callable[[Task], tuple], *, sequential: bool):
+        from joblib import delayed
+
+        self._delayed = delayed(execute if sequential else execute_in_worker)
+        self._tasks = iter(tasks)
+        self._args = args
+        self._lock = threading.Lock()
+        self._out: dict[str, Task] = {}
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self):
+        with self._lock:
+            task = next(self._tasks)
+            self._out[task.run_id] = task
+        return self._delayed(task, *self._args(task))
+
+    def returned(self, run_id: str) -> None:
+        with self._lock:
+            self._out.pop(run_id, None)
+
+    def stop(self) -> tuple[list[Task], list[Task]]:
+        """Stop handing out tasks; return (in flight, never handed out)."""
+        with self._lock:
+            rest = list(self._tasks)
+            self._tasks = iter(())
+            return list(self._out.values()), rest
+
+
+def _run_joblib(
+    tasks: list[Task],
+    *,
+    backend: str,
+    start_method: str | None,
+    jobs: int,
+    fault: dict[str, str],
+    timeout_s: float | None,
+    record: Callable[[Result], None],
+    log: Callable[[str], None],
+) -> None:
+    from joblib import Parallel
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    sequential = backend == "sequential"
+    workers = contextlib.nullcontext() if start_method is None else _loky_started_by(start_method)
+    tracked = not sequential and tracking_available()
+    pending, suspects = tasks, []
+    lost_before: set[str] = set()
+    with workers, WorkerTracker() if tracked else contextlib.nullcontext() as tracker:
+        address = tracker.address if tracker is not None else None
+
+        def args(task: Task) -> tuple:
+            if sequential:
+                return fault.get(task.run_id), timeout_s
+            return fault.get(task.run_id), timeout_s, address
+
+        while pending:
+            if tracker is not None:
+                tracker.reset()
+            feed = _Feed(pending, args, sequential=sequential)
+            parallel = Parallel(
+                n_jobs=jobs,
+                backend=backend,
+                return_as="generator_unordered",
+                batch_size=1,
+                pre_dispatch="n_jobs",
+            )
+            try:
+                for result in parallel(feed):
+                    feed.returned(result["run_id"])
+                    record(result)
+                pending = []
+            except BrokenProcessPool as err:
+                lost, rest = feed.stop()
+                alone, back = _blame(lost, tracker, lost_before)
+                lost_before |= {t.run_id for t in lost}
+                suspects.extend(alone)
+                pending = back + rest
+                log(
+                    f"a worker process died ({type(err).__name__}) running "
+                    f"{', '.join(t.run_id for t in alone) or 'no announced run'}: retried alone "
+                    f"at the end; {len(back)} other run(s) in flight go back to the queue"
+                )
+    for task in suspects:
+        record(_retry_alone(task, fault.get(task.run_id), timeout_s))
+
+
+def _blame(
+    lost: list[Task], tracker: WorkerTracker | None, lost_before: set[str]
+) -> tuple[list[Task], list[Task]]:
+    """Split the runs a broken pool lost into (to retry alone, to run again in parallel).
+
+    Alone: the runs held by the first worker(s) to die, as the tracker saw them (all lost
+    runs when it saw none of them), and any run already lost in an earlier broken pool.
+    """
+    ids = {t.run_id for t in lost}
+    blamed = set(tracker.first_deaths()) & ids if tracker is not None else set()
+    if not blamed:
+        blamed = ids
+    alone = [t for t in lost if t.run_id in blamed or t.run_id in lost_before]
+    return alone, [t for t in lost if t not in alone]
+
+
+def _retry_alone(task: Task, fault: str | None, timeout_s: float | None) -> Result:
+    """Run ``task`` in a fresh process of its own; a second worker death makes it failed."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    start = time.perf_counter()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            return pool.submit(execute_in_worker, task, fault, timeout_s).result()
+        except BrokenProcessPool as err:
+            return _worker_died(task, err, time.perf_counter() - start)
+
+
+def _worker_died(task: Task, err: BaseException, wall_s: float, deaths: int | None = 2) -> Result:
+    """A failed result for a run whose worker died ``deaths`` times (``None``: unknown)."""
+    if deaths == 2:
+        times = "twice (it was retried once, alone)"
+    else:
+        times = (
+            "more than once (as often as the scheduler allows)"
+            if deaths is None
+            else f"{deaths} times"
+        )
+    return {
+        "run_id": task.run_id,
+        "status": "failed",
+        "error": f"{type(err).__name__}: the worker process died running this run, {times}",
+        "wall_s": wall_s,
+        "metrics": {},
+    }
+
+
+@dataclass
+class DaskCluster:
+    """A dask client, how many runs to keep in flight, and what the cluster is.
+
+    ``allowed_failures``: how many worker deaths the scheduler allows a task before it
+    gives up (``KilledWorker``); ``workers``: each worker's environment (for the manifest).
+    """
+
+    client: Any
+    window: int
+    allowed_failures: int | None
+    workers: dict[str, Any]
+
+    def describe(self) -> dict[str, Any]:
+        """The manifest's record of the cluster."""
+        return {"allowed_failures": self.allowed_failures, "workers": self.workers}
+
+
+def worker_environment() -> dict[str, Any]:
+    """A dask worker's versions and platform (:func:`sweeps.store.environment`) and host."""
+    import socket
+
+    return {**environment(), "host": socket.gethostname(), "pid": os.getpid()}
+
+
+@contextlib.contextmanager
+def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster]:
+    """A ``dask.distributed`` client and how many runs to keep in flight on it.
+
+    With ``scheduler``: a client of that scheduler (``jobs`` or all its threads in flight);
+    its package versions must match this process's (``get_versions(check=True)``). The
+    scheduler's ``allowed-failures`` is its own (a scheduler-wide setting that a client
+    cannot change for its tasks alone): a run whose worker died more often than it allows
+    is recorded as failed without a further retry. Without: a ``LocalCluster`` of ``jobs``
+    single-threaded worker processes on 127.0.0.1 that allows no failure (the retry-once
+    rule is applied here), closed on exit.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        client = Client(scheduler)
+        try:
+            try:
+                client.get_versions(check=True, packages=list(PACKAGES))
+            except ValueError as err:
+                raise ValueError(
+                    f"the dask cluster at {scheduler} runs other package versions than this "
+                    f"process: {' '.join(str(err).split())}"
+                ) from None
+            try:
+                allowed = client.run_on_scheduler(_allowed_failures)
+            except Exception:  # e.g. a scheduler that refuses to run functions
+                allowed = None
+            window = jobs or max(sum(client.nthreads().values()), 1)
+            yield DaskCluster(client, window, allowed, client.run(worker_environment))
+        finally:
+            client.close()
+        return
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = LocalCluster(
+            n_workers=jobs or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+    try:
+        client = Client(cluster)
+        try:
+            yield DaskCluster(client, jobs or 1, 0, client.run(worker_environment))
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+def _allowed_failures(dask_scheduler: Any) -> int:
+    return int(dask_scheduler.allowed_failures)
+
+
+def _run_dask(
+    tasks: list[Task],
+    *,
+    cluster: DaskCluster,
+    fault: dict[str, str],
+    timeout_s: float | None,
+    record: Callable[[Result], None],
+    log: Callable[[str], None],
+) -> None:
+    from distributed import KilledWorker, as_completed
+
+    client, window = cluster.client, cluster.window
+    queue: Iterator[Task] = iter(tasks)
+    in_flight: dict[str, Task] = {}
+    done = as_completed()
+    suspects = []
+    attempt = 0
+
+    def submit(task: Task) -> Any:
+        nonlocal attempt
+        attempt += 1
+        key = f"orgscale-{task.run_id}-{attempt}"
+        in_flight[key] = task
+        return client.submit(execute, task, fault.get(task.run_id), timeout_s, key=key, pure=False)
+
+    for task in _take(queue, 2 * window):
+        done.add(submit(task))
+    for future in done:
+        task = in_flight.pop(future.key)
+        try:
+            result = future.result()
+        except KilledWorker as err:
+            if cluster.allowed_failures == 0:
+                suspects.append(task)
+                log(f"a worker died ({type(err).__name__}); run {task.run_id} will be retried")
+            else:  # the scheduler has retried it already
+                deaths = None if cluster.allowed_failures is None else cluster.allowed_failures + 1
+                record(_worker_died(task, err, math.nan, deaths=deaths))
+        except Exception as err:  # e.g. a result that could not be sent back
+            record({**_worker_died(task, err, math.nan), "error": describe_error(err)})
+        else:
+            record(result)
+        future.release()
+        for nxt in _take(queue, 1):
+            done.add(submit(nxt))
+    for task in suspects:  # one at a time, once the others are done
+        start = time.perf_counter()
+        future = submit(task)
+        try:
+            record(future.result())
+        except Exception as err:
+            record(_worker_died(task, err, time.perf_counter() - start))
+        in_flight.pop(future.key, None)
+
+
+def _take(iterator: Iterator[Task], n: int) -> list[Task]:
+    out = []
+    for _ in range(n):
+        try:
+            out.append(next(iterator))
+        except StopIteration:
+            break
+    return out
+
+
+__all__ = [
+    "BACKENDS",
+    "LOKY_START_ENV",
+    "LOKY_START_METHODS",
+    "DaskCluster",
+    "dask_client",
+    "default_jobs",
+    "execute_all",
+    "loky_start_method",
+    "worker_environment",
+]
