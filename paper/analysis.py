@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 import verdicts as vd
+
 from model.params import PARAMETERS
 
 #: The organisations compared, each a set of parameter values (the rest at defaults).
@@ -125,10 +125,14 @@ def derive(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def select(df: pd.DataFrame, vary: Sequence[str] = ("n_teams",), **params: Any) -> pd.DataFrame:
-    """Runs with ``params`` and every other model parameter at its default, except ``vary``."""
+    """Runs with ``params`` and every other swept model parameter at its default, except
+    ``vary``. A parameter with one value in the whole table (fixed by the spec) is not a
+    filter."""
     mask = pd.Series(True, index=df.index)
     for name, spec in PARAMETERS.items():
         if name not in df.columns or name in vary:
+            continue
+        if name not in params and df[name].nunique(dropna=False) <= 1:
             continue
         value = params.get(name, spec.default)
         mask &= df[name] == value
@@ -278,9 +282,7 @@ def _nan(x: Any) -> float:
 def _slopes(local: Any) -> list[dict[str, float]]:
     return [
         {"n": float(n), "slope": float(s), "low": _nan(lo), "high": _nan(hi)}
-        for n, s, lo, hi in zip(
-            local.n, local.slope, local.ci_low, local.ci_high, strict=True
-        )
+        for n, s, lo, hi in zip(local.n, local.slope, local.ci_low, local.ci_high, strict=True)
     ]
 
 
@@ -521,8 +523,9 @@ def hypotheses(
         f = fits.get(org, {}).get("parts", {}).get("integration_cost", {})
         e = vd.Estimate.from_dict(f["exponent"]) if "exponent" in f else vd.Estimate.missing()
         name = "H3" if org == "hierarchical" else "H3.tree4"
-        record(name, vd.h3(e), exponent=e.to_dict(), fitted_until=fits.get(org, {}).get(
-            "fitted_until"))
+        record(
+            name, vd.h3(e), exponent=e.to_dict(), fitted_until=fits.get(org, {}).get("fitted_until")
+        )
 
     # H4: per split, automation on vs off
     for org, rec in auto.items():
@@ -648,8 +651,9 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
             "core_saturated": share(core["saturated"].astype(float)),
             "hier_saturated": share(hier["saturated"].astype(float)),
             "split_cheaper_paid": share(
-                (hier["paid_reviewer_days_per_change"] < core["paid_reviewer_days_per_change"])
-                .astype(float)
+                (
+                    hier["paid_reviewer_days_per_change"] < core["paid_reviewer_days_per_change"]
+                ).astype(float)
             ),
             "split_faster": share(
                 np.where(
@@ -660,8 +664,9 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
                 ).astype(float)
             ),
             "moved_not_removed": share(
-                (hier["busy_per_change"] >= vd.THRESHOLDS["h6_moved"] * core["busy_per_change"])
-                .astype(float)
+                (
+                    hier["busy_per_change"] >= vd.THRESHOLDS["h6_moved"] * core["busy_per_change"]
+                ).astype(float)
             ),
             "automation_cuts_total": share(
                 (np.exp(outputs["log_automation_ratio"]) < vd.THRESHOLDS["h4_total"]).astype(float)
@@ -673,7 +678,7 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
             ),
         }
     return {
-        "n_points": int(len(core["saturated"])),
+        "n_points": len(core["saturated"]),
         "n_teams": int(table["n_teams"].iloc[0]),
         "parameters": [name for name, _, _ in spec.sample.ranges],
         "ranges": {name: [lo, hi] for name, lo, hi in spec.sample.ranges},

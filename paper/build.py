@@ -288,7 +288,9 @@ def crossover_text(c: Mapping[str, Any]) -> str:
         return c.get("reason") or "no crossover"
     lo = fmt(c["low"], 1) if c.get("low") is not None else "below the sampled N"
     hi = fmt(c["high"], 1) if c.get("high") is not None else "beyond the sampled N"
-    below, above = ("one core", "the split") if c.get("below") == "core" else ("the split", "one core")
+    below, above = (
+        ("one core", "the split") if c.get("below") == "core" else ("the split", "one core")
+    )
     text = f"{below} is lower below N* = {fmt(c['nstar'], 1)} [{lo}, {hi}] and {above} above it"
     if c.get("n_crossings", 1) > 1:
         text += f" (the curves cross {c['n_crossings']} times; N* is the first)"
@@ -434,12 +436,16 @@ def verdict_rows(doc: Mapping[str, Any]) -> list[list[str]]:
             "fixed_core": "fixed core of 17",
             "tree4": ORG_LABELS["tree4"],
         }.get(variant, ORG_LABELS.get(variant, variant))
-        rows.append([h, HYPOTHESES[h], where or "equal headcount", f"**{v['status']}**", v["reason"]])
+        rows.append(
+            [h, HYPOTHESES[h], where or "equal headcount", f"**{v['status']}**", v["reason"]]
+        )
     return rows
 
 
 def verdict_table(doc: Mapping[str, Any]) -> str:
-    return md_table(["H", "claim", "where", "verdict", "why (estimate [95% CI])"], verdict_rows(doc))
+    return md_table(
+        ["H", "claim", "where", "verdict", "why (estimate [95% CI])"], verdict_rows(doc)
+    )
 
 
 def test_list() -> str:
@@ -666,9 +672,7 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
             f"{h3['reason']}."
         )
     if h4:
-        s.append(
-            f"On automation (H4) the verdict is {h4['status']}: {h4['reason']}."
-        )
+        s.append(f"On automation (H4) the verdict is {h4['status']}: {h4['reason']}.")
     if h6:
         s.append(
             "Dague is "

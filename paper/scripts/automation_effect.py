@@ -52,18 +52,30 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
     for i, org in enumerate(orgs):
         r = auto[org]
         first = i == 0
-        _bar(axes[0], i - 0.27, r["conflicts_late_off"], "#999999", "late, automation off" if first else None)
-        _bar(axes[0], i, r["conflicts_late_on"], "#0072B2", "late, automation on" if first else None)
-        _bar(axes[0], i + 0.27, r["conflicts_early_on"], "#56B4E9", "caught early, on" if first else None, "//")
-        _bar(axes[1], i - 0.14, r["work_per_conflict_off"], "#999999", "off" if first else None)
-        _bar(axes[1], i + 0.14, r["work_per_conflict_on"], "#0072B2", "on" if first else None)
+
+        def lab(text: str, first: bool = first) -> str | None:
+            return text if first else None
+
+        _bar(axes[0], i - 0.27, r["conflicts_late_off"], "#999999", lab("late, automation off"))
+        _bar(axes[0], i, r["conflicts_late_on"], "#0072B2", lab("late, automation on"))
+        _bar(axes[0], i + 0.27, r["conflicts_early_on"], "#56B4E9", lab("caught early, on"), "//")
+        _bar(axes[1], i - 0.14, r["work_per_conflict_off"], "#999999", lab("off"))
+        _bar(axes[1], i + 0.14, r["work_per_conflict_on"], "#0072B2", lab("on"))
         for j, (suffix, dx) in enumerate((("off", -0.14), ("on", 0.14))):
             bottom = 0.0
             for part, (plabel, color) in PARTS.items():
                 v = r[f"{part}_per_change_{suffix}"]["value"] or 0.0
-                axes[2].bar(i + dx, v, bottom=bottom, width=0.25, color=color,
-                            hatch="//" if j else None, edgecolor="black", lw=0.5,
-                            label=f"{plabel}" if first and j == 0 else None)
+                axes[2].bar(
+                    i + dx,
+                    v,
+                    bottom=bottom,
+                    width=0.25,
+                    color=color,
+                    hatch="//" if j else None,
+                    edgecolor="black",
+                    lw=0.5,
+                    label=f"{plabel}" if first and j == 0 else None,
+                )
                 bottom += v
     axes[0].set_ylabel("conflicts a run (measured window)")
     axes[1].set_ylabel("person-days per conflict")

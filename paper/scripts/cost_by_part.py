@@ -36,8 +36,9 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
     numbers = _common.load_numbers(results_dir)
     curves, fits = numbers["curves"], numbers["fits"]
     orgs = [o for o in ORGS if f"{o}.off" in curves]
-    fig, axes = plt.subplots(1, len(orgs), figsize=(3.3 * len(orgs), 3.8), sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(orgs), figsize=(3.3 * len(orgs), 3.8), sharey=True, squeeze=False
+    )
     for ax, org in zip(axes[0], orgs, strict=True):
         c = curves[f"{org}.off"]
         n = np.asarray(c["n"], float)

@@ -50,13 +50,20 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
     window = numbers.get("measured_days")
     if window:
         axes[2].axhline(window, color="grey", linestyle=":", linewidth=1)
-        axes[2].text(min(ns), window, " measured window: longer lead times censored",
-                     va="bottom", fontsize=8, color="grey")
+        axes[2].text(
+            min(ns),
+            window,
+            " measured window: longer lead times censored",
+            va="bottom",
+            fontsize=8,
+            color="grey",
+        )
     axes[1].scatter([], [], marker="x", color="#D55E00", label="saturated (most replicates)")
     handles = axes[0].get_legend_handles_labels()
     extra = axes[1].get_legend_handles_labels()
-    fig.legend(handles[0] + extra[0], handles[1] + extra[1], loc="outside lower center",
-               ncol=4, fontsize=8)
+    fig.legend(
+        handles[0] + extra[0], handles[1] + extra[1], loc="outside lower center", ncol=4, fontsize=8
+    )
     return _common.save(fig, out_dir, NAME)
 
 

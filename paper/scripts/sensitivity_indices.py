@@ -37,10 +37,22 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
             continue
         names = idx["parameter"]
         y = np.arange(len(names))
-        ax.barh(y - 0.2, idx["S1"], height=0.4, xerr=idx["S1_conf"], color="#0072B2",
-                label="first order S1")
-        ax.barh(y + 0.2, idx["ST"], height=0.4, xerr=idx["ST_conf"], color="#E69F00",
-                label="total order ST")
+        ax.barh(
+            y - 0.2,
+            idx["S1"],
+            height=0.4,
+            xerr=idx["S1_conf"],
+            color="#0072B2",
+            label="first order S1",
+        )
+        ax.barh(
+            y + 0.2,
+            idx["ST"],
+            height=0.4,
+            xerr=idx["ST_conf"],
+            color="#E69F00",
+            label="total order ST",
+        )
         ax.set_yticks(y, names, fontsize=7)
         ax.set_title(title, fontsize=9)
         ax.axvline(0, color="grey", lw=0.5)
