@@ -219,7 +219,7 @@ def test_render_rejects_leftover_template_syntax():
 def test_a_missing_number_is_named(built):
     doc = numbers(built)
     del doc["curves"]["hierarchical.off"]
-    with pytest.raises(build.MissingNumberError, match="hierarchical.off"):
+    with pytest.raises(build.MissingNumberError, match=r"hierarchical\.off"):
         build.answer_values(doc)
 
 
