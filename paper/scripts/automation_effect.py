@@ -48,7 +48,7 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
             _common.no_data(ax, "no organisation unsaturated with automation off and on")
         return _common.save(fig, out_dir, NAME)
     x = np.arange(len(orgs))
-    labels = [f"{_common.ORG_LABELS[o]}\nN = {auto[o]['n']}" for o in orgs]
+    labels = [f"{_common.ORG_LABELS[o].replace(' (', '\n(')}\nN = {auto[o]['n']}" for o in orgs]
     for i, org in enumerate(orgs):
         r = auto[org]
         first = i == 0
