@@ -519,34 +519,53 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
 
 
 def validation_values(doc: Mapping[str, Any]) -> dict[str, str]:
+    """The presets' validation table (``orgscale validate``'s columns) and what it misses."""
     rows = doc.get("validation")
     if not rows:
         return {
             "validation.table": (
-                "*The validation table (`orgscale validate`, both presets) was not available "
-                "to this build; it needs the presets and calibration of `model/presets/`.*"
+                "*The validation table (`orgscale validate` of both presets) was not available "
+                "to this build: `orgscale paper` writes it as `validation.csv` beside the "
+                "results when the presets of `model/presets/` are installed.*"
             ),
             "validation.misses": "",
         }
-    frame = pd.DataFrame(rows)
-    cols = [c for c in frame.columns if not c.startswith("_")]
-    table = md_table(cols, frame[cols].astype(str).values.tolist())
-    miss_col = next((c for c in ("within", "within_tolerance", "ok") if c in frame.columns), None)
-    misses = ""
-    if miss_col is not None:
-        missed = frame[~frame[miss_col].astype(str).str.lower().isin(("true", "yes", "1"))]
-        if not missed.empty:
-            name_col = next((c for c in ("pattern", "metric") if c in frame.columns), cols[0])
-            misses = (
-                "The model does not reproduce: "
-                + "; ".join(
-                    f"{r.get('preset', '')} {r[name_col]}".strip()
-                    for r in missed.to_dict("records")
-                )
-                + "."
-            )
-        else:
-            misses = "Every pattern is reproduced within its tolerance."
+    table_rows, missed = [], []
+    for r in rows:
+        sim = (
+            f"{fmt(r.get('sim_median'), 3)} [{fmt(r.get('sim_p05'), 3)}, "
+            f"{fmt(r.get('sim_p95'), 3)}]"
+        )
+        ok = str(r.get("reproduced")).lower() in ("true", "1", "yes")
+        tol = r.get("tolerance")
+        table_rows.append(
+            [
+                r.get("preset", ""),
+                r.get("pattern", r.get("metric", "")),
+                f"{r.get('observed')}" + (f" ± {fmt(tol, 3)}" if tol is not None else ""),
+                sim,
+                "yes" if ok else "**no**",
+                r.get("role", ""),
+            ]
+        )
+        if not ok:
+            missed.append(f"{r.get('preset', '')} {r.get('pattern', '')} ({r.get('role', '')})")
+    table = md_table(
+        [
+            "preset",
+            "pattern",
+            "observed ± tolerance",
+            "simulated median [90% over seeds]",
+            "reproduced",
+            "role",
+        ],
+        table_rows,
+    )
+    misses = (
+        "The model does not reproduce: " + "; ".join(missed) + "."
+        if missed
+        else "Every pattern, in-sample and held out, is reproduced within its tolerance."
+    )
     return {"validation.table": table, "validation.misses": misses}
 
 

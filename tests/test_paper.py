@@ -310,3 +310,34 @@ def test_paper_spec_compares_organisations_at_equal_headcount():
     fixed_core = [g for g in spec["grid"] if g.get("staffing") == ["fixed_core"]]
     assert len(fixed_core) == 2  # H7's one area and Nova's fixed core, both labelled as such
     assert "staffing" not in spec.get("fixed", {})
+
+
+def test_validation_section_names_every_pattern_the_model_misses():
+    rows = [
+        {
+            "preset": "nova-2013",
+            "pattern": "merged",
+            "observed": 12.4,
+            "tolerance": 2.0,
+            "sim_median": 12.0,
+            "sim_p05": 11.0,
+            "sim_p95": 13.0,
+            "reproduced": True,
+            "role": "in-sample",
+        },
+        {
+            "preset": "linux",
+            "pattern": "top_conflicts",
+            "observed": 20,
+            "tolerance": 10.0,
+            "sim_median": 0.5,
+            "sim_p05": 0.0,
+            "sim_p95": 1.0,
+            "reproduced": False,
+            "role": "held-out",
+        },
+    ]
+    values = build.validation_values({"validation": rows})
+    assert "linux top_conflicts (held-out)" in values["validation.misses"]
+    assert "nova-2013 merged" not in values["validation.misses"]
+    assert values["validation.table"].count("\n") == 3  # header, rule, two rows

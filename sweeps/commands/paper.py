@@ -181,6 +181,7 @@ def _validation(results: Path, *, jobs: int) -> None:
     frames = []
     for name in VALIDATION_PRESETS:
         frame = validation_table(name, seeds=VALIDATION_SEEDS, jobs=jobs)
-        frame.insert(0, "preset", name)
+        if "preset" not in frame.columns:
+            frame.insert(0, "preset", name)
         frames.append(frame)
     atomic_write_text(path, pd.concat(frames, ignore_index=True).to_csv(index=False))
