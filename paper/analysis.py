@@ -95,6 +95,7 @@ CURVE_METRICS = (
     "saturated",
     "max_team_utilization",
     *PARTS,
+    *(f"{p}_per_change" for p in PARTS),
     "integration_cost",
     "busy_total",
     "conflicts_late",
@@ -662,6 +663,9 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
                     < np.nan_to_num(core["lead_time_km_p50"], nan=np.inf),
                     np.nan,
                 ).astype(float)
+            ),
+            "split_less_busy": share(
+                (hier["busy_per_change"] < core["busy_per_change"]).astype(float)
             ),
             "moved_not_removed": share(
                 (

@@ -496,6 +496,7 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
         "hier_saturated": "the hierarchy is saturated",
         "split_faster": "the hierarchy has the shorter median lead time",
         "split_cheaper_paid": "the hierarchy pays fewer reviewer-days per landed change",
+        "split_less_busy": "the hierarchy spends fewer busy person-days per landed change",
         "moved_not_removed": (
             "the hierarchy's busy effort per landed change is at least "
             f"{vd.THRESHOLDS['h6_moved']:g}× one core's (H6's effect holds)"
@@ -622,7 +623,11 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
 
     v["answer.lead"] = beats(lead_c, "median lead time")
     v["answer.busy"] = beats(busy_c, "busy person-days per landed change")
-    v["answer.paid"] = beats(paid_c, "paid reviewer-days per landed change")
+    v["answer.paid"] = (
+        beats(paid_c, "paid reviewer-days per landed change")
+        + " (a split's landings include its teams' own API changes, which flatters it by their "
+        "share of landings)"
+    )
     v["answer.core_largest_unsaturated"] = str(core["fitted_until"])
     v["answer.hier_largest_unsaturated"] = str(hier["fitted_until"])
     v["answer.n_max"] = str(n_max)
@@ -663,6 +668,43 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
         for k in ("n", "total", "conflict_work", "all_conflicts", "early_share", "late"):
             v[f"answer.auto_{k}"] = "n/a (the hierarchy saturates with automation off or on)"
 
+    # the same comparison over the plausible range of every assumed parameter
+    sens = doc.get("sensitivity") or {}
+    sh = sens.get("shares")
+    if sh:
+        v["answer.robust"] = (
+            f"Over the plausible ranges of all {len(sens['parameters'])} assumed parameters "
+            f"({sens['n_points']} points, N = {sens['n_teams']}), the hierarchy has the shorter "
+            f"median lead time at {est(sh['split_faster'], 0, pct=True)} of points, lower busy "
+            f"effort per landed change at {est(sh['split_less_busy'], 0, pct=True)}, fewer paid "
+            f"reviewer-days per landed change at {est(sh['split_cheaper_paid'], 0, pct=True)}, "
+            f"and one core is saturated at {est(sh['core_saturated'], 0, pct=True)}."
+        )
+    else:
+        v["answer.robust"] = "The sensitivity sweep was not part of this build."
+
+    # where each organisation pays: parts per landed change at the largest N both are
+    # unsaturated
+    n_both = min(
+        (x for x in (core["fitted_until"], hier["fitted_until"]) if x is not None), default=None
+    )
+    if n_both is not None:
+
+        def parts(c: Mapping[str, Any]) -> str:
+            bits = []
+            for part in analysis.PARTS:
+                e = _curve_at(c, n_both, f"{part}_per_change")
+                if _f(e.get("value")) > 0:
+                    bits.append(f"{analysis.PART_LABELS[part]} {est(e, 3)}")
+            return ", ".join(bits)
+
+        v["answer.where_paid"] = (
+            f"At N = {n_both}, in person-days per landed change, one core pays {parts(core)}; "
+            f"the hierarchy pays {parts(hier)}."
+        )
+    else:
+        v["answer.where_paid"] = "One core or the hierarchy is saturated from the smallest N."
+
     # conclusion sentences, each chosen by a verdict
     h1, h1f = _h(doc, "H1"), _h(doc, "H1.fixed_core")
     h6 = _h(doc, "H6.hierarchical")
@@ -700,6 +742,7 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
             + h6["status"]
             + f": {h6['reason']})."
         )
+    s.append(v["answer.where_paid"])
     v["conclusion.sentences"] = "\n\n".join(s)
     return v
 
