@@ -347,7 +347,13 @@ def crossover(a: pd.DataFrame, b: pd.DataFrame, metric: str, key: Any) -> dict[s
     }
 
 
-CROSS_METRICS = ("lead_time_km_p50", "paid_reviewer_days_per_change", "busy_per_change")
+CROSS_METRICS = (
+    "lead_time_km_p50",
+    "paid_reviewer_days_per_change",
+    "busy_per_change",
+    "integration_per_change",
+    *(f"{p}_per_change" for p in PARTS),
+)
 
 
 def crossovers(df: pd.DataFrame) -> dict[str, Any]:

@@ -309,6 +309,8 @@ def crossover_table(doc: Mapping[str, Any]) -> str:
     for key, per in need(doc, "crossovers").items():
         org, ci = key.split(".")
         for metric, what in CROSS_WHAT.items():
+            if metric not in per:
+                continue
             rows.append(
                 [
                     ORG_LABELS[org] + (", automation on" if ci == "on" else ""),
@@ -319,14 +321,44 @@ def crossover_table(doc: Mapping[str, Any]) -> str:
     return md_table(["split", "compared with one core on", "crossover"], rows)
 
 
+PER_CHANGE = {
+    **{p: f"{p}_per_change" for p in analysis.PARTS},
+    "integration_cost": "integration_per_change",
+    "busy_total": "busy_per_change",
+}
+
+
+def part_nstar(doc: Mapping[str, Any], org: str, part: str) -> str:
+    """N* of a split against one core on a part's person-days per landed change."""
+    if org == "single_core":
+        return "(reference)"
+    c = doc.get("crossovers", {}).get(f"{org}.off", {}).get(PER_CHANGE[part])
+    if not c:
+        return "n/a"
+    if c.get("nstar") is None:
+        reason = c.get("reason", "")
+        if "split is above core" in reason:
+            return "none: the split pays more at every N"
+        if "core is above split" in reason:
+            return "none: one core pays more at every N"
+        return reason or "none"
+    lo = fmt(c["low"], 1) if c.get("low") is not None else "<"
+    hi = fmt(c["high"], 1) if c.get("high") is not None else ">"
+    lower = "split" if c.get("below") == "split" else "one core"
+    return f"{fmt(c['nstar'], 1)} [{lo}, {hi}], {lower} lower below"
+
+
 def part_table(doc: Mapping[str, Any]) -> str:
-    """Exponent, chosen law, χ²/dof and fitted range per organisation and cost part."""
+    """Exponent, chosen law, χ²/dof, fitted range and N* per organisation and cost part."""
     rows = []
     for org, f in need(doc, "fits").items():
         for part in (*analysis.PARTS, "integration_cost", "busy_total"):
             p = f["parts"].get(part, {})
+            nstar = part_nstar(doc, org, part) if org in analysis.ORGS else ""
             if "skipped" in p:
-                rows.append([ORG_LABELS[org], analysis.PART_LABELS[part], "", "", "", p["skipped"]])
+                rows.append(
+                    [ORG_LABELS[org], analysis.PART_LABELS[part], "", "", "", nstar, p["skipped"]]
+                )
                 continue
             law = p["law"]
             slope = p.get("last_slope")
@@ -337,6 +369,7 @@ def part_table(doc: Mapping[str, Any]) -> str:
                     est(p["exponent"]),
                     f"{_common.law_label(law)}",
                     f"{fmt(p['n_from'], 0)}–{fmt(p['n_to'], 0)}",
+                    nstar,
                     (
                         f"local slope {fmt(slope['slope'])} "
                         f"[{fmt(slope['low'])}, {fmt(slope['high'])}] at N ≈ {fmt(slope['n'], 0)}"
@@ -347,7 +380,16 @@ def part_table(doc: Mapping[str, Any]) -> str:
                 ]
             )
     return md_table(
-        ["organisation", "part", "exponent b [95% CI]", "chosen law", "N fitted", "note"], rows
+        [
+            "organisation",
+            "part",
+            "exponent b [95% CI]",
+            "chosen law",
+            "N fitted",
+            "N* against one core (per landed change)",
+            "note",
+        ],
+        rows,
     )
 
 

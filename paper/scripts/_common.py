@@ -194,12 +194,13 @@ def law_label(law: dict[str, Any]) -> str:
     """A chosen law with its own fitted parameters, e.g. ``2.1 + 0.37·N (χ²/dof 1.2)``."""
     p, name = law["params"], law["best"]
     g = lambda v: f"{v:.3g}"  # noqa: E731
+    plus = lambda v: f"+ {v:.3g}" if v >= 0 else f"− {-v:.3g}"  # noqa: E731
     text = {
         "constant": lambda: g(p["a"]),
-        "affine": lambda: f"{g(p['a'])} + {g(p['b'])}·N",
+        "affine": lambda: f"{g(p['a'])} {plus(p['b'])}·N",
         "linear": lambda: f"{g(p['a'])}·N",
         "nlogn": lambda: f"{g(p['a'])}·N ln N",
-        "quadratic": lambda: f"{g(p['a'])}·N(N−1)/2 + {g(p['b'])}·N",
+        "quadratic": lambda: f"{g(p['a'])}·N(N−1)/2 {plus(p['b'])}·N",
         "power": lambda: f"{g(p['a'])}·N^{g(p['b'])}",
         "usl": lambda: f"USL g={g(p['g'])} α={g(p['alpha'])} β={g(p['beta'])}",
     }[name]()
