@@ -14,7 +14,11 @@
    missing stops the build (:class:`MissingNumberError`). No result is typed by hand.
 
 Reads:  RESULTS_DIR (runs, spec.toml, manifest.json, validation.csv), SENS_DIR (runs).
-Writes: RESULTS_DIR/paper_numbers.json, paper/figures/*.{png,pdf}, paper/paper.md.
+5. PDF: the Markdown goes through pandoc to Typst (``paper/paper.typ``) and Typst to
+   ``paper/paper.pdf`` (pandoc and Typst come from the package index: ``pypandoc-binary``,
+   ``typst``).
+
+Writes: RESULTS_DIR/paper_numbers.json, paper/figures/*.{png,pdf}, paper/paper.{md,typ,pdf}.
 Usage:  python paper/build.py results/paper [--sensitivity results/paper_sensitivity]
 """
 
@@ -54,7 +58,7 @@ import pandas as pd  # noqa: E402
 import verdicts as vd  # noqa: E402
 
 from model.params import PARAMETERS, PLAUSIBLE_RANGES, SOURCES  # noqa: E402
-from sweeps.atomic import atomic_write_text  # noqa: E402
+from sweeps.atomic import atomic_write_bytes, atomic_write_text  # noqa: E402
 
 FIGURES = (
     "headline_all_organisations",
@@ -890,6 +894,50 @@ def figures(
     return draw_figures(results_dir, out_dir, log=log)
 
 
+def write_pdf(markdown: Path) -> Path:
+    """``paper.md`` → Typst (pandoc) → ``paper.pdf`` (Typst), beside the Markdown.
+
+    Figures are read from the paths the Markdown gives (relative to its folder). Returns
+    the PDF's path; raises ``RuntimeError`` naming the step that failed.
+    """
+    import pypandoc
+    import typst
+
+    typ = markdown.with_suffix(".typ")
+    pdf = markdown.with_suffix(".pdf")
+    try:
+        pypandoc.convert_file(
+            str(markdown),
+            "typst",
+            format="markdown",
+            outputfile=str(typ),
+            extra_args=[
+                "--standalone",
+                "--wrap=preserve",
+                "-V",
+                "papersize=a4",
+                "-V",
+                "fontsize=9pt",
+            ],
+        )
+    except (RuntimeError, OSError) as err:
+        raise RuntimeError(f"pandoc could not turn {markdown} into Typst: {err}") from err
+    try:
+        data = typst.compile(str(typ), root=str(ROOT if _inside(typ, ROOT) else "/"))
+    except Exception as err:  # typst raises its own error types
+        raise RuntimeError(f"typst could not compile {typ}: {err}") from err
+    atomic_write_bytes(pdf, data)
+    return pdf
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
 def build(
     results_dir: str | Path = DEFAULT_RESULTS,
     *,
@@ -899,9 +947,10 @@ def build(
     spec: str | Path = DEFAULT_SPEC,
     sensitivity: str | Path | None = DEFAULT_SENSITIVITY,
     draw: bool = True,
+    pdf: bool = True,
     log: Callable[[str], None] | None = print,
 ) -> Path:
-    """Numbers, figures and text from ``results_dir``; return the paper's path.
+    """Numbers, figures, Markdown and PDF from ``results_dir``; return the Markdown's path.
 
     Raises
     ------
@@ -930,6 +979,8 @@ def build(
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text(out, text)
     say(f"wrote {_rel(out)}")
+    if pdf:
+        say(f"wrote {_rel(write_pdf(out))}")
     return out
 
 
@@ -941,6 +992,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="the paper (Markdown)")
     parser.add_argument("--figures", default=str(DEFAULT_FIGURES), help="figure folder")
     parser.add_argument("--no-figures", action="store_true", help="do not redraw figures")
+    parser.add_argument("--no-pdf", action="store_true", help="Markdown only, no paper.pdf")
     args = parser.parse_args(argv)
     try:
         build(
@@ -950,8 +1002,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             spec=args.spec,
             sensitivity=args.sensitivity,
             draw=not args.no_figures,
+            pdf=not args.no_pdf,
         )
-    except (MissingNumberError, FileNotFoundError, ValueError) as err:
+    except (MissingNumberError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"paper build: error: {err}", file=sys.stderr)
         return 1
     return 0

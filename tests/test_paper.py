@@ -341,3 +341,15 @@ def test_validation_section_names_every_pattern_the_model_misses():
     assert "linux top_conflicts (held-out)" in values["validation.misses"]
     assert "nova-2013 merged" not in values["validation.misses"]
     assert values["validation.table"].count("\n") == 3  # header, rule, two rows
+
+
+def test_paper_pdf_has_every_figure_and_no_unfilled_placeholder(built):
+    import pypdf
+
+    pdf = built["paper"].with_suffix(".pdf")
+    reader = pypdf.PdfReader(str(pdf))
+    assert len(reader.pages) >= 5
+    assert sum(len(page.images) for page in reader.pages) == len(build.FIGURES)
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "{{" not in text and "}}" not in text
+    assert "Conclusion" in text

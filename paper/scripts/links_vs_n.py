@@ -33,6 +33,7 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
         ax.plot(n, n + 1, color="grey", lw=1, linestyle="--", label="N + 1 (the hierarchy)")
     ax.set_xscale("log")
     ax.set_yscale("symlog", linthresh=1)
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("teams N")
     ax.set_ylabel("API links")
     _common.log_ticks(ax, ns)

@@ -155,7 +155,7 @@ def _run(args: argparse.Namespace) -> int:
             sensitivity=sens_out,
             log=lambda msg: print(f"  {msg}", flush=True),
         )
-    except (build.MissingNumberError, FileNotFoundError, ValueError) as err:
+    except (build.MissingNumberError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"orgscale paper: cannot build the paper: {err}", file=sys.stderr)
         return 1
     print(f"orgscale paper: wrote {paper} in {time.monotonic() - start:.0f} s")
