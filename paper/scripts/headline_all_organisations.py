@@ -18,6 +18,7 @@ from pathlib import Path
 
 import _common
 import matplotlib.pyplot as plt
+import numpy as np
 
 NAME = "headline_all_organisations"
 ORGS = ("single_core", "flat", "hierarchical", "tree4", "modular")
@@ -49,6 +50,22 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
         _common.log_ticks(ax, ns)
     window = numbers.get("measured_days")
     if window:
+        # a median not reached within the window is censored: drawn on the window line
+        for org in ORGS:
+            for ci in (False, True):
+                c = curves.get(f"{org}.{'on' if ci else 'off'}")
+                if not c:
+                    continue
+                lead = _common.values(c["lead_time_km_p50"])
+                n = np.asarray(c["n"], float)[np.isnan(lead)]
+                if n.size:
+                    style = _common.org_style(org, ci)
+                    axes[2].scatter(
+                        n, np.full(n.size, window), marker="^", s=40, color=style["color"], zorder=6
+                    )
+        axes[2].scatter(
+            [], [], marker="^", color="grey", label="median beyond the window (censored)"
+        )
         axes[2].axhline(window, color="grey", linestyle=":", linewidth=1)
         axes[2].text(
             min(ns),
