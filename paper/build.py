@@ -703,7 +703,29 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
     v["answer.structure_unclear"] = "; ".join(unknown) or "none"
 
     auto = doc.get("automation", {}).get("hierarchical")
+
+    def side(e: Mapping[str, Any]) -> int:
+        """-1: CI wholly below 1; 1: wholly above; 0: holds 1 (or undefined)."""
+        lo, hi = _f(e.get("low")), _f(e.get("high"))
+        if hi < 1:
+            return -1
+        if lo > 1:
+            return 1
+        return 0
+
     if auto:
+        moved = {
+            0: "the same conflicts, found earlier: moved, not removed",
+            -1: "fewer conflicts: some are removed, not only moved",
+            1: "more conflicts found: automation finds some a real merge would not",
+        }[side(auto["conflicts_total_ratio"])]
+        removed = {
+            -1: "automation removes part of the integration work",
+            0: "no detectable change in total integration work: moved, not removed",
+            1: "automation adds integration work",
+        }[side(auto["integration_per_change_ratio"])]
+        v["answer.auto_moved"] = moved
+        v["answer.auto_removed"] = removed
         v["answer.auto_n"] = str(auto["n"])
         v["answer.auto_total"] = est(auto["integration_per_change_ratio"])
         v["answer.auto_conflict_work"] = est(auto["cost_conflicts_per_change_ratio"])
@@ -713,6 +735,7 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
     else:
         for k in ("n", "total", "conflict_work", "all_conflicts", "early_share", "late"):
             v[f"answer.auto_{k}"] = "n/a (the hierarchy saturates with automation off or on)"
+        v["answer.auto_moved"] = v["answer.auto_removed"] = "not measurable"
 
     # the same comparison over the plausible range of every assumed parameter
     sens = doc.get("sensitivity") or {}
