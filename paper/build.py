@@ -167,8 +167,7 @@ def check_design(results_dir: Path, spec_path: str | Path = DEFAULT_SPEC) -> str
         raise DesignMismatchError(f"{results_dir} has no manifest.json: not a sweep's folder")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     spec_rec = manifest.get("spec", {})
-    have = {spec_rec.get("design_hash"), *(spec_rec.get("design_hashes") or [])}
-    if want not in have:
+    if spec_rec.get("design_hash") != want:
         raise DesignMismatchError(
             f"{results_dir} holds runs of another design than {_rel(Path(spec_path))} "
             f"(design hash {str(spec_rec.get('design_hash'))[:12]} vs {want[:12]}); "
