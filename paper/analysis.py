@@ -621,15 +621,21 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
         "saturated",
         "conflicts_late",
     )
-    by: dict[tuple[str, bool], dict[str, np.ndarray]] = {}
+    by: dict[tuple[str, bool, int], dict[str, np.ndarray]] = {}
     for metric in metrics:
         for base, y in outputs_by_base(spec, table, metric):
-            key = (base["topology"], bool(base.get("ci_automation", False)))
+            key = (
+                base["topology"],
+                bool(base.get("ci_automation", False)),
+                int(base.get("n_teams", table["n_teams"].iloc[0])),
+            )
             by.setdefault(key, {})[metric] = y
+    ns = sorted({k[2] for k in by})
+    n_top = ns[-1]
     core, hier, hier_ci = (
-        by.get(("single_core", False)),
-        by.get(("hierarchical", False)),
-        by.get(("hierarchical", True)),
+        by.get(("single_core", False, n_top)),
+        by.get(("hierarchical", False, n_top)),
+        by.get(("hierarchical", True, n_top)),
     )
     if core is None or hier is None or hier_ci is None:
         return {"skipped": "the sensitivity sweep lacks one of its three organisations"}
@@ -687,13 +693,60 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
                 ).astype(float)
             ),
         }
+    brackets = {}
+    if len(ns) >= 2:
+        n_lo = ns[0]
+        core_lo = by.get(("single_core", False, n_lo))
+        hier_lo = by.get(("hierarchical", False, n_lo))
+        if core_lo is not None and hier_lo is not None:
+            for metric in ("busy_per_change", "lead_time_km_p50", "paid_reviewer_days_per_change"):
+                brackets[metric] = nstar_brackets(
+                    core_lo[metric], hier_lo[metric], core[metric], hier[metric], n_lo, n_top
+                )
     return {
         "n_points": len(core["saturated"]),
-        "n_teams": int(table["n_teams"].iloc[0]),
+        "n_teams": n_top,
+        "n_values": ns,
+        "nstar_brackets": brackets,
         "parameters": [name for name, _, _ in spec.sample.ranges],
         "ranges": {name: [lo, hi] for name, lo, hi in spec.sample.ranges},
         "indices": indices,
         "shares": shares,
+    }
+
+
+def nstar_brackets(
+    core_lo: np.ndarray,
+    split_lo: np.ndarray,
+    core_hi: np.ndarray,
+    split_hi: np.ndarray,
+    n_lo: int,
+    n_hi: int,
+) -> dict[str, Any]:
+    """Where N* lies at each sample point, from the split-minus-core sign at two N.
+
+    A missing value (a median beyond the window) counts as larger than any finite one.
+    Shares (Wilson CIs) of points where the split is already lower at ``n_lo`` (N* below
+    it), lower at ``n_hi`` only (N* between), lower at neither (N* above ``n_hi`` or
+    never), and lower at ``n_lo`` but not at ``n_hi`` (one core overtakes again).
+    """
+
+    def lower(split: np.ndarray, core: np.ndarray) -> np.ndarray:
+        s = np.nan_to_num(split, nan=np.inf)
+        c = np.nan_to_num(core, nan=np.inf)
+        both_missing = np.isinf(s) & np.isinf(c)
+        return np.where(both_missing, np.nan, (s < c).astype(float))
+
+    lo, hi = lower(split_lo, core_lo), lower(split_hi, core_hi)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    lo, hi = lo[ok].astype(bool), hi[ok].astype(bool)
+    return {
+        "n_lo": n_lo,
+        "n_hi": n_hi,
+        "below": share((lo & hi).astype(float)),
+        "between": share((~lo & hi).astype(float)),
+        "above": share((~lo & ~hi).astype(float)),
+        "reversed": share((lo & ~hi).astype(float)),
     }
 
 

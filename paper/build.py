@@ -507,6 +507,7 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
         values["sens.n_points"] = "0"
         values["sens.n_teams"] = "n/a"
         values["sens.n_params"] = "0"
+        values["sens.nstar"] = ""
         return values
     values["sens.n_points"] = str(s["n_points"])
     values["sens.n_teams"] = str(s["n_teams"])
@@ -561,6 +562,38 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
     )
     for k in what:
         values[f"sens.{k}"] = est(sh[k], 0, pct=True)
+    rows = []
+    for metric, b in s.get("nstar_brackets", {}).items():
+        rows.append(
+            [
+                CROSS_WHAT[metric],
+                est(b["below"], 0, pct=True),
+                est(b["between"], 0, pct=True),
+                est(b["above"], 0, pct=True),
+                est(b["reversed"], 0, pct=True),
+                b["below"]["n"],
+            ]
+        )
+    if rows:
+        b0 = next(iter(s["nstar_brackets"].values()))
+        lo, hi = b0["n_lo"], b0["n_hi"]
+        values["sens.nstar"] = (
+            "Where the hierarchy's N\\* against one core lies over the plausible space "
+            "(share of sample points, 95% Wilson interval):\n\n"
+            + md_table(
+                [
+                    "compared on",
+                    f"N* < {lo} (split lower at both)",
+                    f"{lo} < N* < {hi}",
+                    f"N* > {hi} or never (one core lower at both)",
+                    f"one core overtakes again (split lower at {lo} only)",
+                    "points",
+                ],
+                rows,
+            )
+        )
+    else:
+        values["sens.nstar"] = ""
     return values
 
 

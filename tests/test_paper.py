@@ -81,14 +81,15 @@ replicates = 1
 days = 60
 
 [fixed]
-n_teams = 4
 warmup_days = 20
 
 [[grid]]
 topology = ["single_core"]
+n_teams = [2, 4]
 
 [[grid]]
 topology = ["hierarchical"]
+n_teams = [2, 4]
 ci_automation = [false, true]
 
 [sample]
@@ -195,6 +196,10 @@ def test_sensitivity_gives_indices_and_verdict_shares(built):
     }
     for share in sens["shares"].values():
         assert share["n"] == 0 or 0 <= share["value"] <= 1
+    assert sens["n_teams"] == 4 and sens["n_values"] == [2, 4]
+    for bracket in sens["nstar_brackets"].values():
+        parts = [bracket[k]["value"] for k in ("below", "between", "above", "reversed")]
+        assert sum(parts) == pytest.approx(1.0)
 
 
 def test_paper_numbers_have_their_own_file_that_orgscale_fit_leaves_alone(built, tmp_path):
