@@ -105,6 +105,10 @@ CURVE_METRICS = (
     "link_pain_top_decile_share",
     "links",
 )
+SPLIT_MIN_N = 2
+"""Smallest N a split is fitted and compared at. A "split" of one area is no split, and its
+one-reviewer teams need only one approval (``approvals_needed`` is capped at a team's size),
+which halves its review work."""
 SATURATED_SHARE = 0.5
 """An (organisation, N) point is saturated when more than this share of its replicates is."""
 
@@ -297,6 +301,8 @@ def part_fits(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]
         if key not in curves_doc:
             continue
         runs = org_runs(df, org, False)
+        if org != "single_core":
+            runs = runs[runs["n_teams"] >= SPLIT_MIN_N]
         until = curves_doc[key]["fitted_until"]
         parts = {
             metric: fit_part(runs, metric, until, (org,), COST_LAWS)
@@ -359,10 +365,12 @@ CROSS_METRICS = (
 def crossovers(df: pd.DataFrame) -> dict[str, Any]:
     """N* of each split (automation off and on) against one core, per metric."""
     core = org_runs(df, "single_core", False)
+    core = core[core["n_teams"] >= SPLIT_MIN_N]
     out: dict[str, Any] = {}
     for org in SPLITS:
         for ci in (False, True):
             split = org_runs(df, org, ci)
+            split = split[split["n_teams"] >= SPLIT_MIN_N]
             if split.empty or core.empty:
                 continue
             out[f"{org}.{'on' if ci else 'off'}"] = {

@@ -888,6 +888,7 @@ def paper_values(doc: Mapping[str, Any], results_dir: Path, figures_rel: str) ->
     values["n_boot"] = str(vd.N_BOOT)
     values["threshold.h3"] = f"{vd.THRESHOLDS['h3_exponent']:g}"
     values["saturated_share"] = f"{analysis.SATURATED_SHARE:g}"
+    values["split_min_n"] = str(analysis.SPLIT_MIN_N)
     for name in FIGURES:
         values[f"figure.{name}"] = f"{figures_rel}/{name}.png"
     h7 = doc["hypotheses"].get("_h7", {})
