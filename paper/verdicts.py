@@ -43,7 +43,7 @@ N_BOOT = 2000
 #: Thresholds: the effect each claim needs before it counts as supported.
 THRESHOLDS: dict[str, float] = {
     # H1: the single core's median lead time at the largest N at least this many times that
-    # at N = 1 (a hockey stick), or the single core saturated at some N
+    # at the smallest N (a hockey stick), or the single core saturated at some N
     "h1_lead_ratio": 2.0,
     # H2: the all-to-all split's landings per day at the largest N at most this share of
     # its peak (retrograde)
@@ -71,8 +71,9 @@ THRESHOLDS: dict[str, float] = {
 TESTS: dict[str, str] = {
     "H1": (
         "one core team's median lead time (Kaplan–Meier) at the largest N, divided by that at "
-        f"N = 1: supported if its CI lies above ×{THRESHOLDS['h1_lead_ratio']:g} or the core "
-        "saturates (most replicates flagged) at some N; not supported if the CI lies below "
+        f"the smallest N: supported if its CI lies above ×{THRESHOLDS['h1_lead_ratio']:g} or "
+        "the core saturates (most replicates flagged) at some N; not supported if the CI lies "
+        "below "
         f"×{THRESHOLDS['h1_lead_ratio']:g} and no N saturates"
     ),
     "H2": (
@@ -360,7 +361,7 @@ def h1(lead_ratio: Estimate, saturated_share: float, saturated_n: int | None) ->
             lead_ratio,
             claim=">",
             threshold=THRESHOLDS["h1_lead_ratio"],
-            what="its median lead time at the largest N over N = 1",
+            what="its median lead time at the largest N over the smallest",
         ),
     )
 
