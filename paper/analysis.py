@@ -628,6 +628,7 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
         "integration_per_change",
         "saturated",
         "conflicts_late",
+        "busiest_team_kind",
     )
     by: dict[tuple[str, bool, int], dict[str, np.ndarray]] = {}
     for metric in metrics:
@@ -639,6 +640,7 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
             )
             by.setdefault(key, {})[metric] = y
     ns = sorted({k[2] for k in by})
+    window = float((table["days"] - table["warmup_days"]).iloc[0])
     n_top = ns[-1]
     core, hier, hier_ci = (
         by.get(("single_core", False, n_top)),
@@ -652,7 +654,11 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
             "log_paid_ratio": np.log(
                 hier["paid_reviewer_days_per_change"] / core["paid_reviewer_days_per_change"]
             ),
-            "log_lead_ratio": np.log(hier["lead_time_km_p50"] / core["lead_time_km_p50"]),
+            # a median beyond the measured window is censored there (a lower bound)
+            "log_lead_ratio": np.log(
+                np.nan_to_num(hier["lead_time_km_p50"], nan=window)
+                / np.nan_to_num(core["lead_time_km_p50"], nan=window)
+            ),
             "log_busy_ratio": np.log(hier["busy_per_change"] / core["busy_per_change"]),
             "log_automation_ratio": np.log(
                 hier_ci["integration_per_change"] / hier["integration_per_change"]
@@ -671,6 +677,10 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
         shares = {
             "core_saturated": share(core["saturated"].astype(float)),
             "hier_saturated": share(hier["saturated"].astype(float)),
+            # busiest_team_kind 3: a maintainer team (drivers-core, sub-maintainers)
+            "hier_maintainer_saturated": share(
+                ((hier["saturated"] > 0) & (hier["busiest_team_kind"] == 3)).astype(float)
+            ),
             "split_cheaper_paid": share(
                 (
                     hier["paid_reviewer_days_per_change"] < core["paid_reviewer_days_per_change"]

@@ -531,7 +531,7 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
             "parameter",
             "plausible range",
             "busy per change, hierarchy / core: S1 / ST",
-            "lead time, hierarchy / core: S1 / ST",
+            "lead time, hierarchy / core (censored at the window): S1 / ST",
             "integration per change, automation on / off: S1 / ST",
         ],
         rows,
@@ -540,6 +540,9 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
     what = {
         "core_saturated": "one core team is saturated (H1 holds there)",
         "hier_saturated": "the hierarchy is saturated",
+        "hier_maintainer_saturated": (
+            "the hierarchy is saturated and its busiest team is a maintainer team (drivers-core)"
+        ),
         "split_faster": "the hierarchy has the shorter median lead time",
         "split_cheaper_paid": "the hierarchy pays fewer reviewer-days per landed change",
         "split_less_busy": "the hierarchy spends fewer busy person-days per landed change",
@@ -779,7 +782,10 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
             f"median lead time at {est(sh['split_faster'], 0, pct=True)} of points, lower busy "
             f"effort per landed change at {est(sh['split_less_busy'], 0, pct=True)}, fewer paid "
             f"reviewer-days per landed change at {est(sh['split_cheaper_paid'], 0, pct=True)}, "
-            f"and one core is saturated at {est(sh['core_saturated'], 0, pct=True)}."
+            f"and one core is saturated at {est(sh['core_saturated'], 0, pct=True)}; the "
+            "hierarchy is saturated at "
+            f"{est(sh['hier_saturated'], 0, pct=True)}, with its drivers-core the busiest team at "
+            f"{est(sh['hier_maintainer_saturated'], 0, pct=True)}."
         )
     else:
         v["answer.robust"] = "The sensitivity sweep was not part of this build."
@@ -843,6 +849,23 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
             + h6["status"]
             + f": {h6['reason']})."
         )
+    if sh:
+        n_s = sens["n_teams"]
+        default_sat = n_s in hier["n"] and hier["saturated_n"][hier["n"].index(n_s)]
+        text = (
+            f"Over the plausible ranges of the assumed parameters at N = {n_s}, the hierarchy "
+            f"is saturated at {est(sh['hier_saturated'], 0, pct=True)} of points, with a "
+            "maintainer team (drivers-core) the busiest at "
+            f"{est(sh['hier_maintainer_saturated'], 0, pct=True)}; one core is saturated at "
+            f"{est(sh['core_saturated'], 0, pct=True)}."
+        )
+        if _f(sh["hier_saturated"]["low"]) > 0.5 and not default_sat:
+            text += (
+                f" At the defaults the hierarchy is not saturated at N = {n_s}: the defaults are "
+                "a favourable corner for the split, and its drivers-core is an integration "
+                "point with a limit of its own (the indices in §8 say which assumptions matter)."
+            )
+        s.append(text)
     s.append(v["answer.where_paid"])
     v["conclusion.sentences"] = "\n\n".join(s)
     return v

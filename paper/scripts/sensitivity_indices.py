@@ -21,7 +21,7 @@ import numpy as np
 NAME = "sensitivity_indices"
 OUTPUTS = {
     "log_busy_ratio": "ln(busy per change, hierarchy / core)",
-    "log_lead_ratio": "ln(lead time, hierarchy / core)",
+    "log_lead_ratio": "ln(lead time, hierarchy / core)\n(medians beyond the window set to it)",
     "log_automation_ratio": "ln(integration per change, on / off)",
 }
 
