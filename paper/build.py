@@ -207,7 +207,7 @@ def compute_numbers(
         doc["sensitivity_runs"] = len(sens_table)
         doc["sensitivity_days"] = float(sens_table["days"].iloc[0])
     doc = _json_safe(doc)
-    write_text(results_dir / _common.NUMBERS_FILE, json.dumps(doc, indent=1) + "\n")
+    write_text(results_dir / _common.NUMBERS_FILE, json.dumps(doc, separators=(",", ":")) + "\n")
     return doc
 
 
