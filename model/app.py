@@ -33,9 +33,11 @@ from mesa.visualization.utils import update_counter
 
 from model import PARAMETERS, TOPOLOGIES, OrgModel
 from model.params import REVIEW_ROUTINGS
+from model.presets import load_preset, preset_names
 from model.staffing import STAFFING_POLICIES
 
 _D = {name: spec.default for name, spec in PARAMETERS.items()}
+NO_PRESET = "(defaults)"
 N_TEAMS_MAX = 64  # larger organisations still run, but a step no longer feels instant
 
 #: Controls of the page. Keys are :class:`OrgModel` parameters (``rng`` is the seed); values
@@ -478,6 +480,20 @@ def Page(params: dict[str, Any] | None = None):
         values.value = new
         model.value = built
 
+    def apply_preset(name: str) -> None:
+        """Start from a preset's configuration (``model/presets``) or from the defaults."""
+        new = initial_values(params)
+        if name != NO_PRESET:
+            new.update(load_preset(name).params())
+        try:
+            built = OrgModel(**new)
+        except ValueError as err:
+            error.value = f"{name}: {err}"
+            return
+        error.value = None
+        preset.value, values.value, model.value = name, new, built
+
+    preset = solara.use_reactive(NO_PRESET)
     current = model.value
     with solara.AppBar():
         solara.AppBarTitle("orgscale: one organisation at work")
@@ -501,6 +517,12 @@ def Page(params: dict[str, Any] | None = None):
                 use_threads=use_threads,
             )
         with solara.Card("Parameters"):
+            solara.Select(
+                "Preset",
+                value=preset.value,
+                values=[NO_PRESET, *preset_names()],
+                on_value=apply_preset,
+            )
             ParameterInputs(values.value, on_change=rebuild)
             if error.value:
                 solara.Error(error.value)

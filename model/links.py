@@ -79,7 +79,7 @@ class LinkMechanism:
         change = Change(team.node, team.area, now, is_api=True)
         self.admit(change)
         self.touch_links(change, team, all_links=True)
-        self.enqueue_review(team, change)
+        self.submit_patch_set(change)
         self.events.push(now + self.random.expovariate(self.api_change_rate), self.change_api, team)
 
     def touch_links(self, change: Change, team: Team, *, all_links: bool) -> None:

@@ -96,6 +96,7 @@ class OrgModel(
         approvals_needed: int = _D["approvals_needed"],
         rework_prob: float = _D["rework_prob"],
         rework_days: float = _D["rework_days"],
+        check_fail_prob: float = _D["check_fail_prob"],
         patience_days: float = _D["patience_days"],
         link_change_prob: float = _D["link_change_prob"],
         api_change_rate: float = _D["api_change_rate"],

@@ -186,6 +186,16 @@ PARAMETERS: dict[str, ParamSpec] = {
         ),
         _p("rework_days", float, 1.0, "mean time to rework a change", "days", low=0.0),
         _p(
+            "check_fail_prob",
+            float,
+            0.0,
+            "probability a patch set fails automated checks or non-core review before core "
+            "review (a new patch set follows at no core reviewer's cost)",
+            "",
+            low=0.0,
+            high=0.95,
+        ),
+        _p(
             "patience_days",
             float,
             0.0,
@@ -458,6 +468,7 @@ def mmc_parameters(
         "coupling_sibling_prob": 0.0,
         "gate": False,
         "patience_days": 0.0,
+        "check_fail_prob": 0.0,
     }
 
 
@@ -488,6 +499,7 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "reviewers_per_area": (1.5, 6.0),
     "maintainer_span": (2, 16),
     "rework_days": (0.5, 3.0),
+    "check_fail_prob": (0.0, 0.6),
     "patience_days": (20.0, 180.0),
     "link_change_prob": (0.02, 0.3),
     "api_change_rate": (0.005, 0.05),

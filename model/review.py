@@ -3,6 +3,10 @@
 * Arrivals: each contributor submits changes as a Poisson process (``change_rate`` per
   day); a share ``top_direct_share`` of them goes straight to the top team (a hierarchy
   only), and a share ``link_change_prob`` touches one API link of its team.
+* Checks: a patch set first passes automated checks (and non-core reviewers); with
+  ``check_fail_prob`` it fails them and the author uploads a new one after a rework time,
+  at no core reviewer's cost (Nova: ≈4.1 patch sets per change, far more than its cores
+  reviewed).
 * Review: a patch set needs ``approvals_needed`` distinct reviewers of its home team (all
   of them if the team is smaller); reviews run in parallel; each asks for rework with
   ``rework_prob`` and the author answers after ``rework_days`` with a new patch set.
@@ -41,10 +45,24 @@ class ReviewMechanism:
         touches_link = self.link_change_prob > 0 and home is team
         if touches_link and self.random.random() < self.link_change_prob:
             self.touch_links(change, team, all_links=False)
-        self.enqueue_review(home, change)
+        self.submit_patch_set(change)
         self.events.push(
             now + self.random.expovariate(self.change_rate), self.submit_change, contributor
         )
+
+    def submit_patch_set(self, change: Change) -> None:
+        """A patch set is uploaded: automated checks (and non-core reviewers) run first.
+
+        With ``check_fail_prob`` it fails them, and the author uploads a new patch set after
+        a rework time (mean ``rework_days``) without any core reviewer's time being spent;
+        otherwise it enters its home team's review queue.
+        """
+        if self.check_fail_prob > 0 and self.random.random() < self.check_fail_prob:
+            change.patch_sets += 1
+            delay = self.random.expovariate(1.0 / self.rework_days) if self.rework_days else 0.0
+            self.events.push(self.now + delay, self.resubmit, change)
+            return
+        self.enqueue_review(self.teams[change.home], change)
 
     def enqueue_review(self, team: Team, change: Change) -> None:
         """Put a patch set at the back of ``team``'s queue (and of its area's queue)."""
@@ -202,7 +220,7 @@ class ReviewMechanism:
         if change.stale:  # made stale again while the author was reworking
             self.events.push(self.now + self.rebase(change), self.resubmit, change)
             return
-        self.enqueue_review(self.teams[change.home], change)
+        self.submit_patch_set(change)
 
     def try_merge(self, change: Change) -> None:
         """An approved, agreed change goes through the gate (if on) into its home tree."""

@@ -11,7 +11,18 @@ import gc
 import importlib
 import sys
 
-COMMANDS = ("run", "sweep", "fit", "sensitivity", "figures", "paper", "viz")
+COMMANDS = (
+    "run",
+    "presets",
+    "sweep",
+    "fit",
+    "sensitivity",
+    "calibrate",
+    "validate",
+    "figures",
+    "paper",
+    "viz",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,10 @@ to run. Its keys are:
     are not blurred by different random draws. ``false`` mixes each point into its seeds.
 ``description`` (str, optional)
     Free text; ignored by the runner.
+``preset`` (str, optional)
+    A preset's name or file (:mod:`model.presets`): its configuration becomes the base of
+    ``[fixed]`` (``[fixed]``, grids and ``[sample]`` override it) and its ``days`` the default
+    run length.
 ``[fixed]``
     Model parameters held at one value (everything else keeps its model default).
 ``[grid]`` or ``[[grid]]`` blocks
@@ -73,6 +77,7 @@ TOP_KEYS = (
     "replicates",
     "days",
     "common_random_numbers",
+    "preset",
     "fixed",
     "grid",
     "sample",
@@ -221,6 +226,7 @@ def _build(raw: dict[str, Any], source: str, text: str, *, allow_large: bool) ->
             raise SpecError(
                 source, key, "one of the keys " + ", ".join(TOP_KEYS) + _hint(key, TOP_KEYS)
             )
+    raw = _apply_preset(source, raw)
     for key in REQUIRED_KEYS:
         if key not in raw:
             raise SpecError(source, key, "this required key (" + ", ".join(REQUIRED_KEYS) + ")")
@@ -368,6 +374,38 @@ def _sample_warnings(sample: Sample | None) -> tuple[str, ...]:
         f"sample.n = {sample.n} is not a power of two: Sobol indices converge as designed "
         f"only for n = 2^k (e.g. {low} or {2 * low})",
     )
+
+
+def _apply_preset(source: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with a ``preset``'s configuration under its ``[fixed]`` and ``days`` as default."""
+    if "preset" not in raw:
+        return raw
+    from model.presets import PresetError, load_preset
+
+    if not isinstance(raw["preset"], str):
+        raise SpecError(source, "preset", "a preset name or file", raw["preset"])
+    try:
+        preset = load_preset(raw["preset"])
+    except PresetError as err:
+        raise SpecError(source, "preset", f"a usable preset ({err})") from None
+    varied = {k for block in _as_blocks(raw.get("grid")) for k in block}
+    sample = raw.get("sample")
+    if isinstance(sample, dict) and isinstance(sample.get("ranges"), dict):
+        varied |= set(sample["ranges"])
+    fixed_raw = raw.get("fixed", {})
+    if not isinstance(fixed_raw, dict):
+        return raw
+    base = {k: v for k, v in preset.params().items() if k not in varied}
+    merged = {k: v for k, v in raw.items() if k != "preset"}
+    merged["fixed"] = {**base, **fixed_raw}
+    merged.setdefault("days", preset.days)
+    return merged
+
+
+def _as_blocks(grid: Any) -> list[dict[str, Any]]:
+    if isinstance(grid, dict):
+        return [grid]
+    return [b for b in grid if isinstance(b, dict)] if isinstance(grid, list) else []
 
 
 def _grids(

@@ -271,3 +271,13 @@ def test_viz_does_not_warn_on_loopback(capsys, monkeypatch):
     monkeypatch.setattr(viz, "_port_free", lambda host, port: "stopped here by the test")
     viz.run(parse([]))
     assert "warning" not in capsys.readouterr().err
+
+
+def test_choosing_a_preset_rebuilds_the_model_with_its_configuration():
+    rc = render({"topology": "flat", "n_teams": 3})
+    rc.find(v.Select, label="Preset").widget.v_model = "nova-2013"
+    assert "Day 0 · 17 reviewers" in day_info(rc)
+    assert rc.find(v.Select, label="Topology").widget.v_model == "single_core"
+    rc.find(v.Select, label="Preset").widget.v_model = app.NO_PRESET
+    assert rc.find(v.Select, label="Topology").widget.v_model == "flat"
+    rc.close()

@@ -138,3 +138,10 @@ def test_bench_overhead_prints_a_cost_per_backend_and_a_memory_verdict():
         assert sum(line.startswith(f"run_sweep, {backend}") for line in out.splitlines()) == 1
     assert "mesa.batch_run, 2 processes" in out
     assert "peak at 40 runs ÷ peak at 8 runs" in out
+
+
+def test_bench_calibrate_compares_smc_with_rejection_at_equal_cost():
+    out = run_script("bench_calibrate.py", "--population", "10", "--generations", "2")
+    assert "| ABC-SMC |" in out and "| rejection (Sobol) |" in out
+    assert "ABC-SMC / rejection 90% interval width at equal cost" in out
+    assert "PASS" in out or "FAIL" in out

@@ -332,3 +332,18 @@ def test_kaplan_meier_median_counts_censored_changes():
     events = np.array([True, True, False, False, False, False])
     assert np.isnan(kaplan_meier_median(durations, events))
     assert kaplan_meier_median(np.array([1.0, 2.0, 5.0]), np.array([True, False, True])) == 5.0
+
+
+def test_failed_checks_add_patch_sets_but_no_core_reviews():
+    kw = dict(topology="single_core", n_teams=8, coupling_same_area_prob=0.0, days=400)
+    plain = run(**kw).metrics()
+    checked = run(check_fail_prob=0.5, **kw).metrics()
+    # each patch set passes the checks with probability 1/2: twice the patch sets ...
+    assert checked["patch_sets_per_change"] == pytest.approx(
+        2 * plain["patch_sets_per_change"], rel=0.1
+    )
+    # ... for about the same core reviews per landed change
+    per_change = {
+        k: m["reviews_per_day"] / m["throughput"] for k, m in [("p", plain), ("c", checked)]
+    }
+    assert per_change["c"] == pytest.approx(per_change["p"], rel=0.1)

@@ -256,3 +256,11 @@ def test_conflicts_found_early_are_cheaper_to_resolve_than_late_ones():
         days=400, topology="flat", n_teams=8, conflict_prob=0.005, ci_automation=True, rng=2
     ).metrics()
     assert on["conflict_days_mean"] < 0.7 * off["conflict_days_mean"]
+
+
+def test_readme_tables_list_every_parameter_and_metric():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for name in [*PARAMETERS, *METRICS]:
+        assert f"| `{name}` |" in readme, f"{name} missing from README (scripts/readme-tables)"

@@ -1,7 +1,11 @@
 """``orgscale run``: one model run with chosen parameters; prints its metrics.
 
-Usage: ``orgscale run --topology hierarchical --n-teams 16 --days 365 --seed 1
+Usage: ``orgscale run [--preset NAME] --topology hierarchical --n-teams 16 --days 365 --seed 1
 [--set key=value]... [--json]``
+
+With ``--preset NAME`` (see ``orgscale presets``) the run starts from that preset's
+configuration and run length; ``--topology``, ``--n-teams``, ``--days`` and ``--set`` given
+explicitly override it.
 """
 
 from __future__ import annotations
@@ -53,9 +57,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="run the model once and print its metrics",
         description="Run OrgModel once and print the metrics measured after warm-up.",
     )
-    parser.add_argument("--topology", default=PARAMETERS["topology"].default)
-    parser.add_argument("--n-teams", type=int, default=PARAMETERS["n_teams"].default)
-    parser.add_argument("--days", type=float, default=365.0, help="simulated days (default 365)")
+    parser.add_argument(
+        "--preset",
+        default=None,
+        metavar="NAME",
+        help="start from a preset's configuration (orgscale presets lists them)",
+    )
+    parser.add_argument("--topology", default=None, help="default: the preset's, or 'hierarchical'")
+    parser.add_argument("--n-teams", type=int, default=None, help="default: the preset's, or 16")
+    parser.add_argument(
+        "--days", type=float, default=None, help="simulated days (default: the preset's, or 365)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument(
         "--set",
@@ -78,7 +90,17 @@ def _format_value(value: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        params: dict[str, Any] = {"topology": args.topology, "n_teams": args.n_teams}
+        params: dict[str, Any] = {}
+        days = 365.0
+        if args.preset is not None:
+            from model.presets import load_preset
+
+            preset = load_preset(args.preset)
+            params, days = preset.params(), preset.days
+        for key in ("topology", "n_teams"):
+            if getattr(args, key) is not None:
+                params[key] = getattr(args, key)
+        args.days = days if args.days is None else args.days
         for assignment in args.set:
             key, value = parse_assignment(assignment)
             params[key] = value

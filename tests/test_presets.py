@@ -1,0 +1,186 @@
+"""Presets: shipped pattern files parse, name real metrics and parameters, run deterministically;
+a bad preset gets one clear line and exit status 2."""
+
+import math
+import textwrap
+
+import pytest
+
+from model import METRICS, PARAMETERS
+from model.presets import PresetError, load_preset, parse_preset, preset_names
+from sweeps.cli import main
+from sweeps.one_run import run_one
+from sweeps.spec import parse_spec
+
+SHIPPED = preset_names()
+
+GOOD = textwrap.dedent(
+    """
+    name = "tiny"
+    description = "a small single core"
+    days = 80
+    [config]
+    topology = "single_core"
+    staffing = "fixed_core"
+    n_teams = 3
+    contributors_per_team = 4
+    core_reviewers = 3
+    warmup_days = 20
+    [priors]
+    change_rate = [0.05, 0.5]
+    review_rate = [2.0, 12.0]
+    [[pattern]]
+    metric = "throughput"
+    observed = 2.0
+    tolerance = { rel = 0.1 }
+    in_sample = true
+    source = { ref = "synthetic", date = "today", counted = "changes landed a day" }
+    [[pattern]]
+    metric = "lead_time_p50"
+    observed = [1, 3]
+    tolerance = { abs = 0.5 }
+    in_sample = false
+    why = "checks the fit"
+    source = { ref = "synthetic", date = "today", counted = "median lead time" }
+    """
+)
+
+
+def test_there_are_presets_for_nova_and_the_kernel():
+    assert {"nova-2013", "linux"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_preset_parses_and_names_only_known_metrics_and_parameters(name):
+    preset = load_preset(name)
+    assert preset.name == name
+    assert all(p.metric in METRICS for p in preset.patterns)
+    assert all(key in PARAMETERS for key, _ in preset.config)
+    assert all(key in PARAMETERS and low < high for key, low, high in preset.priors)
+    assert preset.in_sample() and preset.held_out()
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_pattern_cites_a_source_and_held_out_ones_say_why(name):
+    for pattern in load_preset(name).patterns:
+        assert pattern.ref and pattern.date and pattern.counted
+        assert pattern.in_sample or len(pattern.why) > 20
+        assert pattern.tolerance() > 0 or pattern.low < pattern.high or pattern.abs_tol == 0
+
+
+def _short(name):
+    """A short run of a preset: 20 measured days after 10 of warm-up."""
+    return load_preset(name).params({"warmup_days": 10.0}), 30.0
+
+
+def _same(a, b):
+    return a.keys() == b.keys() and all(
+        (math.isnan(a[k]) and math.isnan(b[k])) or a[k] == b[k] for k in a
+    )
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_preset_runs_and_the_same_seed_gives_the_same_metrics(name):
+    params, days = _short(name)
+    first = run_one(params, 7, days)
+    assert _same(first, run_one(params, 7, days))
+    assert not _same(first, run_one(params, 8, days))
+    assert all(p.metric in first for p in load_preset(name).patterns)
+
+
+def test_pattern_distance_is_zero_inside_and_one_at_the_tolerance_edge():
+    preset = parse_preset(GOOD)
+    point, interval = preset.patterns
+    assert point.distance(2.0) == 0 and point.distance(2.2) == pytest.approx(1.0)
+    assert point.reproduced(1.85) and not point.reproduced(2.5)
+    assert interval.distance(2.0) == 0 and interval.distance(4.0) == pytest.approx(2.0)
+    assert math.isinf(point.distance(math.nan))
+
+
+def test_params_take_the_middle_of_priors_unless_configured():
+    preset = parse_preset(GOOD)
+    assert preset.params()["change_rate"] == pytest.approx(0.275)
+    assert preset.params({"change_rate": 0.1})["change_rate"] == 0.1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('metric = "throughput"', 'metric = "thruput"', "pattern[0].metric: expected a metric"),
+        ("[0.05, 0.5]", "[0.5, 0.5]", "priors.change_rate: expected a non-empty range"),
+        ("[2.0, 12.0]", "[12.0, 2.0]", "priors.review_rate: expected a non-empty range"),
+        ("[priors]", "[priors]\ncolour = [1, 2]", "priors.colour: expected a model parameter"),
+        ("n_teams = 3", "n_tems = 3", "config.n_tems: expected a model parameter"),
+        ("n_teams = 3", "n_teams = -3", "config.n_teams: expected n_teams to be an integer"),
+        ('why = "checks the fit"', "", "pattern[1].why: expected a reason"),
+        ("{ rel = 0.1 }", "{ rel = -1 }", "pattern[0].tolerance.rel: expected a number >= 0"),
+        ("observed = 2.0", "observed = [3, 1]", "pattern[0].observed: expected a number or"),
+        ("in_sample = true", "in_sample = 1", "pattern[0].in_sample: expected true or false"),
+        ("days = 80", "days = 10", "days: expected more days than warmup_days=20"),
+        ("[config]", "[config\n", "(syntax): expected valid TOML"),
+    ],
+)
+def test_bad_preset_raises_one_line_naming_the_key(old, new, message):
+    assert old in GOOD
+    with pytest.raises(PresetError) as err:
+        parse_preset(GOOD.replace(old, new, 1), source="tiny.toml")
+    assert str(err.value).startswith("tiny.toml: ")
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("command", [["presets"], ["run", "--preset"], ["validate", "--preset"]])
+def test_bad_preset_file_gives_one_line_and_exit_2(tmp_path, capsys, command):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(GOOD.replace('metric = "throughput"', 'metric = "thruput"'))
+    assert main([*command, str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "bad.toml: pattern[0].metric: expected a metric of model.METRICS" in err
+
+
+def test_unknown_preset_name_lists_the_valid_ones(capsys):
+    assert main(["run", "--preset", "nova-2031"]) == 2
+    err = capsys.readouterr().err
+    assert "nova-2013" in err and "did you mean 'nova-2013'" in err
+
+
+def test_run_preset_with_set_override(tmp_path, capsys):
+    path = tmp_path / "tiny.toml"
+    path.write_text(GOOD)
+    assert main(["run", "--preset", str(path), "--set", "core_reviewers=2", "--json"]) == 0
+    import json
+
+    out = json.loads(capsys.readouterr().out)
+    assert out["n_reviewers"] == 2 and out["n_teams_total"] == 1
+
+
+def test_presets_command_lists_sources(capsys):
+    assert main(["presets"]) == 0
+    out = capsys.readouterr().out
+    assert "nova-2013" in out and "openstack-dev" in out and "held-out" in out
+
+
+def test_sweep_spec_preset_is_the_base_of_fixed(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(GOOD)
+    spec = parse_spec(
+        f'name = "s"\nroot_seed = 1\nreplicates = 1\npreset = "{path}"\n'
+        "[fixed]\ncore_reviewers = 2\n[grid]\nn_teams = [2, 4]\n"
+    )
+    fixed = dict(spec.fixed)
+    assert fixed["topology"] == "single_core" and fixed["core_reviewers"] == 2
+    assert "n_teams" not in fixed and spec.days == 80
+
+
+def test_shipped_spec_built_on_the_nova_preset_is_valid():
+    from pathlib import Path
+
+    from sweeps.design import design_points
+    from sweeps.spec import load_spec
+
+    spec = load_spec(Path(__file__).parent.parent / "sweeps" / "specs" / "nova-core-size.toml")
+    points = design_points(spec)
+    assert {p["core_reviewers"] for p in points} >= {9, 17, 45}
+    assert all(p["topology"] == "single_core" for p in points)
+    assert spec.days == load_preset("nova-2013").days

@@ -1,0 +1,112 @@
+"""Validation: a table of observed vs simulated per pattern for each preset; exit 0 always,
+1 with --check when an in-sample pattern misses, 2 for bad input."""
+
+import textwrap
+
+import pytest
+
+from model.presets import load_preset, parse_preset, preset_names
+from sweeps.cli import main
+from sweeps.validate import format_table, missed_in_sample, simulate, validation_table
+
+SHORT = {"warmup_days": 10.0}  # 25 measured days: a short run
+SHIPPED = preset_names()
+
+TINY = textwrap.dedent(
+    """
+    name = "tiny"
+    description = "a small single core"
+    days = 80
+    [config]
+    topology = "single_core"
+    staffing = "fixed_core"
+    n_teams = 3
+    contributors_per_team = 4
+    core_reviewers = 3
+    change_rate = 0.2
+    warmup_days = 20
+    [[pattern]]
+    metric = "submitted_per_day"
+    observed = 2.4
+    tolerance = { rel = 0.2 }
+    in_sample = true
+    source = { ref = "3 areas × 4 contributors × 0.2 a day", date = "-", counted = "-" }
+    [[pattern]]
+    metric = "n_reviewers"
+    observed = 99
+    tolerance = { abs = 1 }
+    in_sample = false
+    why = "a pattern the configuration cannot reproduce"
+    source = { ref = "made up", date = "-", counted = "-" }
+    """
+)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_validation_table_has_a_row_per_pattern_for_each_preset(name):
+    preset = load_preset(name)
+    table = validation_table(preset, seeds=2, days=35.0, overrides=SHORT)
+    assert list(table["pattern"]) == [p.id for p in preset.patterns]
+    assert set(table["role"]) == {"in-sample", "held-out"}
+    finite = table.dropna(subset=["sim_median"])
+    assert (finite["sim_p05"] <= finite["sim_median"]).all()
+    assert (finite["sim_median"] <= finite["sim_p95"]).all()
+    assert (table["sim_nan"] < 2).sum() >= len(table) - 1  # at most one pattern unmeasured
+    assert all(p.id in format_table(table) for p in preset.patterns)
+
+
+def test_reproduced_means_the_median_is_within_tolerance(tmp_path):
+    preset = parse_preset(TINY, source="tiny.toml")
+    table = validation_table(preset, seeds=3).set_index("pattern")
+    assert table.loc["submitted_per_day", "reproduced"]
+    assert table.loc["n_reviewers", "sim_median"] == 3
+    assert not table.loc["n_reviewers", "reproduced"]
+    assert missed_in_sample(table.reset_index()) == []
+
+
+def test_simulate_gives_the_same_runs_for_any_job_count():
+    preset = parse_preset(TINY, source="tiny.toml")
+    one = simulate(preset, seeds=3, jobs=1)
+    two = simulate(preset, seeds=3, jobs=2)
+    assert one.equals(two)
+    assert one["seed"].nunique() == 3
+
+
+def test_validate_exits_0_and_with_check_1_when_an_in_sample_pattern_misses(tmp_path, capsys):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    assert main(["validate", "--preset", str(path), "--seeds", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "submitted_per_day" in out and "held-out" in out and "within tolerance" in out
+    argv = ["validate", "--preset", str(path), "--seeds", "2", "--quiet", "--check"]
+    assert main(argv) == 0
+    miss = tmp_path / "miss.toml"
+    miss.write_text(TINY.replace("observed = 2.4", "observed = 24"))
+    assert main(["validate", "--preset", str(miss), "--seeds", "2", "--quiet"]) == 0
+    assert main(["validate", "--preset", str(miss), "--seeds", "2", "--quiet", "--check"]) == 1
+    assert "in-sample patterns missed: tiny/submitted_per_day" in capsys.readouterr().out
+
+
+def test_validate_writes_the_table_as_csv(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    csv = tmp_path / "table.csv"
+    assert (
+        main(["validate", "--preset", str(path), "--seeds", "2", "--quiet", "--csv", str(csv)]) == 0
+    )
+    assert "sim_median" in csv.read_text().splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--set", "colour=red"], "--set colour: unknown parameter"),
+        (["--days", "10"], "--days=10 is invalid: must exceed warmup_days=20"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    assert main(["validate", "--preset", str(path), "--quiet", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and message in err
