@@ -561,7 +561,11 @@ def hypotheses(
         fixed = org_runs(df, org, False, fixed_link_share=0.2)
         if base.empty or fixed.empty:
             continue
-        n = int(max(set(fixed["n_teams"]) & set(base["n_teams"])))
+        common = sorted(set(fixed["n_teams"]) & set(base["n_teams"]))
+        until = curves_doc.get(f"{org}.off", {}).get("fitted_until")
+        # judged at the largest N where the unfixed organisation is unsaturated, if any
+        unsaturated = [n for n in common if until is not None and n <= until]
+        n = int(unsaturated[-1] if unsaturated else common[0])
         tail = vd.mean_estimate(
             _at_n(base, n, "link_pain_top_decile_share") / 0.1, rng=_rng("H5", org, "tail")
         )
@@ -570,7 +574,14 @@ def hypotheses(
             _at_n(base, n, "integration_per_change"),
             rng=_rng("H5", org, "fix"),
         )
-        record(f"H5.{org}", vd.h5(tail, fix), tail=tail.to_dict(), fix=fix.to_dict(), n=n)
+        record(
+            f"H5.{org}",
+            vd.h5(tail, fix),
+            tail=tail.to_dict(),
+            fix=fix.to_dict(),
+            n=n,
+            saturated=bool(until is None or n > until),
+        )
 
     # H6: total busy effort per landed change, split over single core
     core = org_runs(df, "single_core", False)
