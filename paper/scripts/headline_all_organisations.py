@@ -78,8 +78,13 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
     axes[1].scatter([], [], marker="x", color="#D55E00", label="saturated (most replicates)")
     handles = axes[0].get_legend_handles_labels()
     extra = axes[1].get_legend_handles_labels()
+    more = axes[2].get_legend_handles_labels()
     fig.legend(
-        handles[0] + extra[0], handles[1] + extra[1], loc="outside lower center", ncol=4, fontsize=8
+        handles[0] + extra[0] + more[0],
+        handles[1] + extra[1] + more[1],
+        loc="outside lower center",
+        ncol=4,
+        fontsize=8,
     )
     return _common.save(fig, out_dir, NAME)
 
