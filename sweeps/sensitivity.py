@@ -157,3 +157,47 @@ def to_frame(results: list[SensitivityResult]) -> pd.DataFrame:
         frame.insert(0, "base", json.dumps(r.base, sort_keys=True))
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def outputs_by_base(
+    spec: SweepSpec, results: pd.DataFrame, metric: str
+) -> list[tuple[dict[str, Any], np.ndarray]]:
+    """``metric`` at every sample point, in SALib's sample order, for each base point.
+
+    Returns one ``(base, y)`` pair a base point (grid point): ``base`` its parameters other
+    than the sampled ones, ``y`` the replicate mean at each sample point (NaN for a point
+    whose runs all failed). Outputs of different base points share the sample order, so
+    derived outputs (a ratio of two organisations at the same point) can be analysed with
+    :func:`sobol_indices`.
+    """
+    check_spec(spec)
+    if metric not in results.columns:
+        raise SensitivityError(f"metric {metric!r} is not a column of the results")
+    keys_all = [
+        canonical_json(validate_params(row_params(row))) for row in results.to_dict("records")
+    ]
+    frame = pd.DataFrame({"_key": keys_all, "y": results[metric].to_numpy(float)})
+    frame = frame[(results["status"] == "ok").to_numpy()]
+    means = frame.groupby("_key")["y"].mean()
+    samples = sample_points(spec.sample)
+    points = expand_points(spec)
+    n_samples = len(samples)
+    names = [name for name, _, _ in spec.sample.ranges]
+    out = []
+    for b in range(len(points) // n_samples):
+        block = points[b * n_samples : (b + 1) * n_samples]
+        keys = [canonical_json(validate_params(p)) for p in block]
+        y = np.array([means.get(k, np.nan) for k in keys], dtype=float)
+        base = {k: v for k, v in block[0].items() if k not in names}
+        out.append((base, y))
+    return out
+
+
+def sobol_indices(spec: SweepSpec, y: np.ndarray, *, seed: int = 0) -> pd.DataFrame:
+    """Sobol first- and total-order indices (with 95% confidence half-widths) of any output
+    ``y`` given at the spec's sample points in SALib's order (see :func:`outputs_by_base`)."""
+    check_spec(spec)
+    problem = _problem(spec)
+    samples = sample_points(spec.sample)
+    unit = np.array([[point[name] for name in problem["names"]] for point in samples], float)
+    return _indices(spec, problem, unit, np.asarray(y, dtype=float), seed)

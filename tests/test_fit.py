@@ -117,17 +117,17 @@ def test_true_law_is_chosen_by_aicc_in_at_least_90_percent_of_trials(law, ns):
 
 
 def test_linear_data_choose_linear_or_a_law_that_nests_it():
-    # power (b = 1) and quadratic (a = 0) contain the linear law, so noise can tip the choice
-    # to one of them even under the parsimony rule (seeds 0-49: linear 47, quadratic 2,
-    # power 1). Checked: linear is chosen in most datasets, and whatever is chosen contains
-    # the linear law (never constant or N log N).
+    # affine (a = 0), power (b = 1), quadratic (a = 0) and the USL (α = β = 0) contain the
+    # linear law, so noise can tip the choice to one of them even under the parsimony rule.
+    # Checked: linear is chosen in most datasets, and whatever is chosen contains the linear
+    # law (never constant or N log N).
     trials = 50
     chosen = [
         fit.fit_laws(*noisy(TRUE_LAWS["linear"], np.random.default_rng(seed))).best
         for seed in range(trials)
     ]
     assert chosen.count("linear") / trials >= 0.75
-    assert set(chosen) <= {"linear", "power", "quadratic"}
+    assert set(chosen) <= {"linear", "affine", "power", "quadratic", "usl"}
 
 
 def test_linear_law_is_chosen_in_at_least_90_percent_of_trials():
@@ -437,3 +437,63 @@ def test_cli_exits_2_for_a_missing_source(tmp_path, capsys):
     assert status == 2
     assert "does not exist" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------- affine, USL, fit quality
+
+
+def usl_curve(n):
+    """Gunther's USL with g = 2, contention α = 0.05, coherency β = 0.002 (peak near N = 22)."""
+    return 2.0 * n / (1 + 0.05 * (n - 1) + 0.002 * n * (n - 1))
+
+
+def test_usl_is_chosen_for_retrograde_throughput_and_its_parameters_recovered():
+    n, y = noisy(usl_curve, np.random.default_rng(3), ns=PAPER_N[:8], noise=0.03)
+
+    laws = fit.fit_laws(n, y, laws=fit.THROUGHPUT_LAWS)
+
+    assert laws.best == "usl"
+    usl = laws["usl"]
+    assert usl.param("g") == pytest.approx(2.0, rel=0.05)
+    assert usl.param("alpha") == pytest.approx(0.05, rel=0.3)
+    assert usl.param("beta") == pytest.approx(0.002, rel=0.3)
+    assert usl.fits
+
+
+def test_usl_cannot_mimic_superlinear_cost_so_quadratic_still_wins():
+    n, y = noisy(TRUE_LAWS["quadratic"], np.random.default_rng(0))
+
+    laws = fit.fit_laws(n, y)
+
+    assert laws.best == "quadratic"
+    assert not laws["usl"].fits
+
+
+def test_affine_is_chosen_over_linear_when_there_is_a_fixed_part():
+    n, y = noisy(lambda n: 40.0 + 0.5 * n, np.random.default_rng(0), noise=0.03)
+
+    laws = fit.fit_laws(n, y, laws=fit.COST_LAWS)
+
+    assert laws.best == "affine"
+    assert laws["affine"].param("a") == pytest.approx(40.0, rel=0.05)
+    assert laws["affine"].param("b") == pytest.approx(0.5, rel=0.1)
+    assert not laws["linear"].fits
+
+
+def test_a_true_law_fits_and_a_wrong_one_does_not():
+    n, y = noisy(TRUE_LAWS["linear"], np.random.default_rng(2))
+
+    laws = fit.fit_laws(n, y, laws=("linear", "constant"))
+
+    assert laws["linear"].p_value > fit.FIT_P_MIN
+    assert laws["linear"].fits
+    assert not laws["constant"].fits
+
+
+def test_no_law_fits_a_step_and_the_comparison_says_so():
+    n, y = noisy(lambda n: np.where(n < 16, 1.0, 100.0), np.random.default_rng(0), noise=0.02)
+
+    laws = fit.fit_laws(n, y, laws=fit.COST_LAWS)
+
+    assert not laws.any_fits
+    assert not laws.chosen.fits

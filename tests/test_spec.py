@@ -30,19 +30,20 @@ def test_smoke_spec_is_valid_and_small():
     assert all(t.params["n_teams"] <= 8 for t in tasks)
 
 
-def test_paper_spec_covers_every_topology_n_up_to_256_and_ci_on_off():
+def test_paper_spec_covers_every_organisation_n_up_to_256_at_equal_headcount():
     spec = load_spec(SPECS / "paper.toml")
     points = design_points(spec)
-    assert spec.replicates >= 10
-    assert spec.days == 365
+    assert spec.replicates >= 6  # sized to the measured budget (spec header)
+    main = [p for p in points if p["staffing"] == "equal_headcount"]
     for topology in ("single_core", "flat", "hierarchical", "modular"):
-        ns = {p["n_teams"] for p in points if p["topology"] == topology}
+        ns = {p["n_teams"] for p in main if p["topology"] == topology}
         assert {2**k for k in range(9)} <= ns, topology
-        cis = {p["ci_automation"] for p in points if p["topology"] == topology}
-        assert cis == {False, True}, topology
-    assert {p["branching"] for p in points if p["topology"] == "hierarchical"} >= {0, 4}
-    localities = {p["locality"] for p in points if p["topology"] == "modular"}
-    assert localities == {0.0, 0.25, 0.5, 0.75, 1.0}
+        cis = {p["ci_automation"] for p in main if p["topology"] == topology}
+        # one core has no trees to test-merge: automation is crossed with the splits only
+        assert cis == ({False} if topology == "single_core" else {False, True}), topology
+    assert {p["branching"] for p in main if p["topology"] == "hierarchical"} >= {0, 4}
+    localities = {p["locality"] for p in main if p["topology"] == "modular"}
+    assert localities == {0.0, 0.5, 1.0}
 
 
 def test_grid_blocks_are_unioned_not_crossed():

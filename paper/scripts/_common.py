@@ -9,8 +9,8 @@ Not a figure script itself (its name starts with ``_``). Figure scripts import i
   per run), successful runs only.
 * :func:`baseline` – the runs at the default value of every swept parameter except the ones
   a figure varies, chosen per topology.
-* :func:`load_fits` – the paper's ``fits.json`` in the results folder (fitted in memory if
-  it is missing or of another kind).
+* :func:`load_numbers` – the paper's ``paper_numbers.json`` in the results folder.
+* :func:`org_style`, :func:`plot_curve` – one look per organisation; saturated N marked.
 * :func:`save` – write ``<name>.png`` and ``<name>.pdf``.
 
 Reads only ``results/``; never runs a model.
@@ -42,15 +42,49 @@ DEFAULT_RESULTS = ROOT / "results" / "paper"
 DEFAULT_FIGURES = PAPER_DIR / "figures"
 
 TOPOLOGY_ORDER = ("single_core", "flat", "hierarchical", "modular")
-TOPOLOGY_LABELS = {
-    "single_core": "single core",
+#: The organisations of the paper (keys of ``paper/analysis.py``'s ORGS and STRUCTURES).
+ORG_ORDER = (
+    "single_core",
+    "flat",
+    "hierarchical",
+    "tree4",
+    "modular",
+    "modular_l0",
+    "modular_l1",
+)
+ORG_LABELS = {
+    "single_core": "one core team",
     "flat": "flat (all-to-all)",
-    "hierarchical": "hierarchical",
-    "modular": "modular",
+    "hierarchical": "hierarchy (drivers-core)",
+    "tree4": "maintainer tree (fan-out 4)",
+    "modular": "modular (locality 0.5)",
+    "modular_l0": "modular (locality 0)",
+    "modular_l1": "modular (locality 1)",
 }
-TOPOLOGY_COLORS = dict(zip(TOPOLOGY_ORDER, sns.color_palette("colorblind", 4), strict=True))
-TOPOLOGY_MARKERS = {"single_core": "o", "flat": "s", "hierarchical": "^", "modular": "D"}
-PAPER_FITS_SCHEMA = "orgscale-paper-fits"
+# Okabe-Ito, the colour-blind-safe palette; flat and modular differ in colour, marker and
+# line style so they stay apart in grey too.
+_OKABE_ITO = ("#000000", "#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9")
+ORG_COLORS = dict(zip(ORG_ORDER, _OKABE_ITO, strict=True))
+ORG_MARKERS = {
+    "single_core": "o",
+    "flat": "s",
+    "hierarchical": "^",
+    "tree4": "v",
+    "modular": "D",
+    "modular_l0": "P",
+    "modular_l1": "X",
+}
+ORG_DASHES = {
+    "single_core": "-",
+    "flat": "-",
+    "hierarchical": "-",
+    "tree4": "-",
+    "modular": "-.",
+    "modular_l0": ":",
+    "modular_l1": "--",
+}
+TOPOLOGY_LABELS = {t: ORG_LABELS.get(t, t) for t in TOPOLOGY_ORDER}
+NUMBERS_FILE = "paper_numbers.json"
 DPI = 200
 
 
@@ -139,93 +173,101 @@ def swept(df: pd.DataFrame, name: str) -> list[Any]:
 
 
 def law_curve(law: str, params: dict[str, float], n: np.ndarray) -> np.ndarray:
-    """Evaluate a law of :mod:`sweeps.fit` with fitted ``params`` at team counts ``n``."""
+    """Evaluate a law of :mod:`sweeps.fit` with its fitted ``params`` at team counts ``n``."""
     n = np.asarray(n, dtype=float)
-    a = params["a"]
-    if law == "constant":
-        return np.full_like(n, a)
-    if law == "linear":
-        return a * n
-    if law == "nlogn":
-        return a * n * np.log(n)
-    if law == "quadratic":
-        return a * n * (n - 1) / 2 + params["b"] * n
-    if law == "power":
-        return a * n ** params["b"]
-    raise ValueError(
-        f"unknown law {law!r}: valid laws are constant, linear, nlogn, quadratic, power"
-    )
+    p = params
+    curves = {
+        "constant": lambda: np.full_like(n, p.get("a", np.nan)),
+        "affine": lambda: p["a"] + p["b"] * n,
+        "linear": lambda: p["a"] * n,
+        "nlogn": lambda: p["a"] * n * np.log(n),
+        "quadratic": lambda: p["a"] * n * (n - 1) / 2 + p["b"] * n,
+        "power": lambda: p["a"] * n ** p["b"],
+        "usl": lambda: p["g"] * n / (1 + p["alpha"] * (n - 1) + p["beta"] * n * (n - 1)),
+    }
+    if law not in curves:
+        raise ValueError(f"unknown law {law!r}: valid laws are {', '.join(curves)}")
+    return curves[law]()
 
 
-LAW_LABELS = {
-    "constant": "a",
-    "linear": "a·N",
-    "nlogn": "a·N ln N",
-    "quadratic": "a·N(N−1)/2 + b·N",
-    "power": "a·N^b",
-}
+def law_label(law: dict[str, Any]) -> str:
+    """A chosen law with its own fitted parameters, e.g. ``2.1 + 0.37·N (χ²/dof 1.2)``."""
+    p, name = law["params"], law["best"]
+    g = lambda v: f"{v:.3g}"  # noqa: E731
+    plus = lambda v: f"+ {v:.3g}" if v >= 0 else f"− {-v:.3g}"  # noqa: E731
+    text = {
+        "constant": lambda: g(p["a"]),
+        "affine": lambda: f"{g(p['a'])} {plus(p['b'])}·N",
+        "linear": lambda: f"{g(p['a'])}·N",
+        "nlogn": lambda: f"{g(p['a'])}·N ln N",
+        "quadratic": lambda: f"{g(p['a'])}·N(N−1)/2 {plus(p['b'])}·N",
+        "power": lambda: f"{g(p['a'])}·N^{g(p['b'])}",
+        "usl": lambda: f"USL g={g(p['g'])} α={g(p['alpha'])} β={g(p['beta'])}",
+    }[name]()
+    fit = "" if law.get("fits") else ", no law fits"
+    return f"{text} (χ²/dof {law['chi2_dof']:.2g}{fit})"
 
 
-def load_fits(results_dir: str | Path, df: pd.DataFrame | None = None) -> dict[str, Any]:
-    """The paper's fits for a results folder.
+def load_numbers(results_dir: str | Path) -> dict[str, Any]:
+    """The paper's numbers (``paper_numbers.json``, written by ``paper/build.py``).
 
-    Reads ``fits.json`` from the folder when it is the paper's document (written by
-    ``paper/build.py``); otherwise fits the results in memory (nothing is written).
+    Raises
+    ------
+    FileNotFoundError
+        The folder has no numbers yet (``orgscale paper`` or ``orgscale figures`` writes them).
     """
-    path = Path(results_dir) / "fits.json"
-    if path.is_file():
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        if doc.get("schema") == PAPER_FITS_SCHEMA:
-            return doc
-    import _fits
-
-    if df is None:
-        df = load_results(results_dir)
-    return _fits.compute_fits(df, n_boot=200, seed=0)
+    path = Path(results_dir) / NUMBERS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run orgscale figures or orgscale paper")
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
-def find_group(fit: dict[str, Any], **key: Any) -> dict[str, Any] | None:
-    """The group of one fit in ``fits.json`` whose key matches ``key`` (None if absent)."""
-    for group in fit.get("groups", []):
-        if all(group["key"].get(k) == v for k, v in key.items()):
-            return group
-    return None
+def values(estimates: Sequence[dict[str, Any]], field: str = "value") -> np.ndarray:
+    """One field of a list of estimates as floats (a missing value is NaN)."""
+    return np.array([np.nan if e.get(field) is None else e[field] for e in estimates], float)
 
 
-def band(
+def org_style(org: str, ci: bool = False) -> dict[str, Any]:
+    """Colour, marker, line style and label of an organisation, the same in every figure;
+    automation on is drawn dashed with hollow markers."""
+    return {
+        "color": ORG_COLORS.get(org, "grey"),
+        "marker": ORG_MARKERS.get(org, "o"),
+        "linestyle": "--" if ci else ORG_DASHES.get(org, "-"),
+        "label": ORG_LABELS.get(org, org) + (", automation on" if ci else ""),
+    }
+
+
+def plot_curve(
     ax: plt.Axes,
-    runs: pd.DataFrame,
+    curve: dict[str, Any],
     metric: str,
     *,
-    color: Any,
-    label: str,
-    marker: str = "o",
-    positive: bool = False,
-    linestyle: str = "-",
-) -> pd.DataFrame:
-    """Plot the mean of ``metric`` over replicates against N, shaded from the smallest to the
-    largest replicate; with ``positive`` (log axes) N with a non-positive mean are skipped.
-    Returns the per-N mean, min and max."""
-    runs = runs[runs[metric].notna()]
-    stats = runs.groupby("n_teams")[metric].agg(["mean", "min", "max"]).sort_index()
-    if positive:
-        stats = stats[stats["mean"] > 0]
-        stats["min"] = stats["min"].where(stats["min"] > 0, stats["mean"])
-    if stats.empty:
-        return stats
-    n = stats.index.to_numpy(float)
-    ax.plot(n, stats["mean"], marker=marker, color=color, label=label, linestyle=linestyle, ms=4)
-    ax.fill_between(n, stats["min"], stats["max"], color=color, alpha=0.2, linewidth=0)
-    return stats
-
-
-def topology_style(topology: str) -> dict[str, Any]:
-    """Colour, marker and label of a topology, the same in every figure."""
-    return {
-        "color": TOPOLOGY_COLORS.get(topology, "grey"),
-        "marker": TOPOLOGY_MARKERS.get(topology, "o"),
-        "label": TOPOLOGY_LABELS.get(topology, topology),
-    }
+    org: str,
+    ci: bool = False,
+    scale: float = 1.0,
+    label: bool = True,
+) -> None:
+    """One organisation's per-N means with their CIs; saturated N drawn as crosses."""
+    style = org_style(org, ci)
+    n = np.asarray(curve["n"], dtype=float)
+    est = curve[metric]
+    y = values(est, "value") * scale
+    lo, hi = values(est, "low") * scale, values(est, "high") * scale
+    sat = np.asarray(curve["saturated_n"], dtype=bool)
+    ax.plot(
+        n,
+        y,
+        color=style["color"],
+        linestyle=style["linestyle"],
+        marker=style["marker"],
+        ms=4,
+        mfc="white" if ci else style["color"],
+        label=style["label"] if label else None,
+    )
+    ax.fill_between(n, lo, hi, color=style["color"], alpha=0.15, linewidth=0)
+    if sat.any():
+        ax.scatter(n[sat], y[sat], marker="x", s=60, color="#D55E00", zorder=5, linewidths=1.5)
 
 
 def log_ticks(ax: plt.Axes, values: Sequence[float], axis: str = "x") -> None:

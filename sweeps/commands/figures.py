@@ -1,11 +1,13 @@
 """``orgscale figures``: redraw every figure of the paper from a results folder; run nothing.
 
-Each figure script in ``paper/scripts/`` reads the folder (its runs, through
-``sweeps.load_results``, and, when present, the paper's ``fits.json``) and writes
-``<name>.png`` and ``<name>.pdf`` into ``--out``. No model is run. Exit status 2 for a
-missing folder or a folder without runs.
+The folder must hold the runs of the paper's spec (``--spec``): a folder whose design hash
+differs is refused (exit 2), never refitted silently. The paper's numbers
+(``paper_numbers.json``) are computed when missing or older than the runs; each figure
+script in ``paper/scripts/`` draws from them and writes ``<name>.png`` and ``<name>.pdf``
+into ``--out``. No model is run. Exit status 2 for a missing folder, a folder without
+runs, or runs of another design.
 
-Usage: ``orgscale figures results/paper [--out paper/figures]``
+Usage: ``orgscale figures results/paper [--out paper/figures] [--spec SPEC]``
 """
 
 from __future__ import annotations
@@ -59,6 +61,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", metavar="DIR", default=None, help="output folder (default paper/figures)"
     )
+    parser.add_argument(
+        "--spec",
+        metavar="SPEC",
+        default=None,
+        help="the spec the results must come from (default sweeps/specs/paper.toml)",
+    )
+    parser.add_argument(
+        "--sensitivity",
+        metavar="DIR",
+        default=None,
+        help="sensitivity results (default results/paper_sensitivity)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -69,8 +83,13 @@ def run(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else build.DEFAULT_FIGURES
         if not results.is_dir():
             raise FileNotFoundError(f"results folder {results} does not exist")
-        written = build.draw_figures(results, out)
-    except FileNotFoundError as err:
+        written = build.figures(
+            results,
+            out,
+            spec=args.spec or build.DEFAULT_SPEC,
+            sensitivity=args.sensitivity or build.DEFAULT_SENSITIVITY,
+        )
+    except (FileNotFoundError, build.DesignMismatchError) as err:
         print(f"orgscale figures: {err}", file=sys.stderr)
         return 2
     print(f"{len(written)} files written to {out}")

@@ -1,10 +1,14 @@
-"""``orgscale paper``: the whole paper from nothing: sweep, fits, figures, ``paper/paper.md``.
+"""``orgscale paper``: the whole paper from nothing: sweeps, numbers, figures, ``paper/paper.md``.
 
 1. Runs the paper sweep (default ``sweeps/specs/paper.toml``) into its results folder
-   (default ``results/<name>/``); it is resumable, so finished runs are reused and a second
-   call only fits and draws. Progress is shown while it runs.
-2. Fits the scaling laws and writes ``fits.json`` and ``fits.csv`` into the results folder.
-3. Draws every figure (``paper/scripts/*.py``) into ``paper/figures/``.
+   (default ``results/<name>/``) and the sensitivity sweep
+   (``sweeps/specs/paper_sensitivity.toml``, into ``results/<its name>/``; ``--no-sensitivity``
+   skips it); both are resumable, so finished runs are reused and a second call only
+   computes and draws. Progress is shown while they run.
+2. Writes the validation table of the presets (``validation.csv`` in the results folder)
+   when the presets and ``sweeps.validate`` are there and the table is not yet written.
+3. Computes every number once (``paper_numbers.json``, its own file: ``orgscale fit`` never
+   overwrites it), draws every figure (``paper/scripts/*.py``) into ``paper/figures/``.
 4. Writes ``paper/paper.md`` from ``paper/paper_template.md``; it fails, naming the number,
    if a number the paper needs is missing.
 
@@ -14,7 +18,7 @@ of another spec: ``--fresh`` moves it aside); 130 when interrupted (finished run
 run it again to resume).
 
 Usage: ``orgscale paper [--spec sweeps/specs/paper.toml] [--results DIR] [--jobs N] [--fresh]
-[--quiet]``
+[--sensitivity-spec SPEC | --no-sensitivity] [--quiet]``
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from sweeps.commands import positive_int, print_spec_warnings
 from sweeps.commands.figures import ROOT, load_paper_build
 
 DEFAULT_SPEC = ROOT / "sweeps" / "specs" / "paper.toml"
+DEFAULT_SENSITIVITY_SPEC = ROOT / "sweeps" / "specs" / "paper_sensitivity.toml"
+VALIDATION_PRESETS = ("nova-2013", "linux")
+VALIDATION_SEEDS = 5
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -62,11 +69,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--figures", metavar="DIR", default=None, help="figure folder (default paper/figures)"
     )
     parser.add_argument(
-        "--bootstrap",
-        type=int,
-        default=1000,
-        metavar="N",
-        help="bootstrap resamples for the fits' CIs (default 1000)",
+        "--sensitivity-spec",
+        default=str(DEFAULT_SENSITIVITY_SPEC),
+        metavar="SPEC",
+        help="the robustness sweep (default sweeps/specs/paper_sensitivity.toml)",
+    )
+    parser.add_argument("--no-sensitivity", action="store_true", help="skip the sensitivity sweep")
+    parser.add_argument(
+        "--no-validation", action="store_true", help="skip the presets' validation table"
     )
     parser.add_argument(
         "--fresh",
@@ -99,9 +109,12 @@ def _run(args: argparse.Namespace) -> int:
         spec = load_spec(args.spec)
         print_spec_warnings("orgscale paper", spec)
         results = Path(args.results) if args.results else ROOT / "results" / spec.name
-        if args.bootstrap < 0:
-            raise ValueError(f"--bootstrap {args.bootstrap} is invalid: must be >= 0")
-        print(f"orgscale paper: 1/3 sweep {spec.name} into {results}", flush=True)
+        sens_spec = None if args.no_sensitivity else load_spec(args.sensitivity_spec)
+        sens_out = None
+        if sens_spec is not None:
+            print_spec_warnings("orgscale paper", sens_spec)
+            sens_out = results.parent / sens_spec.name
+        print(f"orgscale paper: 1/4 sweep {spec.name} into {results}", flush=True)
         table = run_sweep(
             spec,
             out=results,
@@ -110,26 +123,65 @@ def _run(args: argparse.Namespace) -> int:
             quiet=args.quiet,
             fresh=args.fresh,
         )
+        failed = int((table["status"] != "ok").sum())
+        if sens_spec is not None:
+            print(f"orgscale paper: 2/4 sweep {sens_spec.name} into {sens_out}", flush=True)
+            sens = run_sweep(
+                sens_spec,
+                out=sens_out,
+                backend=args.backend,
+                jobs=args.jobs,
+                quiet=args.quiet,
+                fresh=args.fresh,
+            )
+            failed += int((sens["status"] != "ok").sum())
     except (SpecError, ResultsConflictError, ValueError, OSError) as err:
         print(f"orgscale paper: {err}", file=sys.stderr)
         return 2
-    failed = int((table["status"] != "ok").sum())
     print(
         f"orgscale paper: {len(table)} runs, {failed} failed "
         f"({time.monotonic() - start:.0f} s so far)",
         flush=True,
     )
-    print("orgscale paper: 2/3 fits and figures, 3/3 paper", flush=True)
+    if not args.no_validation:
+        _validation(results, jobs=args.jobs or 1)
+    print("orgscale paper: 3/4 numbers and figures, 4/4 paper", flush=True)
     try:
         paper = build.build(
             results,
             out=args.out or build.DEFAULT_OUT,
             figures_dir=args.figures or build.DEFAULT_FIGURES,
-            n_boot=args.bootstrap,
+            spec=args.spec,
+            sensitivity=sens_out,
             log=lambda msg: print(f"  {msg}", flush=True),
         )
-    except (build.MissingNumberError, FileNotFoundError, ValueError) as err:
+    except (build.MissingNumberError, FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"orgscale paper: cannot build the paper: {err}", file=sys.stderr)
         return 1
     print(f"orgscale paper: wrote {paper} in {time.monotonic() - start:.0f} s")
     return 1 if failed else 0
+
+
+def _validation(results: Path, *, jobs: int) -> None:
+    """Write ``results/validation.csv``: the presets' validation tables (observed against
+    simulated, in-sample and held out), unless it is there or the presets are not."""
+    path = results / "validation.csv"
+    if path.is_file():
+        return
+    try:
+        from sweeps.validate import validation_table
+    except ImportError:
+        print("orgscale paper: no presets to validate (sweeps.validate missing)", flush=True)
+        return
+    import pandas as pd
+
+    from sweeps.atomic import atomic_write_text
+
+    print(f"orgscale paper: validation of {', '.join(VALIDATION_PRESETS)}", flush=True)
+    frames = []
+    for name in VALIDATION_PRESETS:
+        frame = validation_table(name, seeds=VALIDATION_SEEDS, jobs=jobs)
+        if "preset" not in frame.columns:
+            frame.insert(0, "preset", name)
+        frames.append(frame)
+    atomic_write_text(path, pd.concat(frames, ignore_index=True).to_csv(index=False))

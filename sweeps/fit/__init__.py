@@ -21,12 +21,15 @@ One job a module:
 from sweeps.fit.crossover import Crossover, find_crossover
 from sweeps.fit.exponent import ExponentFit, LocalSlopes, local_slopes, power_exponent
 from sweeps.fit.laws import (
+    COST_LAWS,
+    FIT_P_MIN,
     FORMULAS,
     LAWS,
     LOG_LAWS,
     PARAM_NAMES,
     PARSIMONY_DELTA,
     POWER_BRACKET,
+    THROUGHPUT_LAWS,
     LawComparison,
     LawFit,
     akaike_weights,
@@ -37,8 +40,10 @@ from sweeps.fit.summary import DEFAULT_LEVEL, DEFAULT_N_BOOT, MIN_DISTINCT_N, Pe
 from sweeps.fit.tables import GroupFit, TableFit, fit_groups, fits_frame, fits_json
 
 __all__ = [
+    "COST_LAWS",
     "DEFAULT_LEVEL",
     "DEFAULT_N_BOOT",
+    "FIT_P_MIN",
     "FORMULAS",
     "LAWS",
     "LOG_LAWS",
@@ -46,6 +51,7 @@ __all__ = [
     "PARAM_NAMES",
     "PARSIMONY_DELTA",
     "POWER_BRACKET",
+    "THROUGHPUT_LAWS",
     "Crossover",
     "ExponentFit",
     "GroupFit",

@@ -4,11 +4,23 @@
 law        y(N)                 stands for
 =========  ===================  ==================================================
 constant   a                    no growth with N
+affine     a + b·N              a fixed part plus Θ(N)
 linear     a·N                  local, hierarchical links: Θ(N)
 nlogn      a·N·ln N             tree-like integration with depth ~ log N
 quadratic  a·N(N−1)/2 + b·N     all-to-all links, N(N−1)/2 contracts
 power      a·N^b                free exponent b (the "scaling exponent")
+usl        g·N/(1 + α(N−1)      Gunther's Universal Scalability Law for a throughput:
+           + β·N(N−1))          contention α and coherency β ≥ 0; peak at √((1−α)/β)
 =========  ===================  ==================================================
+
+The USL cannot grow faster than linearly, so it is a candidate for throughputs (changes
+landed per day), not for costs; ask for it with ``laws=`` where it belongs
+(:data:`COST_LAWS` and :data:`THROUGHPUT_LAWS` are the two usual sets).
+
+A law "fits" when its χ² is consistent with the replicate noise: the p-value of χ² on
+n − k degrees of freedom is at least :data:`FIT_P_MIN` (:attr:`LawFit.fits`). When the
+chosen law does not fit, the comparison still names the least bad law, and
+:attr:`LawComparison.any_fits` says so.
 
 Weights, likelihood, AICc and the rule that chooses the law: step 3 of ``docs/fits.md``.
 """
@@ -25,25 +37,36 @@ import numpy as np
 
 from sweeps.fit.summary import PerN, require_positive, summarise
 
-LAWS = ("constant", "linear", "nlogn", "quadratic", "power")
+LAWS = ("constant", "affine", "linear", "nlogn", "quadratic", "power", "usl")
 """Names of the candidate laws, in the order they are reported."""
+COST_LAWS = ("constant", "affine", "linear", "nlogn", "quadratic", "power")
+"""The candidates for a cost (every law that can grow with N)."""
+THROUGHPUT_LAWS = ("constant", "affine", "linear", "power", "usl")
+"""The candidates for a throughput (the USL and the laws it nests or competes with)."""
+FIT_P_MIN = 0.01
+"""A law whose χ² p-value is below this does not fit the data (replicate noise cannot
+explain its residuals)."""
 
 LOG_LAWS = frozenset({"power"})
 """Laws that need a positive metric (they are fitted or started on a log scale)."""
 
 FORMULAS = {
     "constant": "a",
+    "affine": "a + b*N",
     "linear": "a*N",
     "nlogn": "a*N*ln(N)",
     "quadratic": "a*N*(N-1)/2 + b*N",
     "power": "a*N^b",
+    "usl": "g*N/(1 + alpha*(N-1) + beta*N*(N-1))",
 }
 PARAM_NAMES = {
     "constant": ("a",),
+    "affine": ("a", "b"),
     "linear": ("a",),
     "nlogn": ("a",),
     "quadratic": ("a", "b"),
     "power": ("a", "b"),
+    "usl": ("g", "alpha", "beta"),
 }
 POWER_BRACKET = 4.0
 """The power-law exponent b is searched within its starting estimate ± this."""
@@ -67,6 +90,9 @@ class LawFit:
         AICc among the laws, and the Akaike weight.
     chi2, chi2_dof, r2
         Weighted χ², χ²/(n − k) (NaN if n ≤ k or the scale is fitted) and weighted R².
+    p_value
+        Probability of a χ² at least this large on n − k degrees of freedom if the law were
+        true and the per-N errors were the replicate SEMs (NaN when χ²/dof is NaN).
     n_points, n_params
         Distinct N used and parameters fitted (the error scale counts as one when fitted).
     note
@@ -87,6 +113,14 @@ class LawFit:
     n_points: int
     n_params: int
     note: str = ""
+    p_value: float = math.nan
+
+    @property
+    def fits(self) -> bool:
+        """Whether the law fits: its χ² p-value is at least :data:`FIT_P_MIN`.
+
+        False when the p-value is NaN (the fit failed or the scale was fitted)."""
+        return bool(self.p_value >= FIT_P_MIN)
 
     def param(self, name: str) -> float:
         """Return the estimate of parameter ``name`` (``"a"`` or ``"b"``)."""
@@ -122,6 +156,17 @@ class LawComparison:
     best_weight: float
     weighting: str
 
+    @property
+    def chosen(self) -> LawFit:
+        """The :class:`LawFit` of :attr:`best`."""
+        return self[self.best]
+
+    @property
+    def any_fits(self) -> bool:
+        """Whether at least one candidate fits (:attr:`LawFit.fits`): if not, no law here
+        describes the data within its noise, whatever AICc prefers."""
+        return any(f.fits for f in self.fits)
+
     def __getitem__(self, law: str) -> LawFit:
         for fit in self.fits:
             if fit.law == law:
@@ -136,6 +181,10 @@ def _model(law: str) -> Callable[..., np.ndarray]:
     """y(N, *params) of a law, as ``curve_fit`` takes it."""
     if law == "constant":
         return lambda n, a: a * np.ones_like(n)
+    if law == "affine":
+        return lambda n, a, b: a + b * n
+    if law == "usl":
+        return lambda n, g, alpha, beta: g * n / (1 + alpha * (n - 1) + beta * n * (n - 1))
     if law == "linear":
         return lambda n, a: a * n
     if law == "nlogn":
@@ -151,6 +200,7 @@ def _design(law: str, n: np.ndarray) -> np.ndarray:
     """Columns of the laws that are linear in their parameters."""
     columns = {
         "constant": [np.ones_like(n)],
+        "affine": [np.ones_like(n), n],
         "linear": [n],
         "nlogn": [n * np.log(n)],
         "quadratic": [n * (n - 1) / 2, n],
@@ -190,6 +240,8 @@ def _start(law: str, per_n: PerN) -> np.ndarray:
     """Starting values: exact weighted least squares, or for ``power`` a log-log regression
     refined by a profile search."""
     n, y, w = per_n.n, per_n.mean, 1.0 / per_n.sigma**2
+    if law == "usl":
+        return _usl_start(n, y, w)
     if law != "power":
         design = _design(law, n) * np.sqrt(w)[:, None]
         coef, *_ = np.linalg.lstsq(design, y * np.sqrt(w), rcond=None)
@@ -205,11 +257,30 @@ def _start(law: str, per_n: PerN) -> np.ndarray:
     return np.array([a[0], b[0]])
 
 
+def _usl_start(n: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """USL starting values: g from the smallest N, then N/y·g − 1 = α(N−1) + βN(N−1) by
+    non-negative least squares (the linearisation of Gunther's method)."""
+    from scipy.optimize import nnls
+
+    i0 = int(np.argmin(n))
+    g = float(y[i0] / n[i0]) if y[i0] > 0 else float(np.max(np.abs(y)) / np.max(n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(y > 0, n * g / y - 1.0, np.nan)
+    ok = np.isfinite(z) & (n > 1)
+    if ok.sum() >= 2 and g > 0:
+        design = np.column_stack([n[ok] - 1, n[ok] * (n[ok] - 1)])
+        (alpha, beta), _ = nnls(design, z[ok])
+    else:
+        alpha, beta = 0.0, 0.0
+    return np.array([g, alpha, beta])
+
+
 def _fit_one(law: str, per_n: PerN) -> LawFit:
     """Fit one law by ``curve_fit``; AICc, χ²/dof and R² as in ``docs/fits.md`` (step 3)."""
     # Imported here, not at the top: every orgscale command imports this package (for the
     # fit command's defaults) and scipy.optimize adds 0.07 s to their start-up.
     from scipy.optimize import OptimizeWarning, curve_fit
+    from scipy.stats import chi2 as chi2_dist
 
     names = PARAM_NAMES[law]
     n, y, sigma = per_n.n, per_n.mean, per_n.sigma
@@ -235,6 +306,8 @@ def _fit_one(law: str, per_n: PerN) -> LawFit:
     )
     try:
         p0 = _start(law, per_n)
+        # the USL's α and β are shares of work lost to contention and coherency: ≥ 0
+        bounds = ([-np.inf, 0.0, 0.0], [np.inf, np.inf, np.inf]) if law == "usl" else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -246,6 +319,7 @@ def _fit_one(law: str, per_n: PerN) -> LawFit:
                 sigma=sigma,
                 absolute_sigma=weighted,
                 maxfev=20000,
+                **({"bounds": bounds} if bounds else {}),
             )
     except (RuntimeError, ValueError, np.linalg.LinAlgError) as err:
         return replace(nan_fit, note=f"fit failed: {err}")
@@ -271,6 +345,7 @@ def _fit_one(law: str, per_n: PerN) -> LawFit:
     r2 = 1.0 - chi2 / ss_tot if ss_tot > 0 else math.nan
     dof = n_points - k_curve
     chi2_dof = chi2 / dof if weighted and dof > 0 else math.nan
+    p_value = float(chi2_dist.sf(chi2, dof)) if math.isfinite(chi2_dof) else math.nan
     perr = np.sqrt(np.diag(pcov)) if np.all(np.isfinite(pcov)) else np.full(k_curve, np.nan)
     return LawFit(
         law=law,
@@ -287,6 +362,7 @@ def _fit_one(law: str, per_n: PerN) -> LawFit:
         n_points=n_points,
         n_params=k,
         note=note,
+        p_value=p_value,
     )
 
 

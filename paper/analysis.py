@@ -1,0 +1,811 @@
+"""Every number of the paper, computed once from the results tables: science, no rendering.
+
+:func:`compute` turns the runs of the paper sweep (and, when present, of the sensitivity
+sweep and the validation table) into one JSON-ready document, ``paper_numbers.json``, that
+the figures and the text read. Each number with an interval is computed here by one
+bootstrap and stored with its CI; wherever the paper quotes it, it quotes this record, so a
+number never has two intervals.
+
+What it computes:
+
+* per organisation, CI automation off/on and N: replicate means with CIs of landed share,
+  paid reviewer-days per landed change, busy person-days per landed change (review +
+  integration), each cost part, lead time (Kaplan–Meier median) and the share of
+  saturated replicates (:func:`curves`);
+* per organisation and cost part, the scaling laws fitted over the unsaturated N only
+  (:func:`part_fits`), with χ²/dof, whether any law fits, where the fitted range ends and
+  the local slope at the largest fitted N;
+* crossovers N* of the split against one core on lead time, paid and busy days per
+  landed change (:func:`crossovers`);
+* what CI automation removes and what it only moves (:func:`automation`);
+* the inputs of each hypothesis test and its verdict (:func:`hypotheses`, tests in
+  :mod:`verdicts`);
+* the sensitivity analysis: Sobol indices and the share of the plausible space in which
+  each verdict holds (:func:`sensitivity`).
+
+Reads nothing itself: callers pass DataFrames (``paper/build.py`` loads them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import verdicts as vd
+
+from model.params import PARAMETERS
+
+#: The organisations compared, each a set of parameter values (the rest at defaults).
+ORGS: dict[str, dict[str, Any]] = {
+    "single_core": {"topology": "single_core"},
+    "flat": {"topology": "flat"},
+    "hierarchical": {"topology": "hierarchical", "branching": 0},
+    "tree4": {"topology": "hierarchical", "branching": 4},
+    "modular": {"topology": "modular", "locality": 0.5},
+}
+ORG_LABELS = {
+    "single_core": "one core team",
+    "flat": "flat (all-to-all)",
+    "hierarchical": "hierarchy (drivers-core)",
+    "tree4": "maintainer tree (fan-out 4)",
+    "modular": "modular (locality 0.5)",
+    "modular_l0": "modular (locality 0)",
+    "modular_l1": "modular (locality 1)",
+}
+SPLITS = ("flat", "hierarchical", "tree4", "modular")
+#: Link structures compared for near-linear cost (automation off).
+STRUCTURES: dict[str, dict[str, Any]] = {
+    "flat": ORGS["flat"],
+    "modular_l0": {"topology": "modular", "locality": 0.0},
+    "modular": ORGS["modular"],
+    "modular_l1": {"topology": "modular", "locality": 1.0},
+    "hierarchical": ORGS["hierarchical"],
+    "tree4": ORGS["tree4"],
+}
+PARTS = (
+    "cost_review",
+    "cost_coordination",
+    "cost_negotiation",
+    "cost_merges",
+    "cost_conflicts",
+    "cost_rebase",
+)
+PART_LABELS = {
+    "cost_review": "review",
+    "cost_coordination": "coordination",
+    "cost_negotiation": "negotiation",
+    "cost_merges": "merges",
+    "cost_conflicts": "conflicts",
+    "cost_rebase": "rebases",
+    "integration_cost": "integration (all but review)",
+    "busy_total": "total busy (review + integration)",
+}
+#: Per-run outputs summarised per N (derived ones are added by :func:`derive`).
+CURVE_METRICS = (
+    "landed_share",
+    "paid_reviewer_days_per_change",
+    "busy_per_change",
+    "integration_per_change",
+    "lead_time_km_p50",
+    "lead_time_censored_share",
+    "merged_per_day",
+    "saturated",
+    "max_team_utilization",
+    *PARTS,
+    *(f"{p}_per_change" for p in PARTS),
+    "integration_cost",
+    "busy_total",
+    "conflicts_late",
+    "conflicts_caught_early",
+    "conflict_days_mean",
+    "review_wait_p50",
+    "link_pain_top_decile_share",
+    "links",
+)
+SPLIT_MIN_N = 2
+"""Smallest N a split is fitted and compared at. A "split" of one area is no split, and its
+one-reviewer teams need only one approval (``approvals_needed`` is capped at a team's size),
+which halves its review work."""
+SATURATED_SHARE = 0.5
+"""An (organisation, N) point is saturated when more than this share of its replicates is."""
+
+
+# ----------------------------------------------------------------------------- selection
+
+
+def derive(df: pd.DataFrame) -> pd.DataFrame:
+    """Add per-run outputs the paper uses: busy person-days (review + integration) per day
+    and per landed change, and integration person-days per landed change."""
+    out = df.copy()
+    out["busy_total"] = out["cost_review"] + out["integration_cost"]
+    landed = out["merged_per_day"].where(out["merged_per_day"] > 0)
+    out["busy_per_change"] = out["busy_total"] / landed
+    out["integration_per_change"] = out["integration_cost"] / landed
+    for part in PARTS:
+        out[f"{part}_per_change"] = out[part] / landed
+    return out
+
+
+def select(df: pd.DataFrame, vary: Sequence[str] = ("n_teams",), **params: Any) -> pd.DataFrame:
+    """Runs with ``params`` and every other swept model parameter at its default, except
+    ``vary``. A parameter with one value in the whole table (fixed by the spec) is not a
+    filter."""
+    mask = pd.Series(True, index=df.index)
+    for name, spec in PARAMETERS.items():
+        if name not in df.columns or name in vary:
+            continue
+        if name not in params and df[name].nunique(dropna=False) <= 1:
+            continue
+        value = params.get(name, spec.default)
+        mask &= df[name] == value
+    return df[mask]
+
+
+def org_runs(df: pd.DataFrame, org: str, ci: bool, **extra: Any) -> pd.DataFrame:
+    spec = {**(ORGS.get(org) or STRUCTURES[org]), **extra}
+    if spec["topology"] == "single_core" and ci:
+        return df.iloc[0:0]
+    return select(df, **spec, ci_automation=ci)
+
+
+def _rng(*key: Any) -> np.random.Generator:
+    """A generator seeded from a key, so each number's bootstrap is fixed and independent."""
+    text = "|".join(map(str, key))
+    return np.random.default_rng(int.from_bytes(text.encode(), "little") % (2**63))
+
+
+def _est(values: Any, *key: Any) -> dict[str, float]:
+    return vd.mean_estimate(values, rng=_rng(*key)).to_dict()
+
+
+# ----------------------------------------------------------------------------- curves
+
+
+def curve(runs: pd.DataFrame, key: str, metrics: Sequence[str] = CURVE_METRICS) -> dict:
+    """Per-N replicate means with CIs of ``metrics``, and which N are saturated."""
+    ns = sorted(runs["n_teams"].unique())
+    out: dict[str, Any] = {"n": [int(n) for n in ns], "replicates": [], "saturated_n": []}
+    for metric in metrics:
+        out[metric] = []
+    for n in ns:
+        at = runs[runs["n_teams"] == n]
+        out["replicates"].append(len(at))
+        share = float(at["saturated"].mean())
+        out["saturated_n"].append(bool(share > SATURATED_SHARE))
+        for metric in metrics:
+            if metric in at.columns:
+                out[metric].append(_est(at[metric], key, metric, n))
+            else:
+                out[metric].append(vd.Estimate.missing().to_dict())
+    out["fitted_until"] = fitted_until(out["n"], out["saturated_n"])
+    return out
+
+
+def fitted_until(ns: Sequence[int], saturated: Sequence[bool]) -> int | None:
+    """The largest N of the unsaturated range that starts at the smallest N (None if the
+    smallest N is already saturated)."""
+    last = None
+    for n, sat in zip(ns, saturated, strict=True):
+        if sat:
+            break
+        last = n
+    return last
+
+
+def curves(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Every organisation's curves, automation off and (for splits) on."""
+    out = {}
+    for org in ORGS:
+        for ci in (False, True):
+            runs = org_runs(df, org, ci)
+            if runs.empty:
+                continue
+            out[f"{org}.{'on' if ci else 'off'}"] = curve(runs, (org, ci))
+    for org in ("modular_l0", "modular_l1"):
+        runs = org_runs(df, org, False)
+        if not runs.empty:
+            out[f"{org}.off"] = curve(runs, (org, False))
+    return out
+
+
+# ----------------------------------------------------------------------------- fits
+
+
+def _law_record(comparison: Any) -> dict[str, Any]:
+    chosen = comparison.chosen
+    return {
+        "best": comparison.best,
+        "formula": chosen.formula,
+        "params": dict(zip(chosen.names, chosen.estimates, strict=True)),
+        "stderrs": dict(zip(chosen.names, chosen.stderrs, strict=True)),
+        "chi2_dof": chosen.chi2_dof,
+        "p_value": chosen.p_value,
+        "fits": chosen.fits,
+        "any_fits": comparison.any_fits,
+        "weight": comparison.best_weight,
+        "candidates": {
+            f.law: {"chi2_dof": f.chi2_dof, "delta_aicc": f.delta_aicc, "fits": f.fits}
+            for f in comparison.fits
+        },
+    }
+
+
+def fit_part(
+    runs: pd.DataFrame, metric: str, until: int | None, key: Any, laws: Sequence[str]
+) -> dict[str, Any]:
+    """Fit ``metric`` against N over N ≤ ``until`` (the unsaturated range)."""
+    from sweeps import fit
+
+    if until is None:
+        return {"skipped": "saturated from the smallest N"}
+    use = runs[(runs["n_teams"] <= until) & np.isfinite(runs[metric])]
+    n, y = use["n_teams"].to_numpy(float), use[metric].to_numpy(float)
+    if np.unique(n).size < fit.MIN_DISTINCT_N:
+        return {"skipped": f"fewer than {fit.MIN_DISTINCT_N} unsaturated N (up to N = {until})"}
+    means = pd.Series(y).groupby(n).mean()
+    if (means <= 0).any():
+        zero = [f"{k:g}" for k in means.index[means <= 0]]
+        if (means <= 0).all():
+            return {"skipped": "zero at every N"}
+        keep = means.index[means > 0]
+        # the exponent is a log law: fit from the first N with a positive mean
+        first = keep.min()
+        if not (means.loc[means.index >= first] > 0).all():
+            return {"skipped": f"zero at N = {', '.join(zero)}"}
+        mask = n >= first
+        n, y = n[mask], y[mask]
+        if np.unique(n).size < fit.MIN_DISTINCT_N:
+            return {"skipped": f"positive at fewer than {fit.MIN_DISTINCT_N} N"}
+    try:
+        scaling = fit.fit_scaling(n, y, rng=_rng("fit", *key, metric), n_boot=1000, laws=laws)
+    except ValueError as err:
+        return {"skipped": str(err)}
+    e = scaling.exponent
+    slopes = [s for s in _slopes(scaling.slopes) if math.isfinite(s["slope"])]
+    return {
+        "n_from": float(np.min(n)),
+        "n_to": float(np.max(n)),
+        "exponent": {
+            "value": e.estimate,
+            "low": _nan(e.ci_low),
+            "high": _nan(e.ci_high),
+            "level": e.level,
+            "n": int(n.size),
+        },
+        "law": _law_record(scaling.laws),
+        "last_slope": slopes[-1] if slopes else None,
+    }
+
+
+def _nan(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
+def _slopes(local: Any) -> list[dict[str, float]]:
+    return [
+        {"n": float(n), "slope": float(s), "low": _nan(lo), "high": _nan(hi)}
+        for n, s, lo, hi in zip(local.n, local.slope, local.ci_low, local.ci_high, strict=True)
+    ]
+
+
+def part_fits(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Scaling laws of each cost part, integration and busy total per organisation (off)."""
+    from sweeps.fit import COST_LAWS, THROUGHPUT_LAWS
+
+    out: dict[str, Any] = {}
+    for org in [*ORGS, "modular_l0", "modular_l1"]:
+        key = f"{org}.off"
+        if key not in curves_doc:
+            continue
+        runs = org_runs(df, org, False)
+        if org != "single_core":
+            runs = runs[runs["n_teams"] >= SPLIT_MIN_N]
+        until = curves_doc[key]["fitted_until"]
+        parts = {
+            metric: fit_part(runs, metric, until, (org,), COST_LAWS)
+            for metric in (*PARTS, "integration_cost", "busy_total")
+        }
+        parts["merged_per_day"] = fit_part(runs, "merged_per_day", until, (org,), THROUGHPUT_LAWS)
+        parts["links"] = fit_part(runs, "links", curves_doc[key]["n"][-1], (org,), COST_LAWS)
+        out[org] = {"fitted_until": until, "largest_n": curves_doc[key]["n"][-1], "parts": parts}
+    return out
+
+
+# ----------------------------------------------------------------------------- crossovers
+
+
+def crossover(a: pd.DataFrame, b: pd.DataFrame, metric: str, key: Any) -> dict[str, Any]:
+    """N* where organisation A's ``metric`` and B's cross (bootstrap CI), over the N both
+    have finite values at."""
+    from sweeps.fit import find_crossover
+
+    a = a[np.isfinite(a[metric])]
+    b = b[np.isfinite(b[metric])]
+    common = sorted(set(a["n_teams"]) & set(b["n_teams"]))
+    a, b = a[a["n_teams"].isin(common)], b[b["n_teams"].isin(common)]
+    if len(common) < 2:
+        return {"nstar": None, "reason": "fewer than 2 N with values for both", "n_range": []}
+    try:
+        c = find_crossover(
+            a["n_teams"],
+            a[metric],
+            b["n_teams"],
+            b[metric],
+            rng=_rng("cross", *key, metric),
+            n_boot=1000,
+            labels=("core", "split"),
+        )
+    except ValueError as err:
+        return {"nstar": None, "reason": str(err), "n_range": [int(common[0]), int(common[-1])]}
+    return {
+        "nstar": c.nstar,
+        "low": c.ci_low,
+        "high": c.ci_high,
+        "level": c.level,
+        "below": c.below,
+        "n_crossings": c.n_crossings,
+        "boot_fraction": c.boot_fraction,
+        "reason": c.reason,
+        "n_range": [int(common[0]), int(common[-1])],
+    }
+
+
+CROSS_METRICS = (
+    "lead_time_km_p50",
+    "paid_reviewer_days_per_change",
+    "busy_per_change",
+    "integration_per_change",
+    *(f"{p}_per_change" for p in PARTS),
+)
+
+
+def crossovers(df: pd.DataFrame) -> dict[str, Any]:
+    """N* of each split (automation off and on) against one core, per metric."""
+    core = org_runs(df, "single_core", False)
+    core = core[core["n_teams"] >= SPLIT_MIN_N]
+    out: dict[str, Any] = {}
+    for org in SPLITS:
+        for ci in (False, True):
+            split = org_runs(df, org, ci)
+            split = split[split["n_teams"] >= SPLIT_MIN_N]
+            if split.empty or core.empty:
+                continue
+            out[f"{org}.{'on' if ci else 'off'}"] = {
+                metric: crossover(core, split, metric, (org, ci)) for metric in CROSS_METRICS
+            }
+    return out
+
+
+# ----------------------------------------------------------------------------- automation
+
+
+def _largest_common_unsaturated(curves_doc: Mapping[str, Any], *keys: str) -> int | None:
+    tops = [curves_doc[k]["fitted_until"] for k in keys if k in curves_doc]
+    if len(tops) < len(keys) or any(t is None for t in tops):
+        return None
+    return int(min(tops))
+
+
+def automation(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Automation on vs off, per split, at the largest N where both are unsaturated:
+    what it removes (integration cost per landed change, by part) and what it only moves
+    (conflicts found early instead of late; all conflicts found)."""
+    out: dict[str, Any] = {}
+    for org in SPLITS:
+        n = _largest_common_unsaturated(curves_doc, f"{org}.off", f"{org}.on")
+        if n is None:
+            continue
+        off = org_runs(df, org, False)
+        on = org_runs(df, org, True)
+        off, on = off[off["n_teams"] == n], on[on["n_teams"] == n]
+        key = ("auto", org, n)
+        rec: dict[str, Any] = {"n": n}
+        for metric in (
+            "integration_per_change",
+            *[f"{p}_per_change" for p in PARTS if p != "cost_review"],
+        ):
+            rec[f"{metric}_ratio"] = vd.ratio_estimate(
+                on[metric], off[metric], rng=_rng(*key, metric)
+            ).to_dict()
+            rec[f"{metric}_off"] = _est(off[metric], *key, metric, "off")
+            rec[f"{metric}_on"] = _est(on[metric], *key, metric, "on")
+        total_on = on["conflicts_late"] + on["conflicts_caught_early"]
+        rec["conflicts_total_ratio"] = vd.ratio_estimate(
+            total_on, off["conflicts_late"], rng=_rng(*key, "all")
+        ).to_dict()
+        rec["late_ratio"] = vd.ratio_estimate(
+            on["conflicts_late"], off["conflicts_late"], rng=_rng(*key, "late")
+        ).to_dict()
+        rec["late_events_off"] = float(off["conflicts_late"].sum())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            early_share = (on["conflicts_caught_early"] / total_on).where(total_on > 0)
+        rec["early_share_on"] = _est(early_share, *key, "early")
+        rec["conflicts_late_off"] = _est(off["conflicts_late"], *key, "late_off")
+        rec["conflicts_late_on"] = _est(on["conflicts_late"], *key, "late_on")
+        rec["conflicts_early_on"] = _est(on["conflicts_caught_early"], *key, "early_on")
+        rec["work_per_conflict_off"] = _est(off["conflict_days_mean"], *key, "wpc_off")
+        rec["work_per_conflict_on"] = _est(on["conflict_days_mean"], *key, "wpc_on")
+        out[org] = rec
+    return out
+
+
+# ----------------------------------------------------------------------------- hypotheses
+
+
+def _at_n(runs: pd.DataFrame, n: int, metric: str) -> np.ndarray:
+    return runs.loc[runs["n_teams"] == n, metric].to_numpy(float)
+
+
+def _first_saturated(c: Mapping[str, Any]) -> tuple[float, int | None]:
+    for n, sat, share in zip(c["n"], c["saturated_n"], c["saturated"], strict=True):
+        if sat:
+            return share["value"], n
+    return 0.0, None
+
+
+def h7_exponent(df: pd.DataFrame) -> tuple[dict[str, Any], vd.Estimate]:
+    """Power-law exponent of one area's landed changes per day in its m reviewers."""
+    from sweeps import fit
+
+    runs = select(
+        df,
+        vary=("core_reviewers",),
+        topology="single_core",
+        staffing="fixed_core",
+        n_teams=1,
+        contributors_per_team=1000,
+    )
+    runs = runs[runs["core_reviewers"] > 0]
+    if runs["core_reviewers"].nunique() < 3:
+        return {"skipped": "fewer than 3 team sizes"}, vd.Estimate.missing()
+    out: dict[str, Any] = {"m": sorted(int(m) for m in runs["core_reviewers"].unique())}
+    est = None
+    for metric in ("merged_per_day", "reviews_per_day"):
+        e = fit.power_exponent(
+            runs["core_reviewers"], runs[metric], rng=_rng("h7", metric), n_boot=1000
+        )
+        rec = vd.Estimate(e.estimate, _nan(e.ci_low), _nan(e.ci_high), e.level, len(runs))
+        out[metric] = rec.to_dict()
+        out[f"{metric}_means"] = [
+            float(runs.loc[runs["core_reviewers"] == m, metric].mean()) for m in out["m"]
+        ]
+        if metric == "merged_per_day":
+            est = rec
+    return out, est
+
+
+def hypotheses(
+    df: pd.DataFrame, curves_doc: Mapping[str, Any], fits: Mapping[str, Any], auto: Mapping
+) -> dict[str, Any]:
+    """Each hypothesis's effect estimates (one bootstrap each) and verdict."""
+    out: dict[str, Any] = {}
+
+    def record(name: str, verdict: vd.Verdict, **inputs: Any) -> None:
+        out[name] = {
+            "status": verdict.status,
+            "reason": verdict.reason,
+            "test": vd.TESTS[name.split(".")[0]],
+            "parts": [{"status": p.status, "reason": p.reason} for p in verdict.parts],
+            "inputs": inputs,
+        }
+
+    # H1 at equal headcount, and with Nova's fixed core of 17
+    for label, staffing in (("H1", "equal_headcount"), ("H1.fixed_core", "fixed_core")):
+        if staffing == "equal_headcount":
+            runs = org_runs(df, "single_core", False)
+            c = curves_doc.get("single_core.off")
+        else:
+            runs = select(df, topology="single_core", staffing="fixed_core")
+            c = curve(runs, ("core17",)) if not runs.empty else None
+        if c is None or runs.empty:
+            continue
+        share, sat_n = _first_saturated(c)
+        n0, n1 = c["n"][0], c["n"][-1]
+        lead = vd.ratio_estimate(
+            _at_n(runs, n1, "lead_time_km_p50"),
+            _at_n(runs, n0, "lead_time_km_p50"),
+            rng=_rng(label, "lead"),
+        )
+        record(
+            label,
+            vd.h1(lead, share, sat_n),
+            lead_ratio=lead.to_dict(),
+            n_from=n0,
+            n_to=n1,
+            saturated_from=sat_n,
+        )
+        if staffing == "fixed_core":
+            out[label]["curve"] = c
+
+    # H2: retrograde landings of the flat split
+    flat = org_runs(df, "flat", False)
+    if not flat.empty:
+        c = curves_doc["flat.off"]
+        means = [e["value"] for e in c["merged_per_day"]]
+        peak = int(np.nanargmax(means))
+        retro = vd.ratio_estimate(
+            _at_n(flat, c["n"][-1], "merged_per_day"),
+            _at_n(flat, c["n"][peak], "merged_per_day"),
+            rng=_rng("H2"),
+        )
+        record("H2", vd.h2(retro), retrograde=retro.to_dict(), peak_n=c["n"][peak])
+
+    # H3: the hierarchy's integration-cost exponent over its unsaturated N
+    for org in ("hierarchical", "tree4"):
+        f = fits.get(org, {}).get("parts", {}).get("integration_cost", {})
+        e = vd.Estimate.from_dict(f["exponent"]) if "exponent" in f else vd.Estimate.missing()
+        name = "H3" if org == "hierarchical" else "H3.tree4"
+        record(
+            name, vd.h3(e), exponent=e.to_dict(), fitted_until=fits.get(org, {}).get("fitted_until")
+        )
+
+    # H4: per split, automation on vs off
+    for org, rec in auto.items():
+        late = vd.Estimate.from_dict(rec["late_ratio"])
+        total = vd.Estimate.from_dict(rec["integration_per_change_ratio"])
+        record(
+            f"H4.{org}",
+            vd.h4(late, rec["late_events_off"], total),
+            late_ratio=late.to_dict(),
+            total_ratio=total.to_dict(),
+            late_events_off=rec["late_events_off"],
+            n=rec["n"],
+        )
+
+    # H5: link pain's tail and fixing the worst links, at N = 32 (automation off)
+    for org in ("flat", "modular", "hierarchical"):
+        base = org_runs(df, org, False)
+        fixed = org_runs(df, org, False, fixed_link_share=0.2)
+        if base.empty or fixed.empty:
+            continue
+        common = sorted(set(fixed["n_teams"]) & set(base["n_teams"]))
+        until = curves_doc.get(f"{org}.off", {}).get("fitted_until")
+        # judged at the largest N where the unfixed organisation is unsaturated, if any
+        unsaturated = [n for n in common if until is not None and n <= until]
+        n = int(unsaturated[-1] if unsaturated else common[0])
+        tail = vd.mean_estimate(
+            _at_n(base, n, "link_pain_top_decile_share") / 0.1, rng=_rng("H5", org, "tail")
+        )
+        fix = vd.ratio_estimate(
+            _at_n(fixed, n, "integration_per_change"),
+            _at_n(base, n, "integration_per_change"),
+            rng=_rng("H5", org, "fix"),
+        )
+        record(
+            f"H5.{org}",
+            vd.h5(tail, fix),
+            tail=tail.to_dict(),
+            fix=fix.to_dict(),
+            n=n,
+            saturated=bool(until is None or n > until),
+        )
+
+    # H6: total busy effort per landed change, split over single core
+    core = org_runs(df, "single_core", False)
+    for org in ("hierarchical", "tree4", "flat", "modular"):
+        n = _largest_common_unsaturated(curves_doc, "single_core.off", f"{org}.off")
+        if n is None:
+            continue
+        split = org_runs(df, org, False)
+        moved = vd.ratio_estimate(
+            _at_n(split, n, "busy_per_change"),
+            _at_n(core, n, "busy_per_change"),
+            rng=_rng("H6", org),
+        )
+        record(f"H6.{org}", vd.h6(moved), moved=moved.to_dict(), n=n)
+
+    # H7
+    h7_doc, h7_est = h7_exponent(df)
+    if h7_est is not None:
+        record("H7", vd.h7(h7_est), exponent=h7_est.to_dict())
+    out["_h7"] = h7_doc
+    return out
+
+
+# ----------------------------------------------------------------------------- sensitivity
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return math.nan, math.nan
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return c - h, c + h
+
+
+def share(flags: np.ndarray) -> dict[str, float]:
+    """Share of sample points where a flag holds, with a 95% Wilson interval."""
+    flags = flags[np.isfinite(flags)]
+    k, n = int(flags.sum()), int(flags.size)
+    lo, hi = _wilson(k, n)
+    return {"value": k / n if n else math.nan, "low": lo, "high": hi, "level": 0.95, "n": n}
+
+
+def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
+    """Sobol indices of the headline outputs and the share of the plausible space where
+    each verdict's effect holds, from the sensitivity sweep (one run a sample point)."""
+    from sweeps.sensitivity import outputs_by_base, sobol_indices
+
+    table = derive(table)
+    metrics = (
+        "paid_reviewer_days_per_change",
+        "lead_time_km_p50",
+        "busy_per_change",
+        "integration_per_change",
+        "saturated",
+        "conflicts_late",
+        "busiest_team_kind",
+    )
+    by: dict[tuple[str, bool, int], dict[str, np.ndarray]] = {}
+    for metric in metrics:
+        for base, y in outputs_by_base(spec, table, metric):
+            key = (
+                base["topology"],
+                bool(base.get("ci_automation", False)),
+                int(base.get("n_teams", table["n_teams"].iloc[0])),
+            )
+            by.setdefault(key, {})[metric] = y
+    ns = sorted({k[2] for k in by})
+    window = float((table["days"] - table["warmup_days"]).iloc[0])
+    n_top = ns[-1]
+    core, hier, hier_ci = (
+        by.get(("single_core", False, n_top)),
+        by.get(("hierarchical", False, n_top)),
+        by.get(("hierarchical", True, n_top)),
+    )
+    if core is None or hier is None or hier_ci is None:
+        return {"skipped": "the sensitivity sweep lacks one of its three organisations"}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        outputs = {
+            "log_paid_ratio": np.log(
+                hier["paid_reviewer_days_per_change"] / core["paid_reviewer_days_per_change"]
+            ),
+            # a median beyond the measured window is censored there (a lower bound)
+            "log_lead_ratio": np.log(
+                np.nan_to_num(hier["lead_time_km_p50"], nan=window)
+                / np.nan_to_num(core["lead_time_km_p50"], nan=window)
+            ),
+            "log_busy_ratio": np.log(hier["busy_per_change"] / core["busy_per_change"]),
+            "log_automation_ratio": np.log(
+                hier_ci["integration_per_change"] / hier["integration_per_change"]
+            ),
+        }
+    indices = {}
+    for name, y in outputs.items():
+        if not np.isfinite(y).all():
+            bad = int((~np.isfinite(y)).sum())
+            indices[name] = {"skipped": f"{bad} sample points without a finite value"}
+            continue
+        frame = sobol_indices(spec, y)
+        indices[name] = frame.to_dict("list")
+    with np.errstate(invalid="ignore"):
+        late_ratio = hier_ci["conflicts_late"] / hier["conflicts_late"]
+        shares = {
+            "core_saturated": share(core["saturated"].astype(float)),
+            "hier_saturated": share(hier["saturated"].astype(float)),
+            # busiest_team_kind 3: a maintainer team (drivers-core, sub-maintainers)
+            "hier_maintainer_saturated": share(
+                ((hier["saturated"] > 0) & (hier["busiest_team_kind"] == 3)).astype(float)
+            ),
+            "split_cheaper_paid": share(
+                (
+                    hier["paid_reviewer_days_per_change"] < core["paid_reviewer_days_per_change"]
+                ).astype(float)
+            ),
+            "split_faster": share(
+                np.where(
+                    np.isfinite(hier["lead_time_km_p50"]) | np.isfinite(core["lead_time_km_p50"]),
+                    np.nan_to_num(hier["lead_time_km_p50"], nan=np.inf)
+                    < np.nan_to_num(core["lead_time_km_p50"], nan=np.inf),
+                    np.nan,
+                ).astype(float)
+            ),
+            "split_less_busy": share(
+                (hier["busy_per_change"] < core["busy_per_change"]).astype(float)
+            ),
+            "moved_not_removed": share(
+                (
+                    hier["busy_per_change"] >= vd.THRESHOLDS["h6_moved"] * core["busy_per_change"]
+                ).astype(float)
+            ),
+            "automation_cuts_total": share(
+                (np.exp(outputs["log_automation_ratio"]) < vd.THRESHOLDS["h4_total"]).astype(float)
+            ),
+            "automation_cuts_late": share(
+                np.where(
+                    hier["conflicts_late"] > 0, late_ratio < vd.THRESHOLDS["h4_late"], np.nan
+                ).astype(float)
+            ),
+        }
+    brackets = {}
+    if len(ns) >= 2:
+        n_lo = ns[0]
+        core_lo = by.get(("single_core", False, n_lo))
+        hier_lo = by.get(("hierarchical", False, n_lo))
+        if core_lo is not None and hier_lo is not None:
+            for metric in ("busy_per_change", "lead_time_km_p50", "paid_reviewer_days_per_change"):
+                brackets[metric] = nstar_brackets(
+                    core_lo[metric], hier_lo[metric], core[metric], hier[metric], n_lo, n_top
+                )
+    return {
+        "n_points": len(core["saturated"]),
+        "n_teams": n_top,
+        "n_values": ns,
+        "nstar_brackets": brackets,
+        "parameters": [name for name, _, _ in spec.sample.ranges],
+        "ranges": {name: [lo, hi] for name, lo, hi in spec.sample.ranges},
+        "indices": indices,
+        "shares": shares,
+    }
+
+
+def nstar_brackets(
+    core_lo: np.ndarray,
+    split_lo: np.ndarray,
+    core_hi: np.ndarray,
+    split_hi: np.ndarray,
+    n_lo: int,
+    n_hi: int,
+) -> dict[str, Any]:
+    """Where N* lies at each sample point, from the split-minus-core sign at two N.
+
+    A missing value (a median beyond the window) counts as larger than any finite one.
+    Shares (Wilson CIs) of points where the split is already lower at ``n_lo`` (N* below
+    it), lower at ``n_hi`` only (N* between), lower at neither (N* above ``n_hi`` or
+    never), and lower at ``n_lo`` but not at ``n_hi`` (one core overtakes again).
+    """
+
+    def lower(split: np.ndarray, core: np.ndarray) -> np.ndarray:
+        s = np.nan_to_num(split, nan=np.inf)
+        c = np.nan_to_num(core, nan=np.inf)
+        both_missing = np.isinf(s) & np.isinf(c)
+        return np.where(both_missing, np.nan, (s < c).astype(float))
+
+    lo, hi = lower(split_lo, core_lo), lower(split_hi, core_hi)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    lo, hi = lo[ok].astype(bool), hi[ok].astype(bool)
+    return {
+        "n_lo": n_lo,
+        "n_hi": n_hi,
+        "below": share((lo & hi).astype(float)),
+        "between": share((~lo & hi).astype(float)),
+        "above": share((~lo & ~hi).astype(float)),
+        "reversed": share((lo & ~hi).astype(float)),
+    }
+
+
+# ----------------------------------------------------------------------------- all
+
+
+def compute(
+    df: pd.DataFrame,
+    *,
+    sens_spec: Any | None = None,
+    sens_table: pd.DataFrame | None = None,
+    validation: pd.DataFrame | None = None,
+) -> dict[str, Any]:
+    """The paper's numbers from the paper sweep's successful runs (and the optional
+    sensitivity sweep and validation table)."""
+    df = derive(df)
+    curves_doc = curves(df)
+    fits = part_fits(df, curves_doc)
+    auto = automation(df, curves_doc)
+    doc = {
+        "schema": "orgscale-paper-numbers/2",
+        "level": vd.LEVEL,
+        "curves": curves_doc,
+        "fits": fits,
+        "crossovers": crossovers(df),
+        "automation": auto,
+        "hypotheses": hypotheses(df, curves_doc, fits, auto),
+    }
+    if sens_spec is not None and sens_table is not None and not sens_table.empty:
+        doc["sensitivity"] = sensitivity(sens_spec, sens_table)
+    if validation is not None:
+        doc["validation"] = validation.to_dict("records")
+    return doc

@@ -1,0 +1,198 @@
+"""Specifications of the paper's hypothesis tests (paper/verdicts.py).
+
+Every verdict is shown to come out "supported", "not supported" and "inconclusive" on
+synthetic replicates whose answer is known: a real effect, a credibly absent effect, and
+noise only (too few replicates or too much spread to tell).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "paper"))
+
+import verdicts as v
+
+RNG = np.random.default_rng(2014)
+
+
+def reps(mean, rel_sd, n=8, seed=0):
+    """``n`` replicates of ``mean`` with relative Gaussian noise ``rel_sd``."""
+    rng = np.random.default_rng(seed)
+    return mean * (1 + rel_sd * rng.standard_normal(n))
+
+
+def ratio(a_mean, b_mean, rel_sd, n=8, seed=0):
+    return v.ratio_estimate(reps(a_mean, rel_sd, n, seed), reps(b_mean, rel_sd, n, seed + 1))
+
+
+# ----------------------------------------------------------------------------- estimates
+
+
+def test_ratio_estimate_ci_covers_the_true_ratio_and_excludes_one_for_a_real_effect():
+    e = ratio(5.0, 10.0, 0.05)
+    assert e.low < 0.5 < e.high
+    assert e.high < 1.0
+    assert e.value == pytest.approx(0.5, rel=0.05)
+
+
+def test_mean_estimate_of_one_value_has_no_ci():
+    e = v.mean_estimate([3.0])
+    assert e.value == 3.0
+    assert not e.defined
+
+
+def test_bootstrap_estimates_are_reproducible_from_their_seed():
+    a, b = reps(2.0, 0.2), reps(3.0, 0.2, seed=5)
+    assert v.ratio_estimate(a, b, rng=7) == v.ratio_estimate(a, b, rng=7)
+
+
+# ----------------------------------------------------------------------------- primitives
+
+
+def test_an_effect_smaller_than_its_threshold_is_not_supported_even_when_it_excludes_the_null():
+    # 8.75 -> 8.74 cut with tiny noise: the CI excludes 1 at most barely, far above 0.9
+    e = ratio(8.74, 8.75, 0.001)
+    verdict = v.directional(e, claim="<", threshold=0.9, what="cost ratio")
+    assert verdict.status == v.NOT_SUPPORTED
+
+
+def test_too_few_events_make_any_effect_inconclusive():
+    e = ratio(0.1, 1.0, 0.01)
+    verdict = v.directional(e, claim="<", threshold=0.5, what="x", events=10, min_events=20)
+    assert verdict.status == v.INCONCLUSIVE
+    assert "10" in verdict.reason
+
+
+def test_directional_rejects_an_unknown_claim():
+    with pytest.raises(ValueError, match="claim"):
+        v.directional(v.Estimate(1, 0, 2), claim="=", threshold=1, what="x")
+
+
+def test_a_verdict_with_an_unknown_status_is_refused():
+    with pytest.raises(ValueError, match="status"):
+        v.Verdict("probably", "x")
+
+
+def test_all_of_needs_every_part_and_any_of_needs_one():
+    s, n, i = (v.Verdict(x, x) for x in v.STATUSES)
+    assert v.all_of(s, s).status == v.SUPPORTED
+    assert v.all_of(s, i).status == v.INCONCLUSIVE
+    assert v.all_of(s, n, i).status == v.NOT_SUPPORTED
+    assert v.any_of(n, s).status == v.SUPPORTED
+    assert v.any_of(n, n).status == v.NOT_SUPPORTED
+    assert v.any_of(n, i).status == v.INCONCLUSIVE
+
+
+# ----------------------------------------------------------------------------- hypotheses
+
+NOISE_ONLY = {"rel_sd": 0.6, "n": 3}  # three very noisy replicates: nothing can be told
+
+
+@pytest.mark.parametrize(
+    ("lead_at_max", "sat_share", "sat_n", "noise", "expected"),
+    [
+        (5.0, 0.0, None, {"rel_sd": 0.05}, v.SUPPORTED),  # a hockey stick
+        (1.0, 1.0, 64, {"rel_sd": 0.05}, v.SUPPORTED),  # saturation alone
+        (1.05, 0.0, None, {"rel_sd": 0.05}, v.NOT_SUPPORTED),  # flat lead time, never saturated
+        (2.0, 0.0, None, NOISE_ONLY, v.INCONCLUSIVE),
+    ],
+)
+def test_h1(lead_at_max, sat_share, sat_n, noise, expected):
+    e = ratio(lead_at_max, 1.0, **noise)
+    assert v.h1(e, sat_share, sat_n).status == expected
+
+
+@pytest.mark.parametrize(
+    ("at_max", "noise", "expected"),
+    [
+        (0.1, {"rel_sd": 0.05}, v.SUPPORTED),
+        (1.0, {"rel_sd": 0.05}, v.NOT_SUPPORTED),
+        (0.8, NOISE_ONLY, v.INCONCLUSIVE),
+    ],
+)
+def test_h2(at_max, noise, expected):
+    assert v.h2(ratio(at_max, 1.0, **noise)).status == expected
+
+
+@pytest.mark.parametrize(
+    ("exponent", "sd", "expected"),
+    [(1.0, 0.03, v.SUPPORTED), (2.0, 0.03, v.NOT_SUPPORTED), (1.25, 0.4, v.INCONCLUSIVE)],
+)
+def test_h3(exponent, sd, expected):
+    # bootstrap replicates of an exponent estimate around its true value
+    e = v.mean_estimate(exponent + sd * RNG.standard_normal(8))
+    assert v.h3(e).status == expected
+
+
+@pytest.mark.parametrize(
+    ("late_on", "late_events", "total_on", "noise", "expected"),
+    [
+        (0.1, 200, 0.5, {"rel_sd": 0.05}, v.SUPPORTED),
+        (0.1, 200, 1.02, {"rel_sd": 0.05}, v.NOT_SUPPORTED),  # conflicts cut, total cost not
+        (1.0, 200, 0.5, {"rel_sd": 0.05}, v.NOT_SUPPORTED),  # late conflicts not cut
+        (0.1, 5, 0.5, {"rel_sd": 0.05}, v.INCONCLUSIVE),  # too few conflicts to tell
+        (0.5, 200, 0.9, NOISE_ONLY, v.INCONCLUSIVE),
+    ],
+)
+def test_h4_judges_total_integration_cost_as_well_as_late_conflicts(
+    late_on, late_events, total_on, noise, expected
+):
+    verdict = v.h4(ratio(late_on, 1.0, **noise), late_events, ratio(total_on, 1.0, **noise, seed=9))
+    assert verdict.status == expected
+
+
+@pytest.mark.parametrize(
+    ("tail", "fix", "noise", "expected"),
+    [
+        (4.0, 0.5, {"rel_sd": 0.05}, v.SUPPORTED),
+        (4.0, 0.999, {"rel_sd": 0.001}, v.NOT_SUPPORTED),  # 8.75 -> 8.74 is not a cut
+        (2.0, 0.9, NOISE_ONLY, v.INCONCLUSIVE),
+    ],
+)
+def test_h5(tail, fix, noise, expected):
+    verdict = v.h5(ratio(tail, 1.0, **noise), ratio(fix, 1.0, **noise, seed=3))
+    assert verdict.status == expected
+
+
+@pytest.mark.parametrize(
+    ("split_over_core", "noise", "expected"),
+    [
+        (1.5, {"rel_sd": 0.05}, v.SUPPORTED),
+        (0.5, {"rel_sd": 0.05}, v.NOT_SUPPORTED),
+        (0.9, NOISE_ONLY, v.INCONCLUSIVE),
+    ],
+)
+def test_h6(split_over_core, noise, expected):
+    assert v.h6(ratio(split_over_core, 1.0, **noise)).status == expected
+
+
+def h7_exponent(true_b, rel_sd, seed=0):
+    """Fit output ∝ m^b to synthetic replicates; bootstrap the fitted exponent."""
+    m = np.repeat([2, 4, 8, 16, 32, 64], 6).astype(float)
+    rng = np.random.default_rng(seed)
+    y = m**true_b * (1 + rel_sd * rng.standard_normal(m.size))
+    boots = []
+    for _ in range(400):
+        idx = rng.integers(0, m.size, m.size)
+        ok = y[idx] > 0
+        boots.append(np.polyfit(np.log(m[idx][ok]), np.log(y[idx][ok]), 1)[0])
+    b = np.polyfit(np.log(m), np.log(np.clip(y, 1e-9, None)), 1)[0]
+    lo, hi = np.quantile(boots, [0.025, 0.975])
+    return v.Estimate(float(b), float(lo), float(hi))
+
+
+@pytest.mark.parametrize(
+    ("true_b", "rel_sd", "expected"),
+    [(0.5, 0.05, v.SUPPORTED), (0.72, 0.05, v.NOT_SUPPORTED), (0.5, 0.9, v.INCONCLUSIVE)],
+)
+def test_h7_is_judged_against_one_half_as_claimed(true_b, rel_sd, expected):
+    assert v.h7(h7_exponent(true_b, rel_sd)).status == expected
+
+
+def test_every_hypothesis_states_its_test():
+    assert set(v.TESTS) == {f"H{i}" for i in range(1, 8)}
