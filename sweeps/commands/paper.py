@@ -178,10 +178,16 @@ def _validation(results: Path, *, jobs: int) -> None:
     from sweeps.atomic import atomic_write_text
 
     print(f"orgscale paper: validation of {', '.join(VALIDATION_PRESETS)}", flush=True)
+    from sweeps.validate import calibrated_config
+
     frames = []
     for name in VALIDATION_PRESETS:
-        frame = validation_table(name, seeds=VALIDATION_SEEDS, jobs=jobs)
+        # the calibration's posterior when it has been run (orgscale calibrate), else the preset
+        calibrated = ROOT / "results" / "calibration" / name / "calibrated.toml"
+        overrides = calibrated_config(calibrated) if calibrated.is_file() else None
+        frame = validation_table(name, seeds=VALIDATION_SEEDS, jobs=jobs, overrides=overrides)
         if "preset" not in frame.columns:
             frame.insert(0, "preset", name)
+        frame["configuration"] = "calibrated" if overrides else "preset"
         frames.append(frame)
     atomic_write_text(path, pd.concat(frames, ignore_index=True).to_csv(index=False))
