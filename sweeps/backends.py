@@ -44,6 +44,15 @@ from sweeps.tracker import WorkerTracker, tracking_available
 BACKENDS = ("loky", "sequential", "dask")
 LOKY_START_ENV = "ORGSCALE_LOKY_START"
 LOKY_START_METHODS = ("fork", "loky", "spawn", "forkserver")
+# How loky is fed. Very short runs are sent in batches (joblib's "auto": batches sized for
+# about 0.2 s of work, one run at a time for runs longer than that), and 2 batches per
+# worker are handed out ahead, so a worker that finishes finds the next batch queued instead
+# of idling while its results travel back and are recorded. Every run handed out and not yet
+# returned is in flight (``_Feed``); when a worker dies, only the run it announced is blamed
+# (``_blame``): the runs of its batch that had not started, or had finished but not yet been
+# returned, and the other workers' runs go back to the queue.
+LOKY_PRE_DISPATCH = "2*n_jobs"
+LOKY_BATCH_SIZE: int | str = "auto"
 
 
 def loky_start_method() -> str:
@@ -210,8 +219,8 @@ def _run_joblib(
                 n_jobs=jobs,
                 backend=backend,
                 return_as="generator_unordered",
-                batch_size=1,
-                pre_dispatch="n_jobs",
+                batch_size=LOKY_BATCH_SIZE,
+                pre_dispatch=LOKY_PRE_DISPATCH,
             )
             try:
                 for result in parallel(feed):

@@ -109,6 +109,7 @@ def _run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             quiet=args.quiet,
             fresh=args.fresh,
+            columns=["status"],
         )
     except (SpecError, ResultsConflictError, ValueError, OSError) as err:
         print(f"orgscale paper: {err}", file=sys.stderr)
