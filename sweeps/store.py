@@ -539,7 +539,7 @@ class ResultStore:
             part.unlink()
 
 
-COMPACT_CHUNK_ROWS = 4096
+COMPACT_CHUNK_ROWS = 2048
 COMPACT_MAX_CHUNKS = 8
 
 
