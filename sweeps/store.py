@@ -589,7 +589,8 @@ def compact_files(files: list[Path], target: Path) -> int:
                 mine = np.flatnonzero(which == f)
                 local = positions[mine] - starts[f]
                 groups = np.unique(np.searchsorted(group_starts[f], local, side="right") - 1)
-                read = pq.ParquetFile(files[f]).read_row_groups(groups.tolist())
+                with pq.ParquetFile(files[f]) as pf:
+                    read = pf.read_row_groups(groups.tolist())
                 # the rows of those row groups, renumbered from the first group read
                 offsets = np.concatenate(
                     [np.arange(group_starts[f][g], group_starts[f][g + 1]) for g in groups]
