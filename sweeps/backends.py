@@ -16,7 +16,9 @@ callback as it arrives, in completion order (joblib ``return_as="generator_unord
 
 A worker process that dies (``TerminatedWorkerError`` from loky, ``KilledWorker`` from
 dask) does not stop the sweep. Only the run that worker held is to blame: loky's workers
-announce the run they hold (:mod:`sweeps.tracker`), dask names it. That run is retried once
+announce the run they hold (:mod:`sweeps.tracker`), dask names it (very short runs go to
+dask several to a task; a task of several whose worker died is split into one-run tasks,
+so that the next death names the run). That run is retried once
 at the end, alone in a fresh process so that it cannot take others down with it, and
 recorded as ``failed`` if its worker dies again; the other runs that loky's broken pool
 lost go back to the queue and run in parallel (a run lost in two broken pools is retried
@@ -44,6 +46,15 @@ from sweeps.tracker import WorkerTracker, tracking_available
 BACKENDS = ("loky", "sequential", "dask")
 LOKY_START_ENV = "ORGSCALE_LOKY_START"
 LOKY_START_METHODS = ("fork", "loky", "spawn", "forkserver")
+# How loky is fed. Very short runs are sent in batches (joblib's "auto": batches sized for
+# about 0.2 s of work, one run at a time for runs longer than that), and 2 batches per
+# worker are handed out ahead, so a worker that finishes finds the next batch queued instead
+# of idling while its results travel back and are recorded. Every run handed out and not yet
+# returned is in flight (``_Feed``); when a worker dies, only the run it announced is blamed
+# (``_blame``): the runs of its batch that had not started, or had finished but not yet been
+# returned, and the other workers' runs go back to the queue.
+LOKY_PRE_DISPATCH = "2*n_jobs"
+LOKY_BATCH_SIZE: int | str = "auto"
 
 
 def loky_start_method() -> str:
@@ -210,8 +221,8 @@ def _run_joblib(
                 n_jobs=jobs,
                 backend=backend,
                 return_as="generator_unordered",
-                batch_size=1,
-                pre_dispatch="n_jobs",
+                batch_size=LOKY_BATCH_SIZE,
+                pre_dispatch=LOKY_PRE_DISPATCH,
             )
             try:
                 for result in parallel(feed):
@@ -364,6 +375,30 @@ def _allowed_failures(dask_scheduler: Any) -> int:
     return int(dask_scheduler.allowed_failures)
 
 
+# Runs per Dask task: enough for about this many seconds of work (from the runs timed so far;
+# one run a task until some have come back), so that very short runs do not each pay the
+# scheduler's round trip; at most a share of the runs left, to keep every worker busy.
+DASK_CHUNK_SECONDS = 0.2
+DASK_MAX_CHUNK = 1000
+
+
+def execute_chunk(
+    tasks: list[Task], faults: list[str | None], timeout_s: float | None
+) -> list[Result]:
+    """:func:`sweeps.one_run.execute` of several runs, one after another (one Dask task)."""
+    return [execute(task, fault, timeout_s) for task, fault in zip(tasks, faults, strict=True)]
+
+
+def _chunk_size(timed_s: float, timed: int, left: int, window: int) -> int:
+    """Runs for the next Dask task: ~``DASK_CHUNK_SECONDS`` of work, a fair share of ``left``."""
+    if timed == 0 or left <= 0:
+        return 1
+    mean = timed_s / timed
+    wanted = DASK_MAX_CHUNK if mean <= 0 else int(DASK_CHUNK_SECONDS / mean)
+    share = left // (2 * max(window, 1))
+    return max(1, min(wanted, share, DASK_MAX_CHUNK))
+
+
 def _run_dask(
     tasks: list[Task],
     *,
@@ -373,47 +408,83 @@ def _run_dask(
     record: Callable[[Result], None],
     log: Callable[[str], None],
 ) -> None:
+    """Run ``tasks`` on Dask, several very short runs per task (:func:`_chunk_size`).
+
+    A task whose worker died (``KilledWorker``) names no run when it held several: its runs
+    go back one per task, so that the next death names the run to blame, which is retried
+    alone at the end like a one-run task whose worker died.
+    """
+    from collections import deque
+
     from distributed import KilledWorker, as_completed
 
     client, window = cluster.client, cluster.window
     queue: Iterator[Task] = iter(tasks)
-    in_flight: dict[str, Task] = {}
+    left = len(tasks)
+    singles: deque[Task] = deque()  # runs of a task whose worker died, one per task now
+    in_flight: dict[str, list[Task]] = {}
     done = as_completed()
     suspects = []
     attempt = 0
+    timed = {"s": 0.0, "n": 0}
 
-    def submit(task: Task) -> Any:
+    def submit(chunk: list[Task]) -> Any:
         nonlocal attempt
         attempt += 1
-        key = f"orgscale-{task.run_id}-{attempt}"
-        in_flight[key] = task
-        return client.submit(execute, task, fault.get(task.run_id), timeout_s, key=key, pure=False)
+        key = f"orgscale-{chunk[0].run_id}-{len(chunk)}-{attempt}"
+        in_flight[key] = chunk
+        faults = [fault.get(t.run_id) for t in chunk]
+        return client.submit(execute_chunk, chunk, faults, timeout_s, key=key, pure=False)
 
-    for task in _take(queue, 2 * window):
-        done.add(submit(task))
+    def next_chunk() -> list[Task]:
+        nonlocal left
+        if singles:
+            return [singles.popleft()]
+        chunk = _take(queue, _chunk_size(timed["s"], timed["n"], left, window))
+        left -= len(chunk)
+        return chunk
+
+    def fill() -> None:  # keep 2 tasks a worker in flight
+        while len(in_flight) < 2 * window:
+            chunk = next_chunk()
+            if not chunk:
+                return
+            done.add(submit(chunk))
+
+    fill()
     for future in done:
-        task = in_flight.pop(future.key)
+        chunk = in_flight.pop(future.key)
         try:
-            result = future.result()
+            results = future.result()
         except KilledWorker as err:
-            if cluster.allowed_failures == 0:
-                suspects.append(task)
-                log(f"a worker died ({type(err).__name__}); run {task.run_id} will be retried")
+            if len(chunk) > 1:
+                singles.extend(chunk)
+                log(
+                    f"a worker died ({type(err).__name__}) running {len(chunk)} runs together; "
+                    "they go back one per task"
+                )
+            elif cluster.allowed_failures == 0:
+                suspects.append(chunk[0])
+                log(f"a worker died ({type(err).__name__}); run {chunk[0].run_id} will be retried")
             else:  # the scheduler has retried it already
                 deaths = None if cluster.allowed_failures is None else cluster.allowed_failures + 1
-                record(_worker_died(task, err, math.nan, deaths=deaths))
+                record(_worker_died(chunk[0], err, math.nan, deaths=deaths))
         except Exception as err:  # e.g. a result that could not be sent back
-            record({**_worker_died(task, err, math.nan), "error": describe_error(err)})
+            for task in chunk:
+                record({**_worker_died(task, err, math.nan), "error": describe_error(err)})
         else:
-            record(result)
+            for result in results:
+                if result["status"] == "ok" and math.isfinite(result.get("wall_s", math.nan)):
+                    timed["s"] += result["wall_s"]
+                    timed["n"] += 1
+                record(result)
         future.release()
-        for nxt in _take(queue, 1):
-            done.add(submit(nxt))
+        fill()
     for task in suspects:  # one at a time, once the others are done
         start = time.perf_counter()
-        future = submit(task)
+        future = submit([task])
         try:
-            record(future.result())
+            record(future.result()[0])
         except Exception as err:
             record(_worker_died(task, err, time.perf_counter() - start))
         in_flight.pop(future.key, None)

@@ -47,6 +47,7 @@ from sweeps.store import (
     FolderState,
     ResultsConflictError,
     ResultStore,
+    count_results,
     environment,
     inspect_folder,
     is_results_folder,
@@ -151,6 +152,7 @@ def run_sweep(
     timeout_s: float | None = None,
     flush_seconds: float = 1.0,
     log: Callable[[str], None] | None = None,
+    columns: list[str] | None = None,
     _fault: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Run every missing run of a sweep and return its whole results table.
@@ -170,6 +172,9 @@ def run_sweep(
         and recorded as failed (error ``timeout: ...``).
     flush_seconds : longest time a finished run waits in memory before it is written.
     log : where notes go (default: standard error, silenced by ``quiet``).
+    columns : the columns of the returned table, in this order (default: all). Only these
+        are read back from the folder, so a caller that needs a few (e.g. ``run_id``,
+        ``status`` and ``error`` to report failures) does not hold the whole table.
     _fault : test hook, ``{run_id: "raise" | "kill" | "hang"}``: make that run raise, kill
         the worker process running it (with ``backend="sequential"`` that is this process),
         or never end.
@@ -177,7 +182,8 @@ def run_sweep(
     Returns
     -------
     pandas.DataFrame
-        :func:`sweeps.load_results` of the folder: one row per run, sorted by ``run_id``.
+        :func:`sweeps.load_results` of the folder (its ``columns``): one row per run of
+        this spec, sorted by ``run_id``.
 
     Raises
     ------
@@ -315,18 +321,18 @@ def run_sweep(
             store.flush()
             if complete:
                 store.compact()
-            table = load_results(out)
-            table = table[table["run_id"].isin({t.run_id for t in plan.tasks})]
+            run_ids = {t.run_id for t in plan.tasks}
             manifest.update(
                 finished=utc_now(),
                 complete=complete,
-                counts={
-                    **counts(),
-                    "ok": int((table["status"] == "ok").sum()),
-                    "failed": int((table["status"] != "ok").sum()),
-                },
+                counts={**counts(), **count_results(out, run_ids)},
             )
             store.write_manifest(manifest)
+    read = None if columns is None else list(dict.fromkeys([*columns, "run_id"]))
+    table = load_results(out, read)
+    table = table[table["run_id"].isin(run_ids)]
+    if columns is not None:
+        table = table[list(columns)]
     return table.reset_index(drop=True)
 
 

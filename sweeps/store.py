@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from model import METRICS, PARAMETERS
@@ -148,6 +149,38 @@ def _read_files(directory: Path, columns: list[str] | None) -> list[pa.Table]:
     )
 
 
+def _keep_order(
+    run_ids: pa.ChunkedArray | pa.Array, statuses: pa.ChunkedArray | pa.Array
+) -> pa.Array:
+    """Which rows to keep, one per ``run_id`` (ok over failed, then latest), in output order.
+
+    ``run_ids`` and ``statuses`` are the rows of every result file one after another, in
+    the order :func:`_result_files` lists the files. Returns the positions of the kept rows
+    sorted by ``run_id`` (byte order of UTF-8, which is code-point order).
+    """
+    n = len(run_ids)
+    if n == 0:
+        return pa.array([], type=pa.int64())
+    keys = pa.table(
+        {
+            "run_id": run_ids,
+            "ok": pc.equal(statuses, "ok"),
+            "order": pa.array(np.arange(n, dtype=np.int64)),
+        }
+    )
+    ordered = keys.take(
+        pc.sort_indices(
+            keys, sort_keys=[("run_id", "ascending"), ("ok", "ascending"), ("order", "ascending")]
+        )
+    )
+    ids = ordered.column("run_id").combine_chunks()
+    # the last row of each run_id: the best (ok over failed), then the latest
+    last = np.ones(n, dtype=bool)
+    if n > 1:
+        last[:-1] = pc.not_equal(ids.slice(0, n - 1), ids.slice(1)).to_numpy(zero_copy_only=False)
+    return pa.array(ordered.column("order").to_numpy()[last])
+
+
 def _read_deduplicated(directory: Path, columns: list[str] | None = None) -> pa.Table:
     """All recorded rows, one per run_id (ok over failed, then latest), sorted by run_id."""
     read = columns if columns is None else sorted(set(columns) | {"run_id", "status"})
@@ -158,31 +191,37 @@ def _read_deduplicated(directory: Path, columns: list[str] | None = None) -> pa.
             schema = pa.schema([schema.field(c) for c in columns])
         return schema.empty_table()
     table = pa.concat_tables(tables, promote_options="permissive")
-    keys = pd.DataFrame(
-        {
-            "run_id": table.column("run_id").to_numpy(zero_copy_only=False),
-            "ok": np.asarray(table.column("status").to_numpy(zero_copy_only=False)) == "ok",
-            "order": np.arange(table.num_rows),
-        }
-    )
-    keep = keys.sort_values(["run_id", "ok", "order"], kind="stable").drop_duplicates(
-        "run_id", keep="last"
-    )
-    table = table.take(pa.array(keep["order"].to_numpy()))
+    table = table.take(_keep_order(table.column("run_id"), table.column("status")))
     return table if columns is None else table.select(columns)
 
 
-def load_results(directory: str | Path) -> pd.DataFrame:
+def count_results(directory: str | Path, run_ids: set[str] | None = None) -> dict[str, int]:
+    """How many runs a results folder holds, ``{"ok": ..., "failed": ...}``.
+
+    Reads only the ``run_id`` and ``status`` columns; counts only the runs of ``run_ids``
+    when given. Safe while a sweep is writing or compacting the folder.
+    """
+    table = _read_deduplicated(Path(directory), ["run_id", "status"])
+    ok = pc.equal(table.column("status"), "ok").to_numpy(zero_copy_only=False)
+    if run_ids is not None:
+        ids = table.column("run_id").to_pylist()
+        mine = np.fromiter((rid in run_ids for rid in ids), dtype=bool, count=len(ids))
+        ok = ok[mine]
+    return {"ok": int(ok.sum()), "failed": int((~ok).sum())}
+
+
+def load_results(directory: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """The results table of a sweep folder: one row per run, sorted by ``run_id``.
 
     Reads ``runs.parquet`` and any part files (either layout, or both), keeping one row
-    per run; safe while a sweep is writing or compacting the folder. Raises
+    per run; safe while a sweep is writing or compacting the folder. ``columns``: only
+    these columns, in this order (default: all), which reads only them. Raises
     ``FileNotFoundError`` if ``directory`` is not a folder.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"no results folder at {directory}")
-    return _read_deduplicated(directory).to_pandas().reset_index(drop=True)
+    return _read_deduplicated(directory, columns).to_pandas().reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- provenance
@@ -488,20 +527,90 @@ class ResultStore:
 
         The new table is renamed into place before any part is removed, so a kill at any
         moment leaves every run recorded at least once (duplicates are dropped on reading),
-        and a reader sees the parts or the new table (see :func:`_result_files`).
+        and a reader sees the parts or the new table (see :func:`_result_files`). The merge
+        streams (:func:`compact_files`), so its memory does not grow with the sweep.
         """
         parts = sorted((self.directory / PARTS_DIR).glob("part-*.parquet"))
         if not parts:
             return
-        atomic_write_table(self.directory / RUNS_FILE, _read_deduplicated(self.directory))
+        files = _result_files(self.directory)
+        atomic_write(self.directory / RUNS_FILE, lambda tmp: compact_files(files, tmp))
         for part in parts:
             part.unlink()
+
+
+COMPACT_CHUNK_ROWS = 2048
+COMPACT_MAX_CHUNKS = 8
+
+
+def compact_files(files: list[Path], target: Path) -> int:
+    """Write the deduplicated rows of ``files`` to ``target``, sorted by ``run_id``.
+
+    The same table as ``_read_deduplicated`` over those files (one row per ``run_id``, ok
+    over failed, then the latest; the files' schemas unified), written without holding it
+    whole: the ``run_id`` and ``status`` columns of every file decide which rows stay and
+    in what order, then the output is written a chunk of rows at a time, each chunk
+    gathered from the row groups of the files that hold its rows (one row group per chunk
+    in ``target``, so a later compaction reads ``runs.parquet`` a row group at a time).
+    Memory is one chunk (at least :data:`COMPACT_CHUNK_ROWS` rows, at most
+    1/:data:`COMPACT_MAX_CHUNKS` of the table) plus the row groups read for it and the two
+    key columns. Returns the number of rows written.
+    """
+    # one file open at a time: its schema, its row groups' sizes and its two key columns
+    schemas, group_starts, run_ids, statuses = [], [], [], []
+    for f in files:
+        with pq.ParquetFile(f) as pf:
+            schemas.append(pf.schema_arrow)
+            sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.num_row_groups)]
+            group_starts.append(np.cumsum([0, *sizes]))
+            keys = pf.read(columns=["run_id", "status"])
+        run_ids.append(keys.column("run_id").cast(pa.string()))
+        statuses.append(keys.column("status").cast(pa.string()))
+    schema = (
+        pa.unify_schemas(schemas, promote_options="permissive") if schemas else results_schema()
+    )
+    # where each file's rows start, globally
+    starts = np.cumsum([0, *(g[-1] for g in group_starts)])
+    keep = _keep_order(
+        pa.chunked_array([c for col in run_ids for c in col.chunks], type=pa.string()),
+        pa.chunked_array([c for col in statuses for c in col.chunks], type=pa.string()),
+    ).to_numpy()
+    del run_ids, statuses, schemas
+    chunk = max(COMPACT_CHUNK_ROWS, -(-len(keep) // COMPACT_MAX_CHUNKS))
+    empty = schema.empty_table()
+    with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+        if len(keep) == 0:
+            writer.write_table(empty)
+        for begin in range(0, len(keep), chunk):
+            positions = keep[begin : begin + chunk]
+            which = np.searchsorted(starts, positions, side="right") - 1
+            pieces, picked = [], []
+            for f in np.unique(which):
+                mine = np.flatnonzero(which == f)
+                local = positions[mine] - starts[f]
+                groups = np.unique(np.searchsorted(group_starts[f], local, side="right") - 1)
+                with pq.ParquetFile(files[f]) as pf:
+                    read = pf.read_row_groups(groups.tolist())
+                # the rows of those row groups, renumbered from the first group read
+                offsets = np.concatenate(
+                    [np.arange(group_starts[f][g], group_starts[f][g + 1]) for g in groups]
+                )
+                pieces.append(read.take(pa.array(np.searchsorted(offsets, local))))
+                picked.append(mine)
+            table = pa.concat_tables([empty, *pieces], promote_options="permissive")
+            # back into run_id order: pieces hold the chunk's rows grouped by file
+            order = np.argsort(np.concatenate(picked), kind="stable")
+            table = table.select(schema.names).cast(schema).take(pa.array(order))
+            writer.write_table(table, row_group_size=chunk)
+    return len(keep)
 
 
 __all__ = [
     "ResultStore",
     "ResultsConflictError",
     "atomic_write_table",
+    "compact_files",
+    "count_results",
     "environment",
     "inspect_folder",
     "is_results_folder",

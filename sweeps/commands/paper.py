@@ -122,6 +122,7 @@ def _run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             quiet=args.quiet,
             fresh=args.fresh,
+            columns=["status"],
         )
         failed = int((table["status"] != "ok").sum())
         if sens_spec is not None:

@@ -91,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
             fresh=args.fresh,
             quiet=args.quiet,
             timeout_s=args.timeout,
+            columns=["run_id", "replicate", "status", "error"],
         )
     except (SpecError, ResultsConflictError, ValueError) as err:
         print(f"orgscale sweep: {err}", file=sys.stderr)
