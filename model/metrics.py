@@ -15,7 +15,7 @@ import numpy as np
 
 from model.integration import window_days_between
 from model.topologies import tree_depth as topology_tree_depth
-from model.work import JobKind
+from model.work import JobKind, Pull
 
 if TYPE_CHECKING:
     from model.model import OrgModel
@@ -398,7 +398,7 @@ def work_backlog_days(model: OrgModel) -> float:
                 factor = model.cross_team_factor if task.kind == JobKind.NEGOTIATION else 1.0
                 total += (task.slots - len(task.takers)) * review_days * factor
         for job in team.urgent:
-            if hasattr(job, "changes"):
+            if isinstance(job, Pull):
                 total += model.pull_days + model.pull_days_per_change * len(job.changes)
             else:
                 total += model.conflict_fix_days

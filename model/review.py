@@ -203,14 +203,12 @@ class ReviewMechanism:
         """The author reworks and/or rebases the change; a new patch set follows."""
         change.approved = False
         delay = 0.0
-        if rework:
-            change.patch_sets += 1
-            if self.rework_days:
-                delay += self.random.expovariate(1.0 / self.rework_days)
+        if rework and self.rework_days:
+            delay += self.random.expovariate(1.0 / self.rework_days)
         if change.stale:
-            if rework:
-                change.patch_sets -= 1  # rework and rebase make one new patch set
-            delay += self.rebase(change)
+            delay += self.rebase(change)  # rework and rebase make one new patch set
+        elif rework:
+            change.patch_sets += 1
         self.events.push(self.now + delay, self.resubmit, change)
 
     def resubmit(self, change: Change) -> None:
