@@ -187,8 +187,12 @@ def integration_cost(model: OrgModel) -> float:
 
 @metric
 def integration_cost_per_change(model: OrgModel) -> float:
-    """Integration person-days per change landed at the top."""
-    rate = throughput(model)
+    """Integration person-days per contribution landed at the top.
+
+    API changes are not counted as landed work: they exist only because the code is split
+    into teams with contracts, so they are part of the split's cost, not of its output.
+    """
+    rate = _per_day(model, model.n_landed_contributions)
     return integration_cost(model) / rate if rate > 0 else math.nan
 
 
@@ -260,10 +264,13 @@ def busiest_team_kind(model: OrgModel) -> float:
 
 @metric
 def paid_reviewer_days_per_change(model: OrgModel) -> float:
-    """Reviewer-days paid (every reviewer, busy or not) per change landed at the top."""
-    if model.n_landed == 0:
+    """Reviewer-days paid (every reviewer, busy or not) per contribution landed at the top.
+
+    API changes are not counted as landed work (as in :func:`integration_cost_per_change`).
+    """
+    if model.n_landed_contributions == 0:
         return math.nan
-    return model.n_reviewers * measured_days(model) / model.n_landed
+    return model.n_reviewers * measured_days(model) / model.n_landed_contributions
 
 
 @metric

@@ -255,6 +255,7 @@ class OrgModel(
         self.n_abandoned_all = 0  # whole run
         self.n_submitted_measured = 0  # after warm-up
         self.n_landed = 0  # after warm-up
+        self.n_landed_contributions = 0  # after warm-up, API changes not counted
         self.n_landed_direct = 0  # after warm-up, reviewed by the top team itself
         self.n_abandoned = 0  # after warm-up
         self.measured_changes: list[Change] = []  # submitted after warm-up
@@ -429,6 +430,7 @@ class OrgModel(
         self._day_lead.append(now - change.submitted_at)
         if now >= self.warmup_days:
             self.n_landed += 1
+            self.n_landed_contributions += not change.is_api
             self.n_landed_direct += change.home == self.root and change.origin != self.root
             self.lead_times.append(now - change.submitted_at)
             self.landed_patch_sets.append(change.patch_sets)

@@ -1,29 +1,29 @@
 """The model's parameters: names, defaults, units, valid ranges and their sources.
 
 These names are the contract between :class:`model.OrgModel`, sweep specs (TOML keys),
-results columns and the app's controls. Defaults are calibrated to ``shared/SCIENCE.md``:
+results columns and the app's controls. Every default has one of three origins, which
+:func:`describe` states per parameter:
 
-* One area ≈ a Nova virt driver: 8 contributors at 0.1 changes/day each gives 0.8
-  changes/day per area, so 16–21 areas carry Nova's 12.8–17.2 new changes/day (2013).
-* ``core_reviewers = 17``: nova-core, Nov 2013. ``approvals_needed = 2``: two +2 votes.
-* ``review_rate = 8`` reviews/day for an expert: with the non-expert slowdown and the
-  coordination overhead below, a 17-person core then delivers ≈3.5–4 reviews per member per
-  day once it is loaded, Nova's observed 59 core reviews/day ÷ 17.
-* ``rework_prob = 0.3``: with two parallel reviews per patch set a change needs on average
-  1/(1−0.3)² ≈ 2 patch sets and ≈ 4 reviews (Nova: ≈4 patch sets, ≈4.8 core reviews per
-  merged change; non-core reviews are not modelled).
-* ``cross_team_factor = nonexpert_slowdown = 2.5``: cross-site/cross-team work takes ≈2.5×
-  as long (Herbsleb & Mockus, TSE 2003).
-* ``merge_window_days = 14``: the kernel's two-week merge window (used when
-  ``release_cycle_days`` > 0, as in the kernel preset); ``ci_automation`` stands for
-  linux-next + 0-day, which test-merge every tree daily.
-* ``staffing = 'equal_headcount'``: organisations are compared for the same people;
-  ``fixed_core`` asks the seed's question (a core of 17 against split teams of 3).
+* **Calibrated** (:data:`CALIBRATED`): the posterior median of ``orgscale calibrate
+  nova-2013`` against OpenStack Nova's 2013 flows (new, merged and abandoned changes a day,
+  patch sets per change, core reviews a day): ``change_rate`` ≈ 0.13 changes/day per
+  contributor, ``review_rate`` ≈ 4.2 expert reviews/day per reviewer, ``rework_prob`` ≈ 0.3,
+  ``patience_days`` ≈ 69 and ``check_fail_prob`` ≈ 0.43. The calibrated model reproduces
+  Nova's flows but not its review waits (see the README's validation section).
+* **Read off a source** (:data:`SOURCES`): ``core_reviewers = 17`` (nova-core, Nov 2013),
+  ``approvals_needed = 2`` (two +2 votes), ``cross_team_factor = nonexpert_slowdown = 2.5``
+  (cross-site work ≈2.5× as long, Herbsleb & Mockus, TSE 2003), the kernel's two-week
+  ``merge_window_days``; ``ci_automation`` stands for linux-next + 0-day, which test-merge
+  every tree daily. Kernel-only mechanisms (``release_cycle_days``, ``top_direct_share``)
+  are off by default; the ``linux`` preset switches them on.
+* **Assumption**: everything else (coupling and conflict probabilities, sync time, rebase
+  and gate times, bisection step, pull effort, API change rate, staffing ratios) is a plain,
+  documented assumption with a plausible range in :data:`PLAUSIBLE_RANGES`, which the
+  paper's sensitivity analysis sweeps (for calibrated parameters the range is their 90%
+  credible interval).
 
-Everything not in SCIENCE.md (coupling and conflict probabilities, sync time, rebase and
-gate times, bisection step, pull effort, API change rate, patience) is a plain, documented
-assumption meant to be swept; ``PLAUSIBLE_RANGES`` gives the range a sensitivity analysis
-should cover for each.
+``staffing = 'equal_headcount'``: organisations are compared for the same people;
+``fixed_core`` asks the seed's question (a core of 17 against split teams of 3).
 """
 
 from __future__ import annotations
@@ -37,6 +37,21 @@ from model.topologies import TOPOLOGIES
 
 REVIEW_TIME_DISTS = ("exponential", "lognormal")
 REVIEW_ROUTINGS = ("expertise", "fifo")
+
+#: Where the calibrated defaults come from (``orgscale calibrate nova-2013``).
+CALIBRATION_SOURCE = "results/calibration/nova-2013/intervals.csv"
+
+#: Parameters calibrated against OpenStack Nova (90 days to 2013-11-14; ABC-SMC over its
+#: in-sample patterns, ``model/presets/nova-2013.toml``): posterior median, which is the
+#: default, and the 90% credible interval, which is the plausible range a sensitivity
+#: analysis sweeps. Four significant digits of :data:`CALIBRATION_SOURCE`.
+CALIBRATED: dict[str, tuple[float, float, float]] = {
+    "change_rate": (0.1299, 0.1115, 0.1541),
+    "review_rate": (4.153, 2.806, 5.852),
+    "rework_prob": (0.2993, 0.2097, 0.3981),
+    "patience_days": (68.89, 15.20, 115.3),
+    "check_fail_prob": (0.4251, 0.1812, 0.6531),
+}
 
 
 @dataclass(frozen=True)
@@ -149,11 +164,18 @@ PARAMETERS: dict[str, ParamSpec] = {
             low=1,
             high=100_000,
         ),
-        _p("change_rate", float, 0.1, "changes per contributor", "1/day", low=0.0),
+        _p(
+            "change_rate",
+            float,
+            CALIBRATED["change_rate"][0],
+            "changes per contributor",
+            "1/day",
+            low=0.0,
+        ),
         _p(
             "review_rate",
             float,
-            8.0,
+            CALIBRATED["review_rate"][0],
             "expert reviews per reviewer",
             "1/day",
             low=0.0,
@@ -178,7 +200,7 @@ PARAMETERS: dict[str, ParamSpec] = {
         _p(
             "rework_prob",
             float,
-            0.3,
+            CALIBRATED["rework_prob"][0],
             "probability a review asks for rework",
             "",
             low=0.0,
@@ -188,7 +210,7 @@ PARAMETERS: dict[str, ParamSpec] = {
         _p(
             "check_fail_prob",
             float,
-            0.0,
+            CALIBRATED["check_fail_prob"][0],
             "probability a patch set fails automated checks or non-core review before core "
             "review (a new patch set follows at no core reviewer's cost)",
             "",
@@ -198,7 +220,7 @@ PARAMETERS: dict[str, ParamSpec] = {
         _p(
             "patience_days",
             float,
-            0.0,
+            CALIBRATED["patience_days"][0],
             "mean time an author waits before abandoning a change (0: never)",
             "days",
             low=0.0,
@@ -477,13 +499,14 @@ def defaults() -> dict[str, Any]:
     return {name: spec.default for name, spec in PARAMETERS.items()}
 
 
+#: What a parameter is when it is an experiment's control rather than a claim about teams.
+CONTROL = "control: what an experiment varies (no observed value)"
+
 SOURCES: dict[str, str] = {
-    "contributors_per_team": "Nova load 2013: 0.8 changes/day per area",
-    "change_rate": "Nova load 2013: 12.8–17.2 new changes/day over 16–21 areas",
+    "contributors_per_team": "Nova preset: 16 areas × 8 contributors × change_rate ≈ Nova's 17 new "
+    "changes/day (areas and contributors per area are not observed separately)",
     "core_reviewers": "nova-core size, Nov 2013 (17)",
-    "review_rate": "Nova 2013: 59 core reviews/day by 17 cores under load",
     "approvals_needed": "Nova merge rule: two +2 approvals",
-    "rework_prob": "Nova 2013: ≈4 patch sets, ≈4.8 core reviews per merged change",
     "cross_team_factor": "Herbsleb & Mockus 2003: cross-team work ≈2.5× as long",
     "nonexpert_slowdown": "Herbsleb & Mockus 2003 (as cross_team_factor)",
     "merge_window_days": "kernel merge window: 2 weeks (Documentation/process/2.Process.rst)",
@@ -491,16 +514,25 @@ SOURCES: dict[str, str] = {
     "ci_automation": "linux-next and 0-day: all trees test-merged daily",
     "gate": "Nova: every approved change passes Zuul's gate before it merges",
     "top_direct_share": "kernel 2.6.38: Linus applied ≈1.3% of patches himself; 0 by default",
+    "topology": CONTROL,
+    "n_teams": CONTROL,
+    "staffing": CONTROL,
+    "reviewers_per_team": CONTROL,
+    "review_time_dist": CONTROL,
+    "review_routing": CONTROL,
+    "fixed_link_share": CONTROL,
+    "warmup_days": CONTROL,
+    "branching": CONTROL,
+    "locality": CONTROL,
 }
 
 
-#: Plausible ranges of the parameters that are assumptions (for sensitivity analyses).
+#: Plausible ranges (for sensitivity analyses): of the parameters that are assumptions, and
+#: of the calibrated ones (their 90% credible interval, added below the assumptions).
 PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "reviewers_per_area": (1.5, 6.0),
     "maintainer_span": (2, 16),
     "rework_days": (0.5, 3.0),
-    "check_fail_prob": (0.0, 0.6),
-    "patience_days": (20.0, 180.0),
     "link_change_prob": (0.02, 0.3),
     "api_change_rate": (0.005, 0.05),
     "expert_areas": (1, 4),
@@ -520,12 +552,14 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "pull_days_per_change": (0.0005, 0.005),
     "ci_detection_prob": (0.5, 0.99),
 }
+PLAUSIBLE_RANGES.update({name: (low, high) for name, (_, low, high) in CALIBRATED.items()})
 
 
 def describe() -> str:
     """A Markdown table of every parameter: name, default, unit, valid values, meaning, source.
 
-    Parameters without a source in ``shared/SCIENCE.md`` are marked as assumptions.
+    The source says whether the default is calibrated (posterior median and 90% credible
+    interval), read off a cited source, or an assumption (with its plausible range).
     """
     rows = [
         "| parameter | default | unit | valid | meaning | source |",
@@ -533,10 +567,17 @@ def describe() -> str:
     ]
     for spec in PARAMETERS.values():
         default = str(spec.default).lower() if spec.kind is bool else repr(spec.default)
-        source = SOURCES.get(spec.name, "assumption")
-        if spec.name in PLAUSIBLE_RANGES:
+        if spec.name in CALIBRATED:
+            _, lo, hi = CALIBRATED[spec.name]
+            source = (
+                f"calibrated: nova-2013 posterior median, 90% CI {lo:g}–{hi:g} "
+                f"({CALIBRATION_SOURCE})"
+            )
+        elif spec.name in PLAUSIBLE_RANGES:
             lo, hi = PLAUSIBLE_RANGES[spec.name]
-            source += f" (plausible {lo:g}–{hi:g})"
+            source = f"{SOURCES.get(spec.name, 'assumption')} (plausible {lo:g}–{hi:g})"
+        else:
+            source = SOURCES.get(spec.name, "assumption")
         rows.append(
             f"| `{spec.name}` | {default} | {spec.unit} | {spec.valid_range()} | {spec.doc} "
             f"| {source} |"

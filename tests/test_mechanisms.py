@@ -64,10 +64,25 @@ def test_paid_reviewer_days_count_idle_time_too():
     org = run(topology="hierarchical", n_teams=8)
     m = org.metrics()
     assert m["paid_reviewer_days_per_change"] == pytest.approx(
-        org.n_reviewers * (300 - org.warmup_days) / org.n_landed
+        org.n_reviewers * (300 - org.warmup_days) / org.n_landed_contributions
     )
     busy_per_change = org.busy_days / org.n_landed
     assert m["paid_reviewer_days_per_change"] > busy_per_change
+
+
+def test_api_changes_are_cost_not_landed_work():
+    """A split's API changes land too, but per-change costs divide by contributions only."""
+    org = run(topology="flat", n_teams=8, api_change_rate=0.2)
+    m = org.metrics()
+    api_landed = org.n_landed - org.n_landed_contributions
+    assert api_landed > 10  # the flat split's API changes did land
+    days = 300 - org.warmup_days
+    assert m["paid_reviewer_days_per_change"] == pytest.approx(
+        org.n_reviewers * days / org.n_landed_contributions
+    )
+    assert m["integration_cost_per_change"] == pytest.approx(
+        m["integration_cost"] / (org.n_landed_contributions / days)
+    )
 
 
 # ---------------------------------------------------------------- routing
@@ -82,6 +97,9 @@ def test_expertise_routing_keeps_a_single_core_stable_where_fifo_saturates():
         expert_areas=3,  # six experts an area
         nonexpert_slowdown=4.0,
         review_rate=4.0,
+        change_rate=0.1,
+        check_fail_prob=0.0,
+        patience_days=0.0,  # nobody gives up: a saturated queue grows
         days=400,
         rng=5,
     )
@@ -118,6 +136,9 @@ def test_twice_the_load_costs_about_twice_the_sync():
             approvals_needed=1,
             contributors_per_team=20,
             change_rate=rate,
+            review_rate=8.0,  # capacity 40 reviews a day: neither load saturates
+            check_fail_prob=0.0,
+            patience_days=0.0,
             days=400,
             rng=2,
         ).metrics()["cost_coordination"]
@@ -301,7 +322,7 @@ def test_a_share_of_changes_goes_straight_to_the_top():
 
 def test_impatient_authors_abandon_waiting_changes():
     kw = dict(topology="single_core", staffing="fixed_core", core_reviewers=4, n_teams=8)
-    patient = run(**kw).metrics()
+    patient = run(patience_days=0.0, **kw).metrics()
     impatient = run(patience_days=10.0, **kw).metrics()
     assert patient["abandoned_per_day"] == 0
     assert impatient["abandoned_per_day"] > 1.0
@@ -316,7 +337,9 @@ def test_every_change_is_landed_abandoned_or_still_open():
 
 
 def test_a_saturated_run_says_so_and_a_light_one_does_not():
-    heavy = run(topology="single_core", staffing="fixed_core", core_reviewers=3, n_teams=16)
+    heavy = run(
+        topology="single_core", staffing="fixed_core", core_reviewers=3, n_teams=16, patience_days=0.0
+    )
     light = run(topology="single_core", n_teams=4)
     assert heavy.metrics()["saturated"] == 1.0
     assert heavy.metrics()["backlog_slope"] > 1.0
@@ -335,8 +358,10 @@ def test_kaplan_meier_median_counts_censored_changes():
 
 
 def test_failed_checks_add_patch_sets_but_no_core_reviews():
-    kw = dict(topology="single_core", n_teams=8, coupling_same_area_prob=0.0, days=400)
-    plain = run(**kw).metrics()
+    kw = dict(
+        topology="single_core", n_teams=8, coupling_same_area_prob=0.0, patience_days=0.0, days=400
+    )
+    plain = run(check_fail_prob=0.0, **kw).metrics()
     checked = run(check_fail_prob=0.5, **kw).metrics()
     # each patch set passes the checks with probability 1/2: twice the patch sets ...
     assert checked["patch_sets_per_change"] == pytest.approx(

@@ -127,12 +127,22 @@ def test_bad_input_raises_one_line_naming_the_parameter_and_its_range(params, me
 
 def test_contributors_submit_at_their_poisson_rate():
     # 16 areas x 8 contributors x 0.1/day = 12.8 changes/day, all API changes off
-    org = run(days=1000, topology="single_core", n_teams=16, api_change_rate=0.0, rng=5)
+    org = run(
+        days=1000, topology="single_core", n_teams=16, api_change_rate=0.0, change_rate=0.1, rng=5
+    )
     assert org.n_submitted / 1000 == pytest.approx(16 * 8 * 0.1, rel=0.03)
 
 
 def test_rework_multiplies_patch_sets_as_two_independent_reviews_predict():
-    org = OrgModel(topology="single_core", n_teams=2, core_reviewers=40, rework_prob=0.3, rng=3)
+    org = OrgModel(
+        topology="single_core",
+        n_teams=2,
+        core_reviewers=40,
+        rework_prob=0.3,
+        check_fail_prob=0.0,  # only core reviews ask for new patch sets
+        patience_days=0.0,
+        rng=3,
+    )
     landed = []
     original = org.land_top
 

@@ -3,6 +3,7 @@ a bad preset gets one clear line and exit status 2."""
 
 import math
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,25 @@ GOOD = textwrap.dedent(
     source = { ref = "synthetic", date = "today", counted = "median lead time" }
     """
 )
+
+
+def test_calibrated_defaults_are_the_nova_posterior_medians():
+    """The defaults named calibrated are the committed calibration's medians (4 digits), and
+    their plausible range is its 90% credible interval."""
+    import pandas as pd
+
+    from model.params import CALIBRATED, CALIBRATION_SOURCE, PLAUSIBLE_RANGES, defaults
+
+    table = pd.read_csv(Path(__file__).resolve().parents[1] / CALIBRATION_SOURCE)
+    table = table.set_index("parameter")
+    assert set(CALIBRATED) == set(table.index)
+    preset = load_preset("nova-2013")
+    for name, (median, low, high) in CALIBRATED.items():
+        for value, column in ((median, "median"), (low, "ci90_low"), (high, "ci90_high")):
+            assert value == float(f"{table.loc[name, column]:.4g}"), (name, column)
+        assert defaults()[name] == median
+        assert PLAUSIBLE_RANGES[name] == (low, high)
+        assert dict(preset.config)[name] == median  # the preset states the same values
 
 
 def test_there_are_presets_for_nova_and_the_kernel():

@@ -78,6 +78,8 @@ def test_two_parallel_reviews_take_one_and_a_half_review_times():
         rework_prob=0.0,
         sync_days_per_contact=0.0,
         coupling_same_area_prob=0.0,
+        check_fail_prob=0.0,
+        patience_days=0.0,
         gate=False,
         rng=7,
     )
