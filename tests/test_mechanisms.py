@@ -338,7 +338,11 @@ def test_every_change_is_landed_abandoned_or_still_open():
 
 def test_a_saturated_run_says_so_and_a_light_one_does_not():
     heavy = run(
-        topology="single_core", staffing="fixed_core", core_reviewers=3, n_teams=16, patience_days=0.0
+        topology="single_core",
+        staffing="fixed_core",
+        core_reviewers=3,
+        n_teams=16,
+        patience_days=0.0,
     )
     light = run(topology="single_core", n_teams=4)
     assert heavy.metrics()["saturated"] == 1.0
