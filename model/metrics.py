@@ -192,7 +192,7 @@ def integration_cost_per_change(model: OrgModel) -> float:
     API changes are not counted as landed work: they exist only because the code is split
     into teams with contracts, so they are part of the split's cost, not of its output.
     """
-    rate = _per_day(model, model.n_landed_contributions)
+    rate = contributions_landed_per_day(model)
     return integration_cost(model) / rate if rate > 0 else math.nan
 
 
@@ -285,6 +285,13 @@ def expert_review_share(model: OrgModel) -> float:
 def submitted_per_day(model: OrgModel) -> float:
     """New changes (contributions and API changes) submitted per day."""
     return _per_day(model, model.n_submitted_measured)
+
+
+@metric
+def contributions_landed_per_day(model: OrgModel) -> float:
+    """Contributions (changes other than a team's own API changes) landed at the top per day:
+    the output that per-change costs divide by."""
+    return _per_day(model, model.n_landed_contributions)
 
 
 @metric

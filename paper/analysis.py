@@ -118,10 +118,12 @@ SATURATED_SHARE = 0.5
 
 def derive(df: pd.DataFrame) -> pd.DataFrame:
     """Add per-run outputs the paper uses: busy person-days (review + integration) per day
-    and per landed change, and integration person-days per landed change."""
+    and per landed contribution, and integration person-days per landed contribution (a
+    split's own API changes are its cost, not its output: they are not counted as landed)."""
     out = df.copy()
     out["busy_total"] = out["cost_review"] + out["integration_cost"]
-    landed = out["merged_per_day"].where(out["merged_per_day"] > 0)
+    landed = out["contributions_landed_per_day"]
+    landed = landed.where(landed > 0)
     out["busy_per_change"] = out["busy_total"] / landed
     out["integration_per_change"] = out["integration_cost"] / landed
     for part in PARTS:
