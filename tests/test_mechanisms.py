@@ -80,8 +80,10 @@ def test_api_changes_are_cost_not_landed_work():
     assert m["paid_reviewer_days_per_change"] == pytest.approx(
         org.n_reviewers * days / org.n_landed_contributions
     )
+    assert m["contributions_landed_per_day"] == pytest.approx(org.n_landed_contributions / days)
+    assert m["contributions_landed_per_day"] < m["merged_per_day"]
     assert m["integration_cost_per_change"] == pytest.approx(
-        m["integration_cost"] / (org.n_landed_contributions / days)
+        m["integration_cost"] / m["contributions_landed_per_day"]
     )
 
 
