@@ -46,6 +46,8 @@ from sweeps.tracker import WorkerTracker, tracking_available
 BACKENDS = ("loky", "sequential", "dask")
 LOKY_START_ENV = "ORGSCALE_LOKY_START"
 LOKY_START_METHODS = ("fork", "loky", "spawn", "forkserver")
+DASK_START_ENV = "ORGSCALE_DASK_START"
+DASK_START_METHODS = ("fork", "spawn", "forkserver")
 # How loky is fed. Very short runs are sent in batches (joblib's "auto": batches sized for
 # about 0.2 s of work, one run at a time for runs longer than that), and 2 batches per
 # worker are handed out ahead, so a worker that finishes finds the next batch queued instead
@@ -88,6 +90,34 @@ def loky_start_method() -> str:
             )
         return chosen
     return "fork" if sys.platform.startswith("linux") else "loky"
+
+
+def dask_start_method() -> str:
+    """How a ``LocalCluster``'s worker processes start (``distributed.worker.
+    multiprocessing-method``).
+
+    ``"fork"`` on Linux, for the reason and with the care given in
+    :func:`loky_start_method`: a spawned worker imports ``distributed``, Mesa and the model
+    afresh (seconds per worker, which 5,000 one-millisecond runs feel as ~0.5 ms a run); a
+    forked one has them already. The nanny forks from its own thread; the worker then starts
+    its own event loop and uses nothing the parent's threads may hold. Elsewhere, and for
+    an existing scheduler's workers (started by ``dask worker``), Dask's default, ``spawn``.
+    ``ORGSCALE_DASK_START`` overrides the choice (one of :data:`DASK_START_METHODS`).
+
+    Raises
+    ------
+    ValueError
+        ``ORGSCALE_DASK_START`` names no start method.
+    """
+    chosen = os.environ.get(DASK_START_ENV, "").strip()
+    if chosen:
+        if chosen not in DASK_START_METHODS:
+            raise ValueError(
+                f"{DASK_START_ENV}={chosen!r} is invalid: must be one of "
+                f"{', '.join(DASK_START_METHODS)}"
+            )
+        return chosen
+    return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 @contextlib.contextmanager
@@ -305,10 +335,15 @@ class DaskCluster:
     window: int
     allowed_failures: int | None
     workers: dict[str, Any]
+    start_method: str | None = None  # a LocalCluster's; None for an existing scheduler's
 
     def describe(self) -> dict[str, Any]:
         """The manifest's record of the cluster."""
-        return {"allowed_failures": self.allowed_failures, "workers": self.workers}
+        return {
+            "allowed_failures": self.allowed_failures,
+            "start_method": self.start_method,
+            "workers": self.workers,
+        }
 
 
 def worker_environment() -> dict[str, Any]:
@@ -327,8 +362,8 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
     scheduler's ``allowed-failures`` is its own (a scheduler-wide setting that a client
     cannot change for its tasks alone): a run whose worker died more often than it allows
     is recorded as failed without a further retry. Without: a ``LocalCluster`` of ``jobs``
-    single-threaded worker processes on 127.0.0.1 that allows no failure (the retry-once
-    rule is applied here), closed on exit.
+    single-threaded worker processes on 127.0.0.1, started by :func:`dask_start_method`,
+    that allows no failure (the retry-once rule is applied here), closed on exit.
     """
     import dask
     from distributed import Client, LocalCluster
@@ -352,7 +387,19 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
         finally:
             client.close()
         return
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+    import warnings
+
+    method = dask_start_method()
+    config = {
+        "distributed.scheduler.allowed-failures": 0,
+        "distributed.worker.multiprocessing-method": method,
+    }
+    sys.stdout.flush()  # a forked worker must not inherit (and later write) buffered output
+    sys.stderr.flush()
+    with dask.config.set(config), warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"This process .* is multi-threaded", category=DeprecationWarning
+        )
         cluster = LocalCluster(
             n_workers=jobs or 1,
             threads_per_worker=1,
@@ -364,7 +411,7 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
     try:
         client = Client(cluster)
         try:
-            yield DaskCluster(client, jobs or 1, 0, client.run(worker_environment))
+            yield DaskCluster(client, jobs or 1, 0, client.run(worker_environment), method)
         finally:
             client.close()
     finally:
@@ -502,10 +549,13 @@ def _take(iterator: Iterator[Task], n: int) -> list[Task]:
 
 __all__ = [
     "BACKENDS",
+    "DASK_START_ENV",
+    "DASK_START_METHODS",
     "LOKY_START_ENV",
     "LOKY_START_METHODS",
     "DaskCluster",
     "dask_client",
+    "dask_start_method",
     "default_jobs",
     "execute_all",
     "loky_start_method",

@@ -15,6 +15,7 @@ import pytest
 import sweeps.backends as backends
 from model import METRICS
 from sweeps import load_results, plan_sweep, run_one, run_sweep
+from sweeps.backends import DASK_START_ENV, dask_start_method
 from sweeps.cli import main
 from sweeps.commands import sweep as sweep_command
 from sweeps.runner import LOKY_START_ENV, loky_start_method, row_params
@@ -211,6 +212,46 @@ def test_loky_workers_are_forked_from_the_sweep_process_on_linux(spec_path, tmp_
         assert report["values"] == [7.0]
     else:
         assert 7.0 not in report["values"] and len(report["values"]) > 1
+
+
+PATCHED_DASK_SWEEP = PATCHED_SWEEP.replace('backend="loky"', 'backend="dask"').replace(
+    'manifest["loky_start_method"]', 'manifest["dask"]["start_method"]'
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+@pytest.mark.parametrize("override", [None, "spawn"])
+def test_dask_local_workers_are_forked_from_the_sweep_process_on_linux(
+    spec_path, tmp_path, override
+):
+    # As for loky: a forked worker has the (patched) modules of the sweep process and starts
+    # in a fraction of a second; a spawned one imports the real ones.
+    env = {k: v for k, v in os.environ.items() if k != DASK_START_ENV}
+    if override:
+        env[DASK_START_ENV] = override
+    script = "if __name__ == '__main__':\n" + "".join(
+        "    " + line + "\n" for line in PATCHED_DASK_SWEEP.splitlines()
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(spec_path), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert "Traceback" not in done.stderr and "multi-threaded" not in done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["start"] == (override or "fork")
+    if override is None:
+        assert report["values"] == [7.0]
+    else:
+        assert 7.0 not in report["values"] and len(report["values"]) > 1
+
+
+def test_a_bad_dask_start_method_is_refused(monkeypatch):
+    monkeypatch.setenv(DASK_START_ENV, "threads")
+    with pytest.raises(ValueError, match="ORGSCALE_DASK_START='threads' is invalid"):
+        dask_start_method()
 
 
 def test_a_bad_start_method_is_refused_before_anything_is_written(
