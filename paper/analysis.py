@@ -21,7 +21,11 @@ What it computes:
 * the inputs of each hypothesis test and its verdict (:func:`hypotheses`, tests in
   :mod:`verdicts`);
 * the sensitivity analysis: Sobol indices and the share of the plausible space in which
-  each verdict holds (:func:`sensitivity`).
+  each verdict holds (:func:`sensitivity`), and where N* lies over that space, both as
+  brackets (:func:`nstar_brackets`) and as a continuous spread interpolated between the
+  sweep's two N (:func:`nstar_spread`);
+* how concentrated link pain is at the largest N against the input badness, from the
+  per-link rows of ``paper/link_pain.py`` (:func:`link_pain_concentration`).
 
 Reads nothing itself: callers pass DataFrames (``paper/build.py`` loads them).
 """
@@ -724,21 +728,23 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
                 ).astype(float)
             ),
         }
-    brackets = {}
+    brackets: dict[str, Any] = {}
+    spread: dict[str, Any] = {}
     if len(ns) >= 2:
         n_lo = ns[0]
         core_lo = by.get(("single_core", False, n_lo))
         hier_lo = by.get(("hierarchical", False, n_lo))
         if core_lo is not None and hier_lo is not None:
             for metric in ("busy_per_change", "lead_time_km_p50", "paid_reviewer_days_per_change"):
-                brackets[metric] = nstar_brackets(
-                    core_lo[metric], hier_lo[metric], core[metric], hier[metric], n_lo, n_top
-                )
+                args = (core_lo[metric], hier_lo[metric], core[metric], hier[metric])
+                brackets[metric] = nstar_brackets(*args, n_lo, n_top)
+                spread[metric] = nstar_spread(*args, n_lo, n_top)
     return {
         "n_points": len(core["saturated"]),
         "n_teams": n_top,
         "n_values": ns,
         "nstar_brackets": brackets,
+        "nstar_spread": spread,
         "parameters": [name for name, _, _ in spec.sample.ranges],
         "ranges": {name: [lo, hi] for name, lo, hi in spec.sample.ranges},
         "indices": indices,
@@ -781,6 +787,169 @@ def nstar_brackets(
     }
 
 
+NSTAR_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def nstar_interpolate(d_lo: np.ndarray, d_hi: np.ndarray, n_lo: float, n_hi: float) -> np.ndarray:
+    """N* where the split overtakes one core, from d = split − core at two N.
+
+    Assumption: between ``n_lo`` and ``n_hi`` the difference d is linear in log N, so
+    ``log N* = log n_lo + d_lo / (d_lo − d_hi) · (log n_hi − log n_lo)``. Defined where the
+    split is not lower at ``n_lo`` and lower at ``n_hi`` (``d_lo ≥ 0 > d_hi``, the
+    "between" points of :func:`nstar_brackets`) and all values are finite; NaN elsewhere.
+    """
+    d_lo = np.asarray(d_lo, dtype=float)
+    d_hi = np.asarray(d_hi, dtype=float)
+    ok = np.isfinite(d_lo) & np.isfinite(d_hi) & (d_lo >= 0) & (d_hi < 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(ok, d_lo / (d_lo - d_hi), np.nan)
+    return np.exp(np.log(n_lo) + t * (np.log(n_hi) - np.log(n_lo)))
+
+
+def nstar_spread(
+    core_lo: np.ndarray,
+    split_lo: np.ndarray,
+    core_hi: np.ndarray,
+    split_hi: np.ndarray,
+    n_lo: int,
+    n_hi: int,
+    quantiles: Sequence[float] = NSTAR_QUANTILES,
+) -> dict[str, Any]:
+    """The distribution of N* over the sample points (the plausible space), continuous
+    where it can be.
+
+    Each point is classified as in :func:`nstar_brackets` (a missing value counts as larger
+    than any finite one). Where the split is lower at ``n_hi`` only, N* is interpolated by
+    :func:`nstar_interpolate` (linear in log N on the difference split − core, an
+    assumption: two N say nothing about the curve's shape between them); a "between"
+    point with a missing value cannot be interpolated and is counted apart. Returned:
+
+    * ``interpolated``: quantiles of the interpolated N* (the points that cross between
+      ``n_lo`` and ``n_hi``; linear quantiles), their number, min and max;
+    * ``quantiles``: quantiles of N* over all classified points with the censored ones
+      placed at their side: N* < ``n_lo`` (split lower at both), N* > ``n_hi`` or never
+      (split not lower at ``n_hi``: "above" and "reversed" points). Each is the value of
+      one point (inverted-CDF quantile) or ``"<"``/``">"`` for a censored one;
+    * ``censored``: shares (Wilson CIs) of points below, above (not lower at either N),
+      reversed (lower at ``n_lo`` only) and between but not interpolable.
+    """
+    inf = np.inf
+
+    def lower(split: np.ndarray, core: np.ndarray) -> np.ndarray:
+        s = np.nan_to_num(np.asarray(split, float), nan=inf)
+        c = np.nan_to_num(np.asarray(core, float), nan=inf)
+        return np.where(np.isinf(s) & np.isinf(c), np.nan, (s < c).astype(float))
+
+    lo, hi = lower(split_lo, core_lo), lower(split_hi, core_hi)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    d_lo = (np.asarray(split_lo, float) - np.asarray(core_lo, float))[ok]
+    d_hi = (np.asarray(split_hi, float) - np.asarray(core_hi, float))[ok]
+    lo, hi = lo[ok].astype(bool), hi[ok].astype(bool)
+    between = ~lo & hi
+    nstar = nstar_interpolate(d_lo, d_hi, n_lo, n_hi)
+    nstar = np.where(between, nstar, np.nan)
+    lost = between & ~np.isfinite(nstar)
+    # all classified points on one line: -inf below n_lo, +inf above n_hi (or never)
+    placed = np.where(lo & hi, -inf, np.where(between, nstar, inf))
+    placed = placed[~lost]
+    q_all = []
+    for q in quantiles:
+        if placed.size == 0:
+            q_all.append({"q": q, "value": None, "censored": None})
+            continue
+        v = float(np.quantile(placed, q, method="inverted_cdf"))
+        side = "<" if v == -inf else ">" if v == inf else None
+        q_all.append({"q": q, "value": None if side else v, "censored": side})
+    vals = nstar[np.isfinite(nstar)]
+    return {
+        "n_lo": n_lo,
+        "n_hi": n_hi,
+        "n": int(ok.sum()),
+        "assumption": "split − core linear in log N between n_lo and n_hi",
+        "interpolated": {
+            "n": int(vals.size),
+            "quantiles": [
+                {"q": q, "value": float(np.quantile(vals, q)) if vals.size else None}
+                for q in quantiles
+            ],
+            "min": float(vals.min()) if vals.size else None,
+            "max": float(vals.max()) if vals.size else None,
+        },
+        "quantiles": q_all,
+        "censored": {
+            "below": share((lo & hi).astype(float)),
+            "above": share((~lo & ~hi).astype(float)),
+            "reversed": share((lo & ~hi).astype(float)),
+            "not_interpolable": share(lost.astype(float)),
+        },
+    }
+
+
+# ----------------------------------------------------------------------------- link pain
+
+
+def top_share(values: Any, share: float = 0.1) -> float:
+    """Share of the total carried by the largest ⌈``share`` × n⌉ values (at least one):
+    the rule of ``model.metrics.link_pain_top_decile_share``. NaN when empty or all zero."""
+    x = np.sort(np.asarray(values, dtype=float))[::-1]
+    if x.size == 0 or x.sum() == 0:
+        return math.nan
+    k = max(1, math.ceil(share * x.size))
+    return float(x[:k].sum() / x.sum())
+
+
+def gini(values: Any) -> float:
+    """Gini coefficient (0: every value equal; (n − 1)/n: one value holds everything), the
+    rule of ``model.metrics.link_pain_gini``. NaN for fewer than two values or a zero sum."""
+    x = np.sort(np.asarray(values, dtype=float))
+    if x.size < 2 or x.sum() == 0:
+        return math.nan
+    n = x.size
+    return float(2 * np.sum(np.arange(1, n + 1) * x) / (n * x.sum()) - (n + 1) / n)
+
+
+#: What the worst links carry, per run: column of the link table → what is ranked.
+LINK_MEASURES = {
+    "pain_days": "person-days of link pain (negotiation and conflict work on the link)",
+    "pain_events": "link pain events (negotiations and conflicts, the model's link_pain)",
+    "badness": "API badness (the model's input draw)",
+}
+
+
+def link_pain_concentration(links: pd.DataFrame, share: float = 0.1) -> dict[str, Any]:
+    """Per organisation, from the per-link rows of ``paper/link_pain.py``: the share of
+    each measure carried by its worst ``share`` of links, its Gini coefficient, and the
+    share of pain (person-days) on the ``share`` of links with the highest badness; each a
+    mean over runs (seeds) with a bootstrap CI."""
+    out: dict[str, Any] = {"share": share}
+    for org, org_links in links.groupby("org", sort=False):
+        per_run: dict[str, list[float]] = {}
+        n_links = []
+        for _, run in org_links.groupby("run_id", sort=False):
+            n_links.append(len(run))
+            for col in LINK_MEASURES:
+                per_run.setdefault(f"top.{col}", []).append(top_share(run[col], share))
+                per_run.setdefault(f"gini.{col}", []).append(gini(run[col]))
+            k = max(1, math.ceil(share * len(run)))
+            worst = run.sort_values("badness", ascending=False, kind="stable").head(k)
+            total = run["pain_days"].sum()
+            per_run.setdefault("pain_on_worst_badness", []).append(
+                float(worst["pain_days"].sum() / total) if total > 0 else math.nan
+            )
+        rec: dict[str, Any] = {
+            "n_teams": int(org_links["n_teams"].iloc[0]),
+            "runs": len(n_links),
+            "links": int(np.median(n_links)),
+            "pain_days_total": float(org_links["pain_days"].sum() / len(n_links)),
+        }
+        for name, vals in per_run.items():
+            kind, _, col = name.partition(".")
+            target = rec.setdefault(kind, {}) if col else rec
+            target[col or kind] = _est(np.asarray(vals, float), "links", org, name)
+        out[str(org)] = rec
+    return out
+
+
 # ----------------------------------------------------------------------------- all
 
 
@@ -790,9 +959,10 @@ def compute(
     sens_spec: Any | None = None,
     sens_table: pd.DataFrame | None = None,
     validation: pd.DataFrame | None = None,
+    links: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The paper's numbers from the paper sweep's successful runs (and the optional
-    sensitivity sweep and validation table)."""
+    sensitivity sweep, validation table and per-link rows of ``paper/link_pain.py``)."""
     df = derive(df)
     curves_doc = curves(df)
     fits = part_fits(df, curves_doc)
@@ -810,4 +980,6 @@ def compute(
         doc["sensitivity"] = sensitivity(sens_spec, sens_table)
     if validation is not None:
         doc["validation"] = validation.to_dict("records")
+    if links is not None and not links.empty:
+        doc["link_pain"] = link_pain_concentration(links)
     return doc

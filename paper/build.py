@@ -3,22 +3,27 @@
 1. Check: the results folder must hold the runs of the paper's spec (the design hash in its
    ``manifest.json`` equals the spec's); otherwise :class:`DesignMismatchError`, never a
    silent refit of other runs.
-2. Numbers: ``paper/analysis.py`` computes every number once (one bootstrap each) from the
-   runs of ``results/paper`` and, when present, ``results/paper_sensitivity`` and
-   ``results/paper/validation.csv``; they are written to ``RESULTS_DIR/paper_numbers.json``
-   (its own file: ``orgscale fit results/paper`` writes ``fits.json``/``fits.csv`` and
-   never touches it). Verdicts come from ``paper/verdicts.py``.
-3. Figures: every script in ``paper/scripts/`` draws from ``paper_numbers.json``.
-4. Text: ``paper/paper_template.md`` is rendered; every ``{{ name }}`` is a value computed
+2. Link pain: ``paper/link_pain.py`` replays a few runs of the sweep at its largest N and
+   writes every link's badness and pain to ``RESULTS_DIR/link_pain_links.parquet`` (kept
+   while the spec's runs are the same, redone when they differ).
+3. Numbers: ``paper/analysis.py`` computes every number once (one bootstrap each) from the
+   runs of ``results/paper`` and, when present, ``results/paper_sensitivity``,
+   ``results/paper/validation.csv`` and ``link_pain_links.parquet``; they are written to
+   ``RESULTS_DIR/paper_numbers.json`` (its own file: ``orgscale fit results/paper`` writes
+   ``fits.json``/``fits.csv`` and never touches it). Verdicts come from ``paper/verdicts.py``.
+4. Figures: every script in ``paper/scripts/`` draws from ``paper_numbers.json`` (and
+   ``link_pain_lorenz`` from the per-link rows).
+5. Text: ``paper/paper_template.md`` is rendered; every ``{{ name }}`` is a value computed
    here from the numbers; a placeholder without a value or a number the text needs that is
    missing stops the build (:class:`MissingNumberError`). No result is typed by hand.
 
-Reads:  RESULTS_DIR (runs, spec.toml, manifest.json, validation.csv), SENS_DIR (runs).
-5. PDF: the Markdown goes through pandoc to Typst (``paper/paper.typ``) and Typst to
+6. PDF: the Markdown goes through pandoc to Typst (``paper/paper.typ``) and Typst to
    ``paper/paper.pdf`` (pandoc and Typst come from the package index: ``pypandoc-binary``,
    ``typst``).
 
-Writes: RESULTS_DIR/paper_numbers.json, paper/figures/*.{png,pdf}, paper/paper.{md,typ,pdf}.
+Reads:  RESULTS_DIR (runs, spec.toml, manifest.json, validation.csv), SENS_DIR (runs).
+Writes: RESULTS_DIR/link_pain_links.parquet, RESULTS_DIR/paper_numbers.json,
+        paper/figures/*.{png,pdf}, paper/paper.{md,typ,pdf}.
 Usage:  python paper/build.py results/paper [--sensitivity results/paper_sensitivity]
 """
 
@@ -53,6 +58,7 @@ for _p in (PAPER_DIR, SCRIPTS_DIR):
 
 import _common  # noqa: E402
 import analysis  # noqa: E402
+import link_pain  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import verdicts as vd  # noqa: E402
@@ -67,6 +73,7 @@ FIGURES = (
     "links_vs_n",
     "automation_effect",
     "link_pain_vs_n",
+    "link_pain_lorenz",
     "team_size_output",
     "sensitivity_indices",
 )
@@ -194,7 +201,13 @@ def compute_numbers(
     validation = None
     if (results_dir / VALIDATION_FILE).is_file():
         validation = pd.read_csv(results_dir / VALIDATION_FILE)
-    doc = analysis.compute(df, sens_spec=sens_spec, sens_table=sens_table, validation=validation)
+    doc = analysis.compute(
+        df,
+        sens_spec=sens_spec,
+        sens_table=sens_table,
+        validation=validation,
+        links=link_pain.load(results_dir),
+    )
     spec = tomllib.loads((results_dir / "spec.toml").read_text(encoding="utf-8"))
     doc["design_hash"] = design
     doc["days"] = float(spec.get("days", math.nan))
@@ -508,6 +521,8 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
         values["sens.n_teams"] = "n/a"
         values["sens.n_params"] = "0"
         values["sens.nstar"] = ""
+        values["sens.nstar_spread"] = ""
+        values["sens.nstar_summary"] = ""
         return values
     values["sens.n_points"] = str(s["n_points"])
     values["sens.n_teams"] = str(s["n_teams"])
@@ -597,7 +612,154 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
         )
     else:
         values["sens.nstar"] = ""
+    spread = s.get("nstar_spread", {})
+    values["sens.nstar_spread"] = nstar_spread_table(spread)
+    values["sens.nstar_summary"] = nstar_spread_summary(spread, s["n_points"])
     return values
+
+
+def nstar_q(q: Mapping[str, Any], n_lo: int, n_hi: int) -> str:
+    """One quantile of N* over the plausible space: a value, ``< n_lo`` or ``> n_hi``."""
+    if q.get("censored") == "<":
+        return f"< {n_lo}"
+    if q.get("censored") == ">":
+        return f"> {n_hi}"
+    return fmt(q.get("value"), 1)
+
+
+def nstar_spread_table(spread: Mapping[str, Any]) -> str:
+    """Quantiles of N* over the plausible space, per metric (censored ones shown as such)."""
+    if not spread:
+        return ""
+    rows = []
+    first = next(iter(spread.values()))
+    n_lo, n_hi = first["n_lo"], first["n_hi"]
+    qs = [q["q"] for q in first["quantiles"]]
+    for metric, sp in spread.items():
+        interp = sp["interpolated"]
+        inner = (
+            ", ".join(
+                nstar_q(q, n_lo, n_hi)
+                for q in interp["quantiles"]
+                if q["q"] in (min(qs), 0.5, max(qs))
+            )
+            if interp["n"]
+            else "none"
+        )
+        rows.append(
+            [
+                CROSS_WHAT[metric],
+                *(nstar_q(q, n_lo, n_hi) for q in sp["quantiles"]),
+                f"{interp['n']} of {sp['n']}" + (f": {inner}" if interp["n"] else ""),
+                est(sp["censored"]["not_interpolable"], 0, pct=True),
+            ]
+        )
+    return (
+        f"N\\* over the plausible space as a distribution: where the hierarchy is lower than "
+        f"one core at N = {n_hi} but not at N = {n_lo}, N\\* is interpolated between the two, "
+        "assuming the difference hierarchy − one core is linear in log N there; points on "
+        f"either side are censored (< {n_lo}: lower at both; > {n_hi}: not lower at {n_hi}, "
+        f"including the points where one core overtakes again). Quantiles over all points; "
+        "the interpolated points' own 5%, 50% and 95% quantiles beside them:\n\n"
+        + md_table(
+            [
+                "compared on",
+                *(f"{round(100 * q)}%" for q in qs),
+                f"points crossing between {n_lo} and {n_hi}: N* 5%, 50%, 95%",
+                "crossing but not interpolable (a median beyond the window)",
+            ],
+            rows,
+        )
+    )
+
+
+def nstar_spread_summary(spread: Mapping[str, Any], n_points: int) -> str:
+    """One sentence for §4: the hierarchy's N* over the plausible space (§8's numbers)."""
+    if not spread:
+        return ""
+    bits = []
+    for metric, sp in spread.items():
+        q = {x["q"]: x for x in sp["quantiles"]}
+        n_lo, n_hi = sp["n_lo"], sp["n_hi"]
+        c = sp["censored"]
+        interp = sp["interpolated"]
+        median = nstar_q(q[0.5], n_lo, n_hi) if 0.5 in q else "n/a"
+        band = "n/a"
+        if 0.05 in q and 0.95 in q:
+            ends = nstar_q(q[0.05], n_lo, n_hi), nstar_q(q[0.95], n_lo, n_hi)
+            band = f"both {ends[0]}" if ends[0] == ends[1] else f"{ends[0]} to {ends[1]}"
+        bits.append(
+            f"on {CROSS_WHAT[metric]}, median N\\* {median} (5–95%: {band}; "
+            f"N\\* < {n_lo} at {est(c['below'], 0, pct=True)} of points, "
+            f"> {n_hi} or never at {est(c['above'], 0, pct=True)}, one core lower again at "
+            f"{n_hi} at {est(c['reversed'], 0, pct=True)}, a crossing between interpolated "
+            f"at {interp['n']})"
+        )
+    return (
+        f"Over the plausible ranges of the assumed parameters ({n_points} sample points, one "
+        "seed each, §8), the hierarchy's N\\* against one core is spread as follows: "
+        + "; ".join(bits)
+        + "."
+    )
+
+
+def link_pain_values(doc: Mapping[str, Any]) -> dict[str, str]:
+    """§7's Lorenz sentence and table: the worst links' share of pain against their share
+    of the input badness, at the largest N (from ``link_pain_links.parquet``)."""
+    lp = need(doc, "link_pain")
+    share = round(100 * lp["share"])
+    rows, bits = [], []
+    for org in analysis.SPLITS:
+        r = lp.get(org)
+        if not r:
+            continue
+        top, g = r["top"], r["gini"]
+        rows.append(
+            [
+                ORG_LABELS[org],
+                r["n_teams"],
+                r["links"],
+                r["runs"],
+                est(top["pain_days"], 0, pct=True),
+                est(top["pain_events"], 0, pct=True),
+                est(top["badness"], 0, pct=True),
+                est(r["pain_on_worst_badness"], 0, pct=True),
+                f"{est(g['pain_days'])} / {est(g['badness'])}",
+            ]
+        )
+        pain, bad = top["pain_days"], top["badness"]
+        if _f(pain.get("low")) > _f(bad.get("high")):
+            how = "more concentrated than"
+        elif _f(pain.get("high")) < _f(bad.get("low")):
+            how = "less concentrated than"
+        else:
+            how = "not distinguishable from"
+        bits.append(
+            f"{ORG_LABELS[org]} {est(pain, 0, pct=True)} of pain against "
+            f"{est(bad, 0, pct=True)} of badness ({how} the input)"
+        )
+    if not rows:
+        raise MissingNumberError("link_pain", "no organisation in link_pain_links.parquet")
+    first = next(r for o, r in lp.items() if o in analysis.SPLITS)
+    sentence = (
+        f"At N = {first['n_teams']} ({first['runs']} seeds of the sweep's own runs, automation "
+        f"off), the worst {share}% of links carry, in person-days: " + "; ".join(bits) + "."
+    )
+    table = md_table(
+        [
+            "organisation",
+            "N",
+            "links",
+            "runs",
+            f"worst {share}%: share of pain (person-days)",
+            "of pain events",
+            "of badness",
+            f"pain on the {share}% worst-badness links",
+            "Gini, pain / badness",
+        ],
+        rows,
+    )
+    return {"links.sentence": sentence, "table.link_pain": table}
 
 
 def validation_values(doc: Mapping[str, Any]) -> dict[str, str]:
@@ -898,6 +1060,7 @@ def paper_values(doc: Mapping[str, Any], results_dir: Path, figures_rel: str) ->
     values.update(answer_values(doc))
     values.update(sensitivity_values(doc))
     values.update(validation_values(doc))
+    values.update(link_pain_values(doc))
     values["table.headline"] = headline_table(doc)
     values["table.crossovers"] = crossover_table(doc)
     values["table.parts"] = part_table(doc)
@@ -1048,6 +1211,7 @@ def build(
         raise FileNotFoundError(f"results folder {results_dir} does not exist")
     design = check_design(results_dir, spec)
     sens = Path(sensitivity) if sensitivity else None
+    link_pain.ensure(results_dir, spec_path=spec, log=say)
     doc = compute_numbers(results_dir, sens, design)
     say(f"wrote {_rel(results_dir / _common.NUMBERS_FILE)}")
     if draw:

@@ -9,6 +9,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from model.params import PLAUSIBLE_RANGES
@@ -200,6 +201,74 @@ def test_sensitivity_gives_indices_and_verdict_shares(built):
     for bracket in sens["nstar_brackets"].values():
         parts = [bracket[k]["value"] for k in ("below", "between", "above", "reversed")]
         assert sum(parts) == pytest.approx(1.0)
+    assert sens["nstar_spread"].keys() == sens["nstar_brackets"].keys()
+    for metric, spread in sens["nstar_spread"].items():
+        bracket = sens["nstar_brackets"][metric]
+        assert spread["n"] == bracket["below"]["n"]
+        assert spread["censored"]["below"] == bracket["below"]
+        for q in spread["quantiles"]:
+            assert q["censored"] in ("<", ">") or 2 <= q["value"] <= 4
+
+
+# ----------------------------------------------------------------------------- link pain
+
+
+def test_link_pain_rows_replay_the_sweeps_own_runs(built):
+    from sweeps import load_results
+
+    links = pd.read_parquet(built["results"] / "link_pain_links.parquet")
+    runs = load_results(built["results"]).set_index("run_id")
+    assert set(links["org"]) == {"flat", "hierarchical", "tree4", "modular"}
+    assert set(links["n_teams"]) == {8} and set(links["replicate"]) == {0, 1}
+    for run_id, rows in links.groupby("run_id"):
+        row = runs.loc[run_id]
+        assert len(rows) == row["links"]
+        assert int(rows["seed"].iloc[0]) == row["seed"]
+        # the model's own per-link pain, so its top-decile share is the sweep's metric
+        assert build.analysis.top_share(rows["pain_events"]) == pytest.approx(
+            row["link_pain_top_decile_share"], nan_ok=True
+        )
+        assert (rows["pain_days"] >= rows["conflict_days"]).all()
+        assert ((rows["pain_days"] > 0) == (rows["pain_events"] > 0)).mean() > 0.9
+    lp = numbers(built)["link_pain"]
+    assert lp["flat"]["runs"] == 2 and lp["flat"]["links"] == 28
+
+
+def test_link_pain_step_is_kept_when_it_matches_and_redone_when_not(built, tmp_path):
+    results = tmp_path / "r"
+    shutil.copytree(built["results"], results)
+    path = results / "link_pain_links.parquet"
+    before = path.stat().st_mtime_ns
+    said: list[str] = []
+    build.link_pain.ensure(results, spec_path=built["spec"], log=said.append)
+    assert path.stat().st_mtime_ns == before and said == []
+    build.link_pain.ensure(results, spec_path=built["spec"], seeds=1, log=said.append)
+    assert "other parameters" in said[0]
+    assert set(pd.read_parquet(path)["replicate"]) == {0}
+    assert build.link_pain.stored_plan(path)["seeds"] == 1
+    assert not (results / "link_pain_links.parts").exists()
+
+
+def test_the_build_fails_loudly_without_the_link_pain_numbers(built):
+    doc = numbers(built)
+    del doc["link_pain"]
+    with pytest.raises(build.MissingNumberError, match="link_pain"):
+        build.paper_values(doc, built["results"], "figures")
+
+
+def test_paper_quotes_the_link_pain_and_nstar_spread(built):
+    text = built["paper"].read_text(encoding="utf-8")
+    assert "the worst 10% of links carry, in person-days" in text
+    assert "N\\* over the plausible space as a distribution" in text
+    assert "link_pain_lorenz.png" in text
+
+
+def test_lorenz_figure_without_the_link_file_says_so(built, tmp_path):
+    results = tmp_path / "r"
+    shutil.copytree(built["results"], results)
+    (results / "link_pain_links.parquet").unlink()
+    paths = build.draw_figures(results, tmp_path / "f", names=["link_pain_lorenz"], log=None)
+    assert all(p.stat().st_size > 0 for p in paths)
 
 
 def test_paper_numbers_have_their_own_file_that_orgscale_fit_leaves_alone(built, tmp_path):

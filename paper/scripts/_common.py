@@ -9,7 +9,9 @@ Not a figure script itself (its name starts with ``_``). Figure scripts import i
   per run), successful runs only.
 * :func:`baseline` – the runs at the default value of every swept parameter except the ones
   a figure varies, chosen per topology.
-* :func:`load_numbers` – the paper's ``paper_numbers.json`` in the results folder.
+* :func:`load_numbers` – the paper's ``paper_numbers.json`` in the results folder;
+  :func:`load_links` – the per-link rows of ``link_pain_links.parquet``;
+  :func:`worst_first_curve` – a Lorenz curve, the largest values first.
 * :func:`org_style`, :func:`plot_curve` – one look per organisation; saturated N marked.
 * :func:`save` – write ``<name>.png`` and ``<name>.pdf``.
 
@@ -220,6 +222,27 @@ def load_numbers(results_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run orgscale figures or orgscale paper")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+LINKS_FILE = "link_pain_links.parquet"
+
+
+def load_links(results_dir: str | Path) -> pd.DataFrame | None:
+    """Per-link rows of ``link_pain_links.parquet`` (``paper/link_pain.py``), or None."""
+    path = Path(results_dir) / LINKS_FILE
+    return pd.read_parquet(path) if path.is_file() else None
+
+
+def worst_first_curve(values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Lorenz curve with the largest values first: ``x`` the share of items (the worst
+    first), ``y`` the share of the total they carry; both start at 0 and end at 1. An even
+    spread is ``y = x``; ``y`` at ``x = 0.1`` is the top-decile share. Empty or all-zero
+    input gives the even spread."""
+    v = np.sort(np.asarray(values, dtype=float))[::-1]
+    x = np.arange(v.size + 1) / max(v.size, 1)
+    if v.size == 0 or v.sum() <= 0:
+        return x, x.copy()
+    return x, np.concatenate([[0.0], np.cumsum(v) / v.sum()])
 
 
 def values(estimates: Sequence[dict[str, Any]], field: str = "value") -> np.ndarray:

@@ -1,8 +1,9 @@
 """How concentrated link pain is: the worst 10% of links' share of it, against N.
 
-The dotted line is an even spread (10%). The results keep three summaries of the per-link
-distribution (top-decile share, Gini, CV), not every link's pain, so a Lorenz curve cannot
-be drawn from them; the top-decile share is one point of it.
+The dotted line is an even spread (10%). The sweep keeps three summaries of the per-link
+distribution (top-decile share, Gini, CV), not every link's pain; the top-decile share is
+one point of the Lorenz curve, which ``link_pain_lorenz`` draws whole at the largest N
+(from the per-link rows of a few replayed runs), against the input badness.
 
 Reads:  RESULTS_DIR/paper_numbers.json (curves: link_pain_top_decile_share).
 Writes: OUT/link_pain_vs_n.{png,pdf}
