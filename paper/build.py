@@ -696,7 +696,8 @@ def nstar_spread_summary(spread: Mapping[str, Any], n_points: int) -> str:
             f"at {interp['n']})"
         )
     return (
-        f"Over the plausible ranges of the assumed parameters ({n_points} sample points, one "
+        "Over the plausible ranges of the assumed and calibrated parameters "
+        f"({n_points} sample points, one "
         "seed each, §8), the hierarchy's N\\* against one core is spread as follows: "
         + "; ".join(bits)
         + "."
@@ -939,7 +940,8 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
     sh = sens.get("shares")
     if sh:
         v["answer.robust"] = (
-            f"Over the plausible ranges of all {len(sens['parameters'])} assumed parameters "
+            f"Over the plausible ranges of all {len(sens['parameters'])} assumed and calibrated "
+            "parameters "
             f"({sens['n_points']} points, N = {sens['n_teams']}), the hierarchy has the shorter "
             f"median lead time at {est(sh['split_faster'], 0, pct=True)} of points, lower busy "
             f"effort per landed change at {est(sh['split_less_busy'], 0, pct=True)}, fewer paid "
@@ -1015,7 +1017,8 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
         n_s = sens["n_teams"]
         default_sat = n_s in hier["n"] and hier["saturated_n"][hier["n"].index(n_s)]
         text = (
-            f"Over the plausible ranges of the assumed parameters at N = {n_s}, the hierarchy "
+            "Over the plausible ranges of the assumed and calibrated parameters "
+            f"at N = {n_s}, the hierarchy "
             f"is saturated at {est(sh['hier_saturated'], 0, pct=True)} of points, with a "
             "maintainer team (drivers-core) the busiest at "
             f"{est(sh['hier_maintainer_saturated'], 0, pct=True)}; one core is saturated at "
