@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from model.agents import Reviewer
 
 TEAM_WIDE = -1  # area key for jobs not on one code area
+SYNC = JobKind.SYNC
 
 
 class AreaActivity:
@@ -64,13 +65,14 @@ class CoordinationMechanism:
     def sync_after_job(self, reviewer: Reviewer, area: int) -> None:
         """``reviewer`` finished a job on ``area``: it syncs with recently active teammates
         (called only when ``sync_days_per_contact`` > 0)."""
-        cost = self.sync_days_per_contact
-        activity = reviewer.team.activity.get(area)
+        team = reviewer.team
+        activity = team.activity.get(area)
         if activity is None:
-            activity = reviewer.team.activity[area] = AreaActivity()
+            activity = team.activity[area] = AreaActivity()
         now = self.now
         contacts = activity.others_active(now, now - self.sync_window_days, reviewer.unique_id)
         if contacts:
-            days = cost * contacts
-            reviewer.free_from = max(reviewer.free_from, now) + days
-            self.book(JobKind.SYNC, days, reviewer.team)
+            days = self.sync_days_per_contact * contacts
+            free_from = reviewer.free_from
+            reviewer.free_from = (free_from if free_from >= now else now) + days
+            self.book(SYNC, days, team)

@@ -102,10 +102,15 @@ class RebaseMechanism:
             return
         counts = team.open_counts
         if counts.size == 1:
-            k = int(self.rng.binomial(counts[0], self.area_coupling[area, area]))
+            n_open = int(counts[0])
+            if n_open == 0:  # a binomial draw with n = 0 uses no random numbers
+                return
+            k = int(self.rng.binomial(n_open, self.area_coupling[area, area]))
             hits = [(area, k)] if k else []
         else:
             drawn = self.rng.binomial(counts, self.area_coupling[area])
+            if not np.count_nonzero(drawn):  # the usual case: nothing made stale
+                return
             idx = np.flatnonzero(drawn)
             hits = zip(idx.tolist(), drawn[idx].tolist(), strict=True)
         for hit_area, k in hits:

@@ -9,9 +9,9 @@ from Mesa's ``run_for`` / ``run_until`` / ``step`` so the Mesa API is unchanged.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any
 
 
@@ -26,7 +26,7 @@ class EventQueue:
 
     def push(self, time: float, callback: Callable[[Any], None], argument: Any = None) -> None:
         """Schedule ``callback(argument)`` at absolute ``time`` (days)."""
-        heapq.heappush(self.heap, (time, next(self._counter), callback, argument))
+        heappush(self.heap, (time, next(self._counter), callback, argument))
 
     def next_time(self) -> float:
         """Time of the earliest pending event, or +inf when there is none."""

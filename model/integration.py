@@ -153,8 +153,14 @@ class IntegrationMechanism:
         late: list[ConflictJob] = []
         early: list[tuple[int, ConflictJob]] = []
         rng = self.rng
+        block = (u_idx[:, None], r_idx)  # the (unit, others) block, like np.ix_ but cheaper
         for prob, linked in ((self.code_coupling, False), (self.link_conflict, True)):
-            found = rng.binomial(pairs, prob[np.ix_(u_idx, r_idx)])
+            p_block = prob[block]
+            if not p_block.any():
+                # e.g. no link between the two sides: binomial draws with p = 0 use no
+                # random numbers, so skipping them leaves the stream unchanged
+                continue
+            found = rng.binomial(pairs, p_block)
             for i, j in zip(*np.nonzero(found), strict=True):
                 a, b = int(u_idx[i]), int(r_idx[j])
                 edge = self.edge_of(a, b) if linked else -1

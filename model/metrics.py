@@ -39,23 +39,58 @@ def _per_day(model: OrgModel, value: float) -> float:
     return value / days if days > 0 else math.nan
 
 
-def _mean(values: list[float]) -> float:
-    return float(np.mean(values)) if values else math.nan
+def _mean(values: list[float] | np.ndarray) -> float:
+    return float(np.mean(values)) if len(values) else math.nan
 
 
-def _percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(values, q)) if values else math.nan
+def _percentile(values: list[float] | np.ndarray, q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else math.nan
+
+
+def _observed(model: OrgModel, name: str) -> np.ndarray:
+    """``model.<name>``, an append-only list of observations, as an array.
+
+    Several metrics read the same long lists (a long run holds hundreds of thousands of
+    lead times); each is converted once per length and kept on the model, so a later call
+    after more events converts it again.
+    """
+    values = getattr(model, name)
+    cache = model.__dict__.setdefault("_observed_arrays", {})
+    kept = cache.get(name)
+    if kept is None or kept[0] is not values or kept[1].size != len(values):
+        kept = cache[name] = (values, np.asarray(values))
+    return kept[1]
+
+
+def _outcomes(model: OrgModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(days observed, landed?, still open?) for each change submitted after warm-up.
+
+    Read in one pass over ``model.measured_changes`` and kept on the model until the run
+    moves on: a change's outcome only changes when it lands or is abandoned (counted in
+    ``n_landed_all`` / ``n_abandoned_all``), and open changes are censored at ``time``.
+    """
+    changes = model.measured_changes
+    key = (len(changes), model.time, model.n_landed_all, model.n_abandoned_all)
+    kept = model.__dict__.get("_outcomes_kept")
+    if kept is not None and kept[0] is changes and kept[1] == key:
+        return kept[2]
+    n = len(changes)
+    ended = np.fromiter([c.ended_at for c in changes], dtype=float, count=n)
+    submitted = np.fromiter([c.submitted_at for c in changes], dtype=float, count=n)
+    abandoned = np.fromiter([c.abandoned for c in changes], dtype=bool, count=n)
+    is_open = ended < 0
+    durations = np.where(is_open, key[1], ended) - submitted
+    landed = ~is_open & ~abandoned
+    outcomes = (durations, landed, is_open)
+    model._outcomes_kept = (changes, key, outcomes)
+    return outcomes
 
 
 def lead_time_observations(model: OrgModel) -> tuple[np.ndarray, np.ndarray]:
     """(days observed, landed?) for each change submitted after warm-up: a landed change
     is observed to its landing; an open or abandoned one is censored at the end or at its
     abandonment."""
-    end = model.time
-    durations = np.array(
-        [(c.ended_at if c.ended_at >= 0 else end) - c.submitted_at for c in model.measured_changes]
-    )
-    landed = np.array([c.ended_at >= 0 and not c.abandoned for c in model.measured_changes])
+    durations, landed, _ = _outcomes(model)
     return durations, landed
 
 
@@ -108,26 +143,26 @@ def throughput(model: OrgModel) -> float:
 @metric
 def lead_time_mean(model: OrgModel) -> float:
     """Mean days from submission to landing in the top tree (changes landed after warm-up)."""
-    return _mean(model.lead_times)
+    return _mean(_observed(model, "lead_times"))
 
 
 @metric
 def lead_time_p50(model: OrgModel) -> float:
     """Median lead time (days)."""
-    return float(np.percentile(model.lead_times, 50)) if model.lead_times else math.nan
+    return _percentile(_observed(model, "lead_times"), 50)
 
 
 @metric
 def lead_time_p95(model: OrgModel) -> float:
     """95th-percentile lead time (days)."""
-    return float(np.percentile(model.lead_times, 95)) if model.lead_times else math.nan
+    return _percentile(_observed(model, "lead_times"), 95)
 
 
 @metric
 def review_wait_mean(model: OrgModel) -> float:
     """Mean days from a patch set entering a review queue to the start of its first review
     (patch sets whose first review started after warm-up)."""
-    return _mean(model.review_waits)
+    return _mean(_observed(model, "review_waits"))
 
 
 @metric
@@ -309,16 +344,16 @@ def abandoned_per_day(model: OrgModel) -> float:
 @metric
 def landed_share(model: OrgModel) -> float:
     """Share of the changes submitted after warm-up that landed at the top by the end."""
-    changes = model.measured_changes
-    if not changes:
+    _, landed, _ = _outcomes(model)
+    if not landed.size:
         return math.nan
-    return sum(c.ended_at >= 0 and not c.abandoned for c in changes) / len(changes)
+    return int(np.count_nonzero(landed)) / landed.size
 
 
 @metric
 def patch_sets_per_change(model: OrgModel) -> float:
     """Mean patch sets of the changes landed after warm-up (rework and rebases add one)."""
-    return _mean(model.landed_patch_sets)
+    return _mean(_observed(model, "landed_patch_sets"))
 
 
 @metric
@@ -349,13 +384,13 @@ def reviews_per_reviewer_day(model: OrgModel) -> float:
 @metric
 def review_wait_p50(model: OrgModel) -> float:
     """Median days from a patch set entering a review queue to its first review."""
-    return _percentile(model.review_waits, 50)
+    return _percentile(_observed(model, "review_waits"), 50)
 
 
 @metric
 def review_wait_p75(model: OrgModel) -> float:
     """Third quartile of the wait for a first review (days)."""
-    return _percentile(model.review_waits, 75)
+    return _percentile(_observed(model, "review_waits"), 75)
 
 
 @metric
@@ -369,10 +404,10 @@ def lead_time_km_p50(model: OrgModel) -> float:
 @metric
 def lead_time_censored_share(model: OrgModel) -> float:
     """Share of the changes submitted after warm-up still open at the end of the run."""
-    changes = model.measured_changes
-    if not changes:
+    _, _, is_open = _outcomes(model)
+    if not is_open.size:
         return math.nan
-    return sum(c.ended_at < 0 for c in changes) / len(changes)
+    return int(np.count_nonzero(is_open)) / is_open.size
 
 
 @metric

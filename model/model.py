@@ -54,6 +54,12 @@ INTEGRATION_KINDS = (
     JobKind.PULL,
     JobKind.REBASE,
 )
+# job kinds as module constants: an enum member lookup costs more than a global's
+REVIEW, NEGOTIATION = JobKind.REVIEW, JobKind.NEGOTIATION
+PULL, CONFLICT = JobKind.PULL, JobKind.CONFLICT
+INTEGRATION_SLOTS = tuple(int(kind) for kind in INTEGRATION_KINDS)
+# the daily series' cost columns, in JobKind order (``_day_cost`` is a list indexed by kind)
+DAY_COST_COLUMNS = tuple(f"cost_{kind.name.lower()}_day" for kind in JobKind)
 
 
 class OrgModel(
@@ -278,13 +284,13 @@ class OrgModel(
         # daily series (whole run, for the app)
         self._day_landed = 0
         self._day_lead: list[float] = []
-        self._day_cost = dict.fromkeys(JobKind, 0.0)
+        self._day_cost = [0.0] * len(JobKind)  # person-days today, indexed by JobKind
         self.day = 0
         self.backlog_now = 0
         self.throughput_day = 0.0
         self.lead_time_day = float("nan")
-        for kind in JobKind:
-            setattr(self, f"cost_{kind.name.lower()}_day", 0.0)
+        for column in DAY_COST_COLUMNS:
+            setattr(self, column, 0.0)
 
     def _schedule_start(self) -> None:
         """First arrivals, API changes, daily ticks and each tree's merge phase."""
@@ -369,7 +375,8 @@ class OrgModel(
     def count_wip(self, delta: int) -> None:
         """Track changes in the system and their time integral after warm-up."""
         now = self.now
-        start = max(self._wip_since, self.warmup_days)
+        since, warmup = self._wip_since, self.warmup_days
+        start = warmup if warmup > since else since  # the later of the two
         if now > start:
             self.wip_area += self.wip * (now - start)
         self._wip_since = now
@@ -389,20 +396,26 @@ class OrgModel(
 
     def start_job(self, reviewer: Reviewer, kind: JobKind, job: object, days: float) -> None:
         """Keep ``reviewer`` busy for ``days`` on ``job`` (after any sync time it owes)."""
-        start = max(self.now, reviewer.free_from)
+        now, free_from = self.now, reviewer.free_from
+        end = (free_from if free_from > now else now) + days
         reviewer.busy = True
         reviewer.job = job
         reviewer.job_kind = kind
-        reviewer.busy_until = start + days
-        self.book(kind, days, reviewer.team)
-        self.events.push(start + days, self.finish_job, reviewer)
+        reviewer.busy_until = end
+        # book(kind, days, reviewer.team), written out: this runs for every job
+        self._day_cost[kind] += days
+        if now >= self.warmup_days:
+            self.cost[kind] += days
+            self.busy_days += days
+            reviewer.team.busy_days += days
+        self.events.push(end, self.finish_job, reviewer)
 
     def finish_job(self, reviewer: Reviewer) -> None:
         """The reviewer's job is done: apply its outcome, sync with teammates, next job."""
         kind, job = reviewer.job_kind, reviewer.job
         reviewer.busy = False
         reviewer.job = None
-        if kind == JobKind.REVIEW:
+        if kind == REVIEW:
             if self.sync_days_per_contact:
                 area = job.change.area if reviewer.experts is not None else TEAM_WIDE
                 self.sync_after_job(reviewer, area)
@@ -410,12 +423,12 @@ class OrgModel(
         else:
             if self.sync_days_per_contact:
                 self.sync_after_job(reviewer, TEAM_WIDE)
-            if kind == JobKind.NEGOTIATION:
+            if kind == NEGOTIATION:
                 self.finish_negotiation(job)
-            elif kind == JobKind.PULL:
+            elif kind == PULL:
                 job.job_done = True
                 self.maybe_land_pull(reviewer.team, job)
-            elif kind == JobKind.CONFLICT:
+            elif kind == CONFLICT:
                 self.finish_conflict(reviewer.team, job)
         if not self.pick_work(reviewer):
             self.set_idle(reviewer)
@@ -427,12 +440,13 @@ class OrgModel(
         self.count_wip(-1)
         self.n_landed_all += 1
         self._day_landed += 1
-        self._day_lead.append(now - change.submitted_at)
+        lead_time = now - change.submitted_at
+        self._day_lead.append(lead_time)
         if now >= self.warmup_days:
             self.n_landed += 1
             self.n_landed_contributions += not change.is_api
             self.n_landed_direct += change.home == self.root and change.origin != self.root
-            self.lead_times.append(now - change.submitted_at)
+            self.lead_times.append(lead_time)
             self.landed_patch_sets.append(change.patch_sets)
 
     # ------------------------------------------------------------------ daily tick
@@ -444,19 +458,27 @@ class OrgModel(
 
     def _collect_day(self) -> None:
         """Record the day's backlog, landings, lead time and cost by kind (for the app)."""
-        self.day = round(self.time)
+        now = self.time
+        self.day = round(now)
         self.backlog_now = self.wip
-        if self.time > self.warmup_days:
-            self.backlog_series.append((self.time, self.wip))
+        if now > self.warmup_days:
+            self.backlog_series.append((now, self.wip))
         self.throughput_day = float(self._day_landed)
         lead = self._day_lead
-        self.lead_time_day = sum(lead) / len(lead) if lead else float("nan")
-        for kind in JobKind:
-            setattr(self, f"cost_{kind.name.lower()}_day", self._day_cost[kind])
-        self.integration_cost_day = sum(self._day_cost[k] for k in INTEGRATION_KINDS)
+        self.lead_time_day = sum(lead) / len(lead) if lead else math.nan
+        day_cost = self._day_cost
+        (  # the DAY_COST_COLUMNS, in JobKind order
+            self.cost_review_day,
+            self.cost_negotiation_day,
+            self.cost_sync_day,
+            self.cost_pull_day,
+            self.cost_conflict_day,
+            self.cost_rebase_day,
+        ) = day_cost
+        self.integration_cost_day = sum([day_cost[i] for i in INTEGRATION_SLOTS])
         self._day_landed = 0
         self._day_lead = []
-        self._day_cost = dict.fromkeys(JobKind, 0.0)
+        self._day_cost = [0.0] * len(day_cost)
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ results
