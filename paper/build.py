@@ -308,8 +308,13 @@ def crossover_text(c: Mapping[str, Any]) -> str:
         ("one core", "the split") if c.get("below") == "core" else ("the split", "one core")
     )
     text = f"{below} is lower below N* = {fmt(c['nstar'], 1)} [{lo}, {hi}] and {above} above it"
-    if c.get("n_crossings", 1) > 1:
-        text += f" (the curves cross {c['n_crossings']} times; N* is the first)"
+    crossings = c.get("n_crossings", 1)
+    if crossings > 1:
+        last = below if crossings % 2 == 0 else above
+        text += (
+            f" (the curves cross {crossings} times: N* is the first, and {last} is lower at "
+            "the largest N sampled)"
+        )
     return text
 
 
@@ -867,11 +872,7 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
 
     v["answer.lead"] = beats(lead_c, "median lead time")
     v["answer.busy"] = beats(busy_c, "busy person-days per landed change")
-    v["answer.paid"] = (
-        beats(paid_c, "paid reviewer-days per landed change")
-        + " (a split's landings include its teams' own API changes, which flatters it by their "
-        "share of landings)"
-    )
+    v["answer.paid"] = beats(paid_c, "paid reviewer-days per landed change")
     v["answer.core_largest_unsaturated"] = str(core["fitted_until"])
     v["answer.hier_largest_unsaturated"] = str(hier["fitted_until"])
     v["answer.n_max"] = str(n_max)
