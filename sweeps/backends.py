@@ -393,6 +393,9 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
     config = {
         "distributed.scheduler.allowed-failures": 0,
         "distributed.worker.multiprocessing-method": method,
+        # The statistical profiler samples each worker's stack every 10 ms while a task
+        # runs (taking the GIL from the run); nobody reads it here: there is no dashboard.
+        "distributed.worker.profile.enabled": False,
     }
     sys.stdout.flush()  # a forked worker must not inherit (and later write) buffered output
     sys.stderr.flush()
