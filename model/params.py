@@ -555,6 +555,20 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
 PLAUSIBLE_RANGES.update({name: (low, high) for name, (_, low, high) in CALIBRATED.items()})
 
 
+def source_of(name: str) -> str:
+    """Where a parameter's default comes from: calibrated (posterior median and 90% credible
+    interval), a cited source, a control, or an assumption with its plausible range."""
+    if name in CALIBRATED:
+        _, lo, hi = CALIBRATED[name]
+        return (
+            f"calibrated: nova-2013 posterior median, 90% CI {lo:g}–{hi:g} ({CALIBRATION_SOURCE})"
+        )
+    if name in PLAUSIBLE_RANGES:
+        lo, hi = PLAUSIBLE_RANGES[name]
+        return f"{SOURCES.get(name, 'assumption')} (plausible {lo:g}–{hi:g})"
+    return SOURCES.get(name, "assumption")
+
+
 def describe() -> str:
     """A Markdown table of every parameter: name, default, unit, valid values, meaning, source.
 
@@ -567,17 +581,7 @@ def describe() -> str:
     ]
     for spec in PARAMETERS.values():
         default = str(spec.default).lower() if spec.kind is bool else repr(spec.default)
-        if spec.name in CALIBRATED:
-            _, lo, hi = CALIBRATED[spec.name]
-            source = (
-                f"calibrated: nova-2013 posterior median, 90% CI {lo:g}–{hi:g} "
-                f"({CALIBRATION_SOURCE})"
-            )
-        elif spec.name in PLAUSIBLE_RANGES:
-            lo, hi = PLAUSIBLE_RANGES[spec.name]
-            source = f"{SOURCES.get(spec.name, 'assumption')} (plausible {lo:g}–{hi:g})"
-        else:
-            source = SOURCES.get(spec.name, "assumption")
+        source = source_of(spec.name)
         rows.append(
             f"| `{spec.name}` | {default} | {spec.unit} | {spec.valid_range()} | {spec.doc} "
             f"| {source} |"

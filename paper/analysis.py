@@ -368,20 +368,72 @@ CROSS_METRICS = (
 )
 
 
-def crossovers(df: pd.DataFrame) -> dict[str, Any]:
-    """N* of each split (automation off and on) against one core, per metric."""
+def _unsaturated_n(curve: Mapping[str, Any]) -> set[int]:
+    return {int(n) for n, sat in zip(curve["n"], curve["saturated_n"], strict=True) if not sat}
+
+
+def resolved_signs(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> dict[int, int]:
+    """Per N, the sign of mean(B) − mean(A) where it exceeds twice its standard error
+    (Welch), else 0: the difference the replicates resolve at that N."""
+    out: dict[int, int] = {}
+    for n in sorted(set(a["n_teams"]) & set(b["n_teams"])):
+        x = a.loc[a["n_teams"] == n, metric].to_numpy(float)
+        y = b.loc[b["n_teams"] == n, metric].to_numpy(float)
+        if len(x) < 2 or len(y) < 2:
+            out[int(n)] = 0
+            continue
+        diff = y.mean() - x.mean()
+        se = math.sqrt(x.var(ddof=1) / len(x) + y.var(ddof=1) / len(y))
+        out[int(n)] = int(np.sign(diff)) if abs(diff) > 2 * se else 0
+    return out
+
+
+def _is_resolved(c: Mapping[str, Any], signs: Mapping[int, int]) -> bool:
+    """A crossover is credible when some N below N* resolves the order claimed there and
+    some N above resolves the opposite order."""
+    below_sign = 1 if c["below"] == "core" else -1  # sign of split − core below N*
+    lower = [s for n, s in signs.items() if n < c["nstar"]]
+    upper = [s for n, s in signs.items() if n > c["nstar"]]
+    return below_sign in lower and -below_sign in upper
+
+
+def _unresolved_reason(signs: Mapping[int, int]) -> str:
+    parts = []
+    for sign, what in ((0, "within 2 standard errors of one core"), (1, "higher"), (-1, "lower")):
+        picked = [str(n) for n, s in signs.items() if s == sign]
+        if picked:
+            parts.append(f"{what} at N = {', '.join(picked)}")
+    return "no resolved crossover: the split is " + "; ".join(parts)
+
+
+def crossovers(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]:
+    """N* of each split (automation off and on) against one core, per metric, over the N
+    where both are unsaturated (a saturated run's costs and lead times are those of a
+    queue that never empties, not points on a curve). A crossover is reported only when
+    the replicates resolve the order on both sides of it (:func:`_is_resolved`)."""
     core = org_runs(df, "single_core", False)
     core = core[core["n_teams"] >= SPLIT_MIN_N]
+    core_ok = _unsaturated_n(curves_doc["single_core.off"])
     out: dict[str, Any] = {}
     for org in SPLITS:
         for ci in (False, True):
+            key = f"{org}.{'on' if ci else 'off'}"
             split = org_runs(df, org, ci)
             split = split[split["n_teams"] >= SPLIT_MIN_N]
-            if split.empty or core.empty:
+            if split.empty or core.empty or key not in curves_doc:
                 continue
-            out[f"{org}.{'on' if ci else 'off'}"] = {
-                metric: crossover(core, split, metric, (org, ci)) for metric in CROSS_METRICS
-            }
+            both = core_ok & _unsaturated_n(curves_doc[key])
+            a = core[core["n_teams"].isin(both)]
+            b = split[split["n_teams"].isin(both)]
+            rec: dict[str, Any] = {}
+            for metric in CROSS_METRICS:
+                c = crossover(a, b, metric, (org, ci))
+                if c.get("nstar") is not None:
+                    signs = resolved_signs(a, b, metric)
+                    if not _is_resolved(c, signs):
+                        c = {**c, "nstar": None, "reason": _unresolved_reason(signs)}
+                rec[metric] = c
+            out[key] = rec
     return out
 
 
@@ -526,18 +578,18 @@ def hypotheses(
         if staffing == "fixed_core":
             out[label]["curve"] = c
 
-    # H2: retrograde landings of the flat split
+    # H2: what the all-to-all split lands against one core with the same people and demand,
+    # at the largest N (landings are an output, measured whether or not a queue grows)
     flat = org_runs(df, "flat", False)
-    if not flat.empty:
-        c = curves_doc["flat.off"]
-        means = [e["value"] for e in c["merged_per_day"]]
-        peak = int(np.nanargmax(means))
-        retro = vd.ratio_estimate(
-            _at_n(flat, c["n"][-1], "merged_per_day"),
-            _at_n(flat, c["n"][peak], "merged_per_day"),
+    core_runs = org_runs(df, "single_core", False)
+    if not flat.empty and not core_runs.empty:
+        n_top = int(min(flat["n_teams"].max(), core_runs["n_teams"].max()))
+        gain = vd.ratio_estimate(
+            _at_n(flat, n_top, "contributions_landed_per_day"),
+            _at_n(core_runs, n_top, "contributions_landed_per_day"),
             rng=_rng("H2"),
         )
-        record("H2", vd.h2(retro), retrograde=retro.to_dict(), peak_n=c["n"][peak])
+        record("H2", vd.h2(gain), gain=gain.to_dict(), n=n_top)
 
     # H3: the hierarchy's integration-cost exponent over its unsaturated N
     for org in ("hierarchical", "tree4"):
@@ -972,7 +1024,7 @@ def compute(
         "level": vd.LEVEL,
         "curves": curves_doc,
         "fits": fits,
-        "crossovers": crossovers(df),
+        "crossovers": crossovers(df, curves_doc),
         "automation": auto,
         "hypotheses": hypotheses(df, curves_doc, fits, auto),
     }

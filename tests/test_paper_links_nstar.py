@@ -163,3 +163,32 @@ def test_nstar_spread_text_shows_censored_quantiles_as_such():
     assert "median N\\* > 32 (5–95%: both > 32" in text and "> 32 or never at 100%" in text
     table = build.nstar_spread_table({"busy_per_change": sp})
     assert "| busy person-days per landed change | > 32 | > 32 |" in table
+
+
+# ---------------------------------------------------------------- crossovers that noise makes
+
+
+def _runs(means: dict[int, float], sd: float, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = [
+        {"n_teams": n, "y": m + sd * rng.standard_normal()}
+        for n, m in means.items()
+        for _ in range(6)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_a_crossing_the_replicates_resolve_is_kept_and_one_in_noise_is_not():
+    ns = [2, 4, 8, 16, 32]
+    core = _runs({n: 10.0 for n in ns}, 0.1, 1)
+    crossing = _runs({n: 10.0 + (n - 6) for n in ns}, 0.1, 2)  # lower at 2, 4; higher above
+    signs = analysis.resolved_signs(core, crossing, "y")
+    assert signs == {2: -1, 4: -1, 8: 1, 16: 1, 32: 1}
+    c = analysis.crossover(core, crossing, "y", ("test", False))
+    assert c["nstar"] is not None and analysis._is_resolved(c, signs)
+
+    same = _runs({n: 10.0 for n in ns}, 0.1, 3)  # the same curve, replicate noise only
+    signs = analysis.resolved_signs(core, same, "y")
+    fake = {"nstar": 6.0, "below": "core"}  # whatever crossing noise would produce
+    assert not analysis._is_resolved(fake, signs)
+    assert "no resolved crossover" in analysis._unresolved_reason(signs)

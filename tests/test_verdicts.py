@@ -111,8 +111,8 @@ def test_h1(lead_at_max, sat_share, sat_n, noise, expected):
     ("at_max", "noise", "expected"),
     [
         (0.1, {"rel_sd": 0.05}, v.SUPPORTED),
-        (1.0, {"rel_sd": 0.05}, v.NOT_SUPPORTED),
-        (0.8, NOISE_ONLY, v.INCONCLUSIVE),
+        (1.5, {"rel_sd": 0.05}, v.NOT_SUPPORTED),
+        (1.0, NOISE_ONLY, v.INCONCLUSIVE),
     ],
 )
 def test_h2(at_max, noise, expected):
