@@ -596,8 +596,25 @@ def hypotheses(
         f = fits.get(org, {}).get("parts", {}).get("integration_cost", {})
         e = vd.Estimate.from_dict(f["exponent"]) if "exponent" in f else vd.Estimate.missing()
         name = "H3" if org == "hierarchical" else "H3.tree4"
+        limit_n = None
+        split_curve = curves_doc.get(f"{org}.off")
+        core_curve = curves_doc.get("single_core.off")
+        if split_curve and core_curve:
+            core_sat = dict(zip(core_curve["n"], core_curve["saturated_n"], strict=True))
+            limit_n = next(
+                (
+                    int(n)
+                    for n, sat in zip(split_curve["n"], split_curve["saturated_n"], strict=True)
+                    if sat and not core_sat.get(n, True)
+                ),
+                None,
+            )
         record(
-            name, vd.h3(e), exponent=e.to_dict(), fitted_until=fits.get(org, {}).get("fitted_until")
+            name,
+            vd.h3(e, limit_n),
+            exponent=e.to_dict(),
+            fitted_until=fits.get(org, {}).get("fitted_until"),
+            limit_n=limit_n,
         )
 
     # H4: per split, automation on vs off

@@ -83,7 +83,8 @@ TESTS: dict[str, str] = {
     ),
     "H3": (
         "the exponent b of the hierarchy's integration cost (power law over the unsaturated N): "
-        f"supported if its CI lies below {THRESHOLDS['h3_exponent']:g}, not supported if above"
+        f"supported if its CI lies below {THRESHOLDS['h3_exponent']:g}, not supported if above "
+        "or if the hierarchy saturates at an N where one core with the same people does not"
     ),
     "H4": (
         "with CI automation on vs off, at the largest N where both are unsaturated: late "
@@ -385,8 +386,23 @@ def h2(retrograde: Estimate) -> Verdict:
     )
 
 
-def h3(exponent: Estimate) -> Verdict:
-    """H3: a hierarchical split scales: integration cost near-linear in N."""
+def h3(exponent: Estimate, limit_n: int | None = None) -> Verdict:
+    """H3: a hierarchical split scales: integration cost near-linear in N, and no limit of
+    its own: ``limit_n`` is the smallest N at which the hierarchy saturates while one core
+    with the same people does not (``None``: there is none), which refutes the claim
+    whatever the exponent below it."""
+    if limit_n is not None:
+        below = directional(
+            exponent,
+            claim="<",
+            threshold=THRESHOLDS["h3_exponent"],
+            what="its integration-cost exponent below that",
+        )
+        return Verdict(
+            NOT_SUPPORTED,
+            f"the hierarchy saturates from N = {limit_n}, where one core with the same people "
+            f"does not: a limit of its own ({below.reason})",
+        )
     return directional(
         exponent,
         claim="<",

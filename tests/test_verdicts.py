@@ -129,6 +129,13 @@ def test_h3(exponent, sd, expected):
     assert v.h3(e).status == expected
 
 
+def test_h3_a_hierarchy_that_saturates_where_one_core_does_not_does_not_scale():
+    e = v.mean_estimate(1.0 + 0.03 * RNG.standard_normal(8))  # near-linear below the limit
+    verdict = v.h3(e, limit_n=64)
+    assert verdict.status == v.NOT_SUPPORTED
+    assert "N = 64" in verdict.reason
+
+
 @pytest.mark.parametrize(
     ("late_on", "late_events", "total_on", "noise", "expected"),
     [
