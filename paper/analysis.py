@@ -649,13 +649,21 @@ def hypotheses(
             _at_n(base, n, "integration_per_change"),
             rng=_rng("H5", org, "fix"),
         )
+        saturated = bool(until is None or n > until)
+        verdict = vd.h5(tail, fix)
+        if saturated:  # a queue that never empties: its costs are not the organisation's
+            verdict = vd.Verdict(
+                vd.INCONCLUSIVE,
+                f"judged at N = {n}, where the organisation is already saturated: no valid "
+                f"test ({verdict.reason})",
+            )
         record(
             f"H5.{org}",
-            vd.h5(tail, fix),
+            verdict,
             tail=tail.to_dict(),
             fix=fix.to_dict(),
             n=n,
-            saturated=bool(until is None or n > until),
+            saturated=saturated,
         )
 
     # H6: total busy effort per landed change, split over single core
