@@ -231,10 +231,13 @@ def fingerprint(preset: Preset, settings: dict[str, Any]) -> str:
     """sha256 of what decides the posterior (configuration, priors, patterns, seed, size, days).
 
     ``generations`` and ``min_epsilon`` are stopping rules and do not count: a finished
-    calibration can be continued with more generations.
+    calibration can be continued with more generations. Neither do ``[config]`` values of
+    the calibrated parameters themselves (every run draws them from the priors): pasting
+    the posterior medians into the preset keeps its calibration current.
     """
+    calibrated = {name for name, *_ in preset.priors}
     blob = {
-        "config": [list(c) for c in preset.config],
+        "config": [list(c) for c in preset.config if c[0] not in calibrated],
         "priors": [list(p) for p in preset.priors],
         "patterns": [
             [p.id, p.metric, str(p.low), str(p.high), p.rel_tol, p.abs_tol, p.in_sample]

@@ -3,6 +3,7 @@ posterior depends on the seed only; bad targets get one line and exit 2, writing
 
 import json
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -138,3 +139,20 @@ def test_weighted_quantiles_match_unweighted_ones_for_equal_weights():
     q = weighted_quantiles(values, np.ones_like(values))
     assert q == pytest.approx([5.0, 50.0, 95.0], abs=0.6)
     assert np.isnan(weighted_quantiles(np.array([np.nan]), np.array([1.0]))).all()
+
+
+def test_pasting_the_posterior_into_the_preset_keeps_its_calibration_current():
+    """The fingerprint ignores [config] values of the calibrated parameters (every run draws
+    them from the priors), but not the configuration a calibration was run with."""
+    from model.presets import load_preset
+    from sweeps.calibrate import fingerprint
+
+    text = (Path(__file__).resolve().parents[1] / "model" / "presets" / "linux.toml").read_text()
+    settings = {"population": 60, "seed": 1, "days": 280.0}
+    base = fingerprint(load_preset("linux"), settings)
+    pasted = text.replace("conflict_fix_days = 0.01256", "conflict_fix_days = 0.1")
+    assert pasted != text
+    assert fingerprint(parse_preset(pasted, source="linux.toml"), settings) == base
+    other = text.replace("n_teams = 192", "n_teams = 160")
+    assert other != text
+    assert fingerprint(parse_preset(other, source="linux.toml"), settings) != base

@@ -165,9 +165,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validation(results: Path, *, jobs: int) -> None:
     """Write ``results/validation.csv``: the presets' validation tables (observed against
-    simulated, in-sample and held out), unless it is there or the presets are not."""
+    simulated, in-sample and held out), unless it is there for the same presets, posteriors
+    and model defaults (``validation.key``: their hash) or the presets are not."""
     path = results / "validation.csv"
-    if path.is_file():
+    key_path = results / "validation.key"
+    key = _validation_key()
+    if path.is_file() and key_path.is_file() and key_path.read_text().strip() == key:
         return
     try:
         from sweeps.validate import validation_table
@@ -192,3 +195,21 @@ def _validation(results: Path, *, jobs: int) -> None:
         frame["configuration"] = "calibrated" if overrides else "preset"
         frames.append(frame)
     atomic_write_text(path, pd.concat(frames, ignore_index=True).to_csv(index=False))
+    atomic_write_text(key_path, key + "\n")
+
+
+def _validation_key() -> str:
+    """sha256 of what the validation table depends on: each preset's file, its calibration's
+    posterior medians (if any) and the model's parameter table (defaults and sources)."""
+    import hashlib
+
+    from model import describe
+    from model.presets import resolve
+
+    digest = hashlib.sha256(describe().encode())
+    for name in VALIDATION_PRESETS:
+        digest.update(resolve(name).read_bytes())
+        calibrated = ROOT / "results" / "calibration" / name / "calibrated.toml"
+        if calibrated.is_file():
+            digest.update(calibrated.read_bytes())
+    return digest.hexdigest()
