@@ -81,15 +81,7 @@ def loky_start_method() -> str:
     ValueError
         ``ORGSCALE_LOKY_START`` names no start method.
     """
-    chosen = os.environ.get(LOKY_START_ENV, "").strip()
-    if chosen:
-        if chosen not in LOKY_START_METHODS:
-            raise ValueError(
-                f"{LOKY_START_ENV}={chosen!r} is invalid: must be one of "
-                f"{', '.join(LOKY_START_METHODS)}"
-            )
-        return chosen
-    return "fork" if sys.platform.startswith("linux") else "loky"
+    return _start_method(LOKY_START_ENV, LOKY_START_METHODS, elsewhere="loky")
 
 
 def dask_start_method() -> str:
@@ -109,15 +101,18 @@ def dask_start_method() -> str:
     ValueError
         ``ORGSCALE_DASK_START`` names no start method.
     """
-    chosen = os.environ.get(DASK_START_ENV, "").strip()
+    return _start_method(DASK_START_ENV, DASK_START_METHODS, elsewhere="spawn")
+
+
+def _start_method(env: str, methods: tuple[str, ...], *, elsewhere: str) -> str:
+    """The start method named by the environment variable ``env`` (one of ``methods``), or
+    ``fork`` on Linux and ``elsewhere`` on other systems."""
+    chosen = os.environ.get(env, "").strip()
     if chosen:
-        if chosen not in DASK_START_METHODS:
-            raise ValueError(
-                f"{DASK_START_ENV}={chosen!r} is invalid: must be one of "
-                f"{', '.join(DASK_START_METHODS)}"
-            )
+        if chosen not in methods:
+            raise ValueError(f"{env}={chosen!r} is invalid: must be one of {', '.join(methods)}")
         return chosen
-    return "fork" if sys.platform.startswith("linux") else "spawn"
+    return "fork" if sys.platform.startswith("linux") else elsewhere
 
 
 @contextlib.contextmanager
