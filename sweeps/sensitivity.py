@@ -106,6 +106,12 @@ def analyse(
     return out
 
 
+def _salib_seed(seed: int) -> int:
+    """The seed for SALib's bootstrap: SALib tests ``if seed:``, so a seed of 0 would leave
+    its confidence intervals unseeded (different on every call); 0 becomes 1."""
+    return seed if seed != 0 else 1
+
+
 def _indices(
     spec: SweepSpec, problem: dict[str, Any], x: np.ndarray, y: np.ndarray, seed: int
 ) -> pd.DataFrame:
@@ -122,7 +128,7 @@ def _indices(
             problem,
             y,
             calc_second_order=spec.sample.second_order,
-            seed=seed,
+            seed=_salib_seed(seed),
             print_to_console=False,
         )
         return pd.DataFrame(
@@ -136,7 +142,9 @@ def _indices(
         )
     from SALib.analyze import morris
 
-    res = morris.analyze(problem, x, y, num_levels=MORRIS_LEVELS, seed=seed, print_to_console=False)
+    res = morris.analyze(
+        problem, x, y, num_levels=MORRIS_LEVELS, seed=_salib_seed(seed), print_to_console=False
+    )
     return pd.DataFrame(
         {
             "parameter": names,
