@@ -81,38 +81,40 @@ def loky_start_method() -> str:
     ValueError
         ``ORGSCALE_LOKY_START`` names no start method.
     """
-    return _start_method(LOKY_START_ENV, LOKY_START_METHODS, elsewhere="loky")
+    on_linux = sys.platform.startswith("linux")
+    return _start_method(LOKY_START_ENV, LOKY_START_METHODS, default="fork" if on_linux else "loky")
 
 
 def dask_start_method() -> str:
     """How a ``LocalCluster``'s worker processes start (``distributed.worker.
     multiprocessing-method``).
 
-    ``"fork"`` on Linux, for the reason and with the care given in
-    :func:`loky_start_method`: a spawned worker imports ``distributed``, Mesa and the model
-    afresh (seconds per worker, which 5,000 one-millisecond runs feel as ~0.5 ms a run); a
-    forked one has them already. The nanny forks from its own thread; the worker then starts
-    its own event loop and uses nothing the parent's threads may hold. Elsewhere, and for
-    an existing scheduler's workers (started by ``dask worker``), Dask's default, ``spawn``.
-    ``ORGSCALE_DASK_START`` overrides the choice (one of :data:`DASK_START_METHODS`).
+    Dask's default, ``"spawn"``: a fresh interpreter per worker, which imports
+    ``distributed``, Mesa and the model (seconds per worker). ``ORGSCALE_DASK_START=fork``
+    starts the workers in a fraction of a second with everything imported, but a forked
+    worker can deadlock on a lock another thread of the sweep process held at the fork (seen
+    in a process that had run a loky pool before: the cluster never came up), so it is an
+    opt-in for short sweeps from a fresh process, not the default. ``ORGSCALE_DASK_START``
+    takes one of :data:`DASK_START_METHODS`; an existing scheduler's workers start however
+    ``dask worker`` started them.
 
     Raises
     ------
     ValueError
         ``ORGSCALE_DASK_START`` names no start method.
     """
-    return _start_method(DASK_START_ENV, DASK_START_METHODS, elsewhere="spawn")
+    return _start_method(DASK_START_ENV, DASK_START_METHODS, default="spawn")
 
 
-def _start_method(env: str, methods: tuple[str, ...], *, elsewhere: str) -> str:
+def _start_method(env: str, methods: tuple[str, ...], *, default: str) -> str:
     """The start method named by the environment variable ``env`` (one of ``methods``), or
-    ``fork`` on Linux and ``elsewhere`` on other systems."""
+    ``default``."""
     chosen = os.environ.get(env, "").strip()
     if chosen:
         if chosen not in methods:
             raise ValueError(f"{env}={chosen!r} is invalid: must be one of {', '.join(methods)}")
         return chosen
-    return "fork" if sys.platform.startswith("linux") else elsewhere
+    return default
 
 
 @contextlib.contextmanager

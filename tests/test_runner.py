@@ -219,13 +219,11 @@ PATCHED_DASK_SWEEP = PATCHED_SWEEP.replace('backend="loky"', 'backend="dask"').r
 )
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
-@pytest.mark.parametrize("override", [None, "spawn"])
-def test_dask_local_workers_are_forked_from_the_sweep_process_on_linux(
-    spec_path, tmp_path, override
-):
-    # As for loky: a forked worker has the (patched) modules of the sweep process and starts
-    # in a fraction of a second; a spawned one imports the real ones.
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is Linux's")
+@pytest.mark.parametrize("override", [None, "fork"])
+def test_dask_local_workers_are_spawned_unless_fork_is_asked_for(spec_path, tmp_path, override):
+    # A spawned worker imports the real modules; a forked one (opt-in) has the sweep
+    # process's, here a patched run_one.
     env = {k: v for k, v in os.environ.items() if k != DASK_START_ENV}
     if override:
         env[DASK_START_ENV] = override
@@ -241,8 +239,8 @@ def test_dask_local_workers_are_forked_from_the_sweep_process_on_linux(
     )
     assert "Traceback" not in done.stderr and "multi-threaded" not in done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["start"] == (override or "fork")
-    if override is None:
+    assert report["start"] == (override or "spawn")
+    if override == "fork":
         assert report["values"] == [7.0]
     else:
         assert 7.0 not in report["values"] and len(report["values"]) > 1
