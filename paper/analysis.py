@@ -829,6 +829,14 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _split_lower(split: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """1 where the split is lower than one core, 0 where not, NaN where both are missing; a
+    missing value (a median beyond the window) counts as larger than any finite one."""
+    s = np.nan_to_num(np.asarray(split, float), nan=np.inf)
+    c = np.nan_to_num(np.asarray(core, float), nan=np.inf)
+    return np.where(np.isinf(s) & np.isinf(c), np.nan, (s < c).astype(float))
+
+
 def nstar_brackets(
     core_lo: np.ndarray,
     split_lo: np.ndarray,
@@ -845,13 +853,7 @@ def nstar_brackets(
     never), and lower at ``n_lo`` but not at ``n_hi`` (one core overtakes again).
     """
 
-    def lower(split: np.ndarray, core: np.ndarray) -> np.ndarray:
-        s = np.nan_to_num(split, nan=np.inf)
-        c = np.nan_to_num(core, nan=np.inf)
-        both_missing = np.isinf(s) & np.isinf(c)
-        return np.where(both_missing, np.nan, (s < c).astype(float))
-
-    lo, hi = lower(split_lo, core_lo), lower(split_hi, core_hi)
+    lo, hi = _split_lower(split_lo, core_lo), _split_lower(split_hi, core_hi)
     ok = np.isfinite(lo) & np.isfinite(hi)
     lo, hi = lo[ok].astype(bool), hi[ok].astype(bool)
     return {
@@ -910,14 +912,7 @@ def nstar_spread(
     * ``censored``: shares (Wilson CIs) of points below, above (not lower at either N),
       reversed (lower at ``n_lo`` only) and between but not interpolable.
     """
-    inf = np.inf
-
-    def lower(split: np.ndarray, core: np.ndarray) -> np.ndarray:
-        s = np.nan_to_num(np.asarray(split, float), nan=inf)
-        c = np.nan_to_num(np.asarray(core, float), nan=inf)
-        return np.where(np.isinf(s) & np.isinf(c), np.nan, (s < c).astype(float))
-
-    lo, hi = lower(split_lo, core_lo), lower(split_hi, core_hi)
+    lo, hi = _split_lower(split_lo, core_lo), _split_lower(split_hi, core_hi)
     ok = np.isfinite(lo) & np.isfinite(hi)
     d_lo = (np.asarray(split_lo, float) - np.asarray(core_lo, float))[ok]
     d_hi = (np.asarray(split_hi, float) - np.asarray(core_hi, float))[ok]
@@ -927,7 +922,7 @@ def nstar_spread(
     nstar = np.where(between, nstar, np.nan)
     lost = between & ~np.isfinite(nstar)
     # all classified points on one line: -inf below n_lo, +inf above n_hi (or never)
-    placed = np.where(lo & hi, -inf, np.where(between, nstar, inf))
+    placed = np.where(lo & hi, -np.inf, np.where(between, nstar, np.inf))
     placed = placed[~lost]
     q_all = []
     for q in quantiles:
@@ -935,7 +930,7 @@ def nstar_spread(
             q_all.append({"q": q, "value": None, "censored": None})
             continue
         v = float(np.quantile(placed, q, method="inverted_cdf"))
-        side = "<" if v == -inf else ">" if v == inf else None
+        side = "<" if v == -np.inf else ">" if v == np.inf else None
         q_all.append({"q": q, "value": None if side else v, "censored": side})
     vals = nstar[np.isfinite(nstar)]
     return {

@@ -189,24 +189,32 @@ print(json.dumps({"values": values, "start": manifest["loky_start_method"]}))
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
-@pytest.mark.parametrize("override", [None, "loky"])
-def test_loky_workers_are_forked_from_the_sweep_process_on_linux(spec_path, tmp_path, override):
-    # A forked worker runs the sweep process's (here patched) run_one; a fresh interpreter
-    # imports the real one. A new process, so that no earlier worker pool is reused.
-    env = {k: v for k, v in os.environ.items() if k != LOKY_START_ENV}
+def run_patched_sweep(script, env_var, override, spec_path, out):
+    """Run ``script`` in a new Python process (so no earlier worker pool is reused), with the
+    start-method variable ``env_var`` set to ``override`` or unset; its stderr and report."""
+    env = {k: v for k, v in os.environ.items() if k != env_var}
     if override:
-        env[LOKY_START_ENV] = override
+        env[env_var] = override
     done = subprocess.run(
-        [sys.executable, "-c", PATCHED_SWEEP, str(spec_path), str(tmp_path / "out")],
+        [sys.executable, "-c", script, str(spec_path), str(out)],
         capture_output=True,
         text=True,
         env=env,
         check=True,
     )
+    return done.stderr, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+@pytest.mark.parametrize("override", [None, "loky"])
+def test_loky_workers_are_forked_from_the_sweep_process_on_linux(spec_path, tmp_path, override):
+    # A forked worker runs the sweep process's (here patched) run_one; a fresh interpreter
+    # imports the real one.
+    stderr, report = run_patched_sweep(
+        PATCHED_SWEEP, LOKY_START_ENV, override, spec_path, tmp_path / "out"
+    )
     # forking a process with threads warns (Python and loky); those warnings are silenced
-    assert "Warning" not in done.stderr and "Traceback" not in done.stderr
-    report = json.loads(done.stdout)
+    assert "Warning" not in stderr and "Traceback" not in stderr
     assert report["start"] == (override or "fork")
     if override is None:
         assert report["values"] == [7.0]
@@ -224,21 +232,13 @@ PATCHED_DASK_SWEEP = PATCHED_SWEEP.replace('backend="loky"', 'backend="dask"').r
 def test_dask_local_workers_are_spawned_unless_fork_is_asked_for(spec_path, tmp_path, override):
     # A spawned worker imports the real modules; a forked one (opt-in) has the sweep
     # process's, here a patched run_one.
-    env = {k: v for k, v in os.environ.items() if k != DASK_START_ENV}
-    if override:
-        env[DASK_START_ENV] = override
     script = "if __name__ == '__main__':\n" + "".join(
         "    " + line + "\n" for line in PATCHED_DASK_SWEEP.splitlines()
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(spec_path), str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
+    stderr, report = run_patched_sweep(
+        script, DASK_START_ENV, override, spec_path, tmp_path / "out"
     )
-    assert "Traceback" not in done.stderr and "multi-threaded" not in done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "Traceback" not in stderr and "multi-threaded" not in stderr
     assert report["start"] == (override or "spawn")
     if override == "fork":
         assert report["values"] == [7.0]
