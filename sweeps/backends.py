@@ -89,21 +89,51 @@ def dask_start_method() -> str:
     """How a ``LocalCluster``'s worker processes start (``distributed.worker.
     multiprocessing-method``).
 
-    Dask's default, ``"spawn"``: a fresh interpreter per worker, which imports
-    ``distributed``, Mesa and the model (seconds per worker). ``ORGSCALE_DASK_START=fork``
-    starts the workers in a fraction of a second with everything imported, but a forked
-    worker can deadlock on a lock another thread of the sweep process held at the fork (seen
-    in a process that had run a loky pool before: the cluster never came up), so it is an
-    opt-in for short sweeps from a fresh process, not the default. ``ORGSCALE_DASK_START``
-    takes one of :data:`DASK_START_METHODS`; an existing scheduler's workers start however
-    ``dask worker`` started them.
+    ``"forkserver"`` on Linux: one fresh, single-threaded server process imports
+    ``distributed`` and the model once (:func:`prestart_local_workers` starts it early) and
+    forks every worker from itself, so each starts with everything imported, and none is
+    forked from the sweep process, whose threads (Dask's event loop, the nannies' watchers,
+    a loky pool's) may hold locks at the fork. The server lives as long as the sweep process,
+    so later clusters in it start their workers at once. Elsewhere Dask's default,
+    ``"spawn"``: a fresh interpreter per worker, which imports ``distributed``, Mesa and the
+    model (seconds per worker). ``ORGSCALE_DASK_START=fork`` forks the workers from the sweep
+    process itself (the fastest start, but a forked worker can deadlock on a lock another
+    thread held at the fork: seen once in a process that had run a loky pool before, the
+    cluster never came up), an opt-in for short sweeps from a fresh process.
+    ``ORGSCALE_DASK_START`` takes one of :data:`DASK_START_METHODS`; an existing scheduler's
+    workers start however ``dask worker`` started them.
 
     Raises
     ------
     ValueError
         ``ORGSCALE_DASK_START`` names no start method.
     """
-    return _start_method(DASK_START_ENV, DASK_START_METHODS, default="spawn")
+    on_linux = sys.platform.startswith("linux")
+    return _start_method(
+        DASK_START_ENV, DASK_START_METHODS, default="forkserver" if on_linux else "spawn"
+    )
+
+
+# What the forkserver of a LocalCluster's workers imports before it forks any: distributed
+# (which preloads it too) and the model with the code that runs it.
+FORKSERVER_PRELOAD = ("distributed", "sweeps.backends")
+
+
+def prestart_local_workers() -> None:
+    """Start the server that a ``LocalCluster``'s workers are forked from, now, if they are
+    to be (:func:`dask_start_method` is ``"forkserver"``).
+
+    Its imports (about a second and a half) then overlap the sweep's planning and the
+    scheduler's start-up instead of following them. Returns at once; a forkserver this
+    process runs already (started by an earlier sweep, or by other code) is used as it is.
+    """
+    if dask_start_method() != "forkserver":
+        return
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(FORKSERVER_PRELOAD))
+    forkserver.ensure_running()
 
 
 def _start_method(env: str, methods: tuple[str, ...], *, default: str) -> str:
@@ -559,5 +589,6 @@ __all__ = [
     "default_jobs",
     "execute_all",
     "loky_start_method",
+    "prestart_local_workers",
     "worker_environment",
 ]

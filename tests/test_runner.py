@@ -228,10 +228,12 @@ PATCHED_DASK_SWEEP = PATCHED_SWEEP.replace('backend="loky"', 'backend="dask"').r
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is Linux's")
-@pytest.mark.parametrize("override", [None, "fork"])
-def test_dask_local_workers_are_spawned_unless_fork_is_asked_for(spec_path, tmp_path, override):
-    # A spawned worker imports the real modules; a forked one (opt-in) has the sweep
-    # process's, here a patched run_one.
+@pytest.mark.parametrize("override", [None, "spawn", "fork"])
+def test_dask_local_workers_come_from_a_forkserver_unless_told_otherwise(
+    spec_path, tmp_path, override
+):
+    # Only a worker forked from the sweep process itself (the opt-in) has its (here
+    # patched) run_one; a forkserver's or a spawned worker imports the real one.
     script = "if __name__ == '__main__':\n" + "".join(
         "    " + line + "\n" for line in PATCHED_DASK_SWEEP.splitlines()
     )
@@ -239,11 +241,37 @@ def test_dask_local_workers_are_spawned_unless_fork_is_asked_for(spec_path, tmp_
         script, DASK_START_ENV, override, spec_path, tmp_path / "out"
     )
     assert "Traceback" not in stderr and "multi-threaded" not in stderr
-    assert report["start"] == (override or "spawn")
+    assert report["start"] == (override or "forkserver")
     if override == "fork":
         assert report["values"] == [7.0]
     else:
         assert 7.0 not in report["values"] and len(report["values"]) > 1
+
+
+MODEL_IN_A_FORKED_CHILD = """\
+import multiprocessing
+from sweeps.backends import prestart_local_workers
+if __name__ == "__main__":
+    prestart_local_workers()
+    with multiprocessing.get_context("forkserver").Pool(1) as pool:
+        print(pool.apply(eval, ("'model.model' in __import__('sys').modules",)))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forkserver is Linux's default")
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_the_forkserver_has_the_model_imported_before_it_forks_a_worker(method):
+    # With Dask's workers to come from the forkserver, it is started with the model
+    # preloaded: a process it forks has the model before running anything. Otherwise it is
+    # left alone (multiprocessing's default forkserver imports nothing of ours).
+    done = subprocess.run(
+        [sys.executable, "-c", MODEL_IN_A_FORKED_CHILD],
+        capture_output=True,
+        text=True,
+        env={**os.environ, DASK_START_ENV: method},
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == str(method == "forkserver")
 
 
 def test_a_bad_dask_start_method_is_refused(monkeypatch):
