@@ -26,8 +26,10 @@ the call. Target: the peak at 20,000 runs within 20% of the peak at 1,000. Like
 return only the columns it uses (``status`` and ``wall_s``).
 
 The machine may be shared: each candidate's line says how many cores other processes used
-meanwhile (``/proc/stat``); ``--wait-idle S`` waits up to S seconds for two free cores
-before each. Writes only to a temporary folder. Usage:
+meanwhile (``/proc/stat``; the script adopts each candidate's orphaned descendants, such as
+Dask's forkserver and the workers it forked, so their CPU time counts as the candidate's);
+``--wait-idle S`` waits up to S seconds for two free cores before each. Writes only to a
+temporary folder. Usage:
 ``python benchmarks/bench_overhead.py [--runs 5000] [--repeats 2] [--wait-idle 120]
 [--memory-runs 1000,20000]``
 """
@@ -45,7 +47,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import available_cores, busy_cpu_seconds, load_average, machine, table, verdict
+from common import (
+    adopt_orphans,
+    available_cores,
+    busy_cpu_seconds,
+    load_average,
+    machine,
+    reap_orphans,
+    table,
+    verdict,
+)
 
 TARGET_COST_MS = 5.0
 TARGET_MEMORY_GROWTH = 1.2  # peak at the largest sweep ÷ peak at the smallest
@@ -157,6 +168,7 @@ def run_candidate(kind: str, spec: Path, out: Path) -> dict[str, float]:
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    reap_orphans()  # the candidate's forkserver and its workers (adopt_orphans)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"candidate {kind} failed ({proc.returncode}):\n{proc.stderr}")
@@ -281,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.memory_runs.split(",") if s.strip()]
+    adopt_orphans()
     print(f"machine: {machine()}; load average {load_average()}")
     work = Path(tempfile.mkdtemp(prefix="bench_overhead-"))
     try:

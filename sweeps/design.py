@@ -70,14 +70,22 @@ def run_id(params: dict[str, Any], replicate: int, root_seed: int, days: float, 
     root seed, the run length in days and the run's seed (which records the
     common-random-numbers choice).
     """
-    identity = {
-        "days": float(days),
-        "params": params,
-        "replicate": int(replicate),
-        "root_seed": int(root_seed),
-        "seed": int(seed),
-    }
-    return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:RUN_ID_CHARS]
+    return _run_id_of(canonical_json(params), replicate, root_seed, days, seed)
+
+
+def _run_id_of(params_json: str, replicate: int, root_seed: int, days: float, seed: int) -> str:
+    """:func:`run_id` from the parameters' canonical JSON, which a design computes once per
+    point rather than once per run.
+
+    The identity's text is ``canonical_json`` of ``{"days", "params", "replicate",
+    "root_seed", "seed"}``: its keys are in that (sorted) order, so it is assembled around
+    the parameters' text without encoding them again.
+    """
+    identity = (
+        f'{{"days":{canonical_json(float(days))},"params":{params_json},'
+        f'"replicate":{int(replicate)},"root_seed":{int(root_seed)},"seed":{int(seed)}}}'
+    )
+    return hashlib.sha256(identity.encode()).hexdigest()[:RUN_ID_CHARS]
 
 
 def sample_size(sample: Sample) -> int:
@@ -185,10 +193,18 @@ def design_points(spec: SweepSpec) -> list[dict[str, Any]]:
 def design_tasks(spec: SweepSpec) -> list[Task]:
     """Every run of the spec (points × replicates), in design order."""
     tasks = []
+    common = spec.common_random_numbers
+    # with common random numbers, replicate r has one seed at every point
+    shared = [run_seed(spec.root_seed, r, {}) for r in range(spec.replicates)] if common else []
     for params in design_points(spec):
+        params_json = canonical_json(params)
         for replicate in range(spec.replicates):
-            seed = run_seed(spec.root_seed, replicate, params, common=spec.common_random_numbers)
-            rid = run_id(params, replicate, spec.root_seed, spec.days, seed)
+            seed = (
+                shared[replicate]
+                if common
+                else run_seed(spec.root_seed, replicate, params, common=False)
+            )
+            rid = _run_id_of(params_json, replicate, spec.root_seed, spec.days, seed)
             tasks.append(Task(rid, replicate, seed, params, spec.days))
     return tasks
 

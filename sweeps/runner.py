@@ -126,7 +126,11 @@ def plan_sweep(spec_or_path: SweepSpec | str | Path, out: str | Path | None = No
     """
     spec = _as_spec(spec_or_path)
     out = Path(out) if out is not None else default_out(spec)
-    tasks = design_tasks(spec)
+    return _plan(spec, out, design_tasks(spec))
+
+
+def _plan(spec: SweepSpec, out: Path, tasks: list[Task]) -> SweepPlan:
+    """:func:`plan_sweep` of the spec's design ``tasks`` (expanded once per sweep)."""
     dhash = design_hash(tasks)
     run_ids = {t.run_id for t in tasks}
     state = inspect_folder(
@@ -241,7 +245,7 @@ def run_sweep(
             )
             n_jobs = dask_cluster.window
         store = stack.enter_context(ResultStore(out, flush_seconds=flush_seconds))
-        plan = plan_sweep(spec, out)  # again, now that the folder is locked
+        plan = _plan(spec, out, plan.tasks)  # the folder again, now that it is locked
         if plan.state.problem:
             raise ResultsConflictError(plan.state.problem)
         todo = plan.todo

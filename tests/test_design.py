@@ -79,6 +79,43 @@ def test_run_id_does_not_depend_on_parameter_order():
     assert run_id(params, 0, 1, 90.0, 5) == run_id(reordered, 0, 1, 90.0, 5)
 
 
+# Results folders are resumed and extended by run id, so a run's id and seed may never
+# change: these were computed when run ids were defined as the sha256 of
+# canonical_json({"days", "params", "replicate", "root_seed", "seed"}).
+PINNED_PARAMS = {
+    "topology": "flat",
+    "n_teams": 8,
+    "change_rate": 0.1299,
+    "ci_automation": True,
+    "tags": [1, 2.5, "x"],
+    "tiny": 1e-07,
+    "big": 12345678901234,
+    "neg": -0.5,
+}
+
+
+def test_run_ids_and_seeds_are_those_of_every_earlier_version():
+    common = run_seed(20140911, 3, PINNED_PARAMS)
+    own = run_seed(20140911, 3, PINNED_PARAMS, common=False)
+    assert (common, own) == (2116884584423603631, 6112245441224883927)
+    assert run_id(PINNED_PARAMS, 3, 20140911, 365.0, common) == "31ed5a983fbfddb4"
+    assert run_id(PINNED_PARAMS, 0, 7, 2, own) == "cd17b6216d2dea58"
+
+
+@pytest.mark.parametrize("crn", [True, False])
+def test_a_design_gives_each_run_the_id_and_seed_of_its_definition(crn):
+    spec = parse_spec(
+        f"common_random_numbers = {str(crn).lower()}\n"
+        + HEADER
+        + '[grid]\ntopology = ["flat", "hierarchical"]\nn_teams = [2, 4]\n'
+    )
+    tasks = design_tasks(spec)
+    assert len(tasks) == 12
+    for t in tasks:
+        assert t.seed == run_seed(spec.root_seed, t.replicate, t.params, common=crn)
+        assert t.run_id == run_id(t.params, t.replicate, spec.root_seed, spec.days, t.seed)
+
+
 def test_run_one_is_a_pure_function_of_params_seed_and_days():
     (task, *_) = design_tasks(parse_spec(HEADER + '[grid]\ntopology = ["flat"]\nn_teams = [4]\n'))
     first = run_one(task.params, task.seed, task.days)
