@@ -16,7 +16,10 @@ The model's own work is measured in the same run: the sequential sweep times eve
 candidate with p processes and a call of T seconds costs (T − W/p) / n per run beyond the
 model's work: pool start-up, dispatch, results handling, writing (see
 :func:`cost_per_run_ms`). Targets: each runner backend below ``batch_run``'s cost per run,
-and under 5 ms a run.
+and under 5 ms a run. With two sizes or more (``--runs 5000,20000``) each candidate's cost
+is also split into a fixed part in seconds (start-up: pools, clusters, imports) and a part
+per run in ms (dispatch, results, writing), from the smallest and largest sweeps
+(:func:`fixed_and_per_run`); the verdict is given at each size.
 
 **Peak memory.** ``run_sweep(backend="loky", jobs=2)`` on the same kind of runs at 1,000 and
 20,000 runs (``--memory-runs``), each in a fresh process that reports its own peak resident
@@ -30,7 +33,7 @@ meanwhile (``/proc/stat``; the script adopts each candidate's orphaned descendan
 Dask's forkserver and the workers it forked, so their CPU time counts as the candidate's);
 ``--wait-idle S`` waits up to S seconds for two free cores before each. Writes only to a
 temporary folder. Usage:
-``python benchmarks/bench_overhead.py [--runs 5000] [--repeats 2] [--wait-idle 120]
+``python benchmarks/bench_overhead.py [--runs 5000[,20000]] [--repeats 2] [--wait-idle 120]
 [--memory-runs 1000,20000]``
 """
 
@@ -118,6 +121,22 @@ def cost_per_run_ms(call_s: float, model_s: float, processes: int, n_runs: int) 
     return (call_s - model_s / processes) / n_runs * 1000.0
 
 
+def fixed_and_per_run(costs_ms: dict[int, float]) -> tuple[float, float]:
+    """A candidate's cost split into a fixed part (s) and a part per run (ms), from its cost
+    per run at two sweep sizes (the smallest and the largest of ``costs_ms``).
+
+    The cost of a sweep of n runs is taken to be ``fixed + n × per_run``; two sizes give
+    both: ``per_run = (c₂n₂ − c₁n₁) / (n₂ − n₁)`` and ``fixed = c₁n₁ − per_run × n₁``.
+    Start-up (pools, clusters, imports) is fixed; dispatch, results and writing are per run.
+    """
+    if len(costs_ms) < 2:
+        raise ValueError(f"need costs at two sweep sizes at least, got {sorted(costs_ms)}")
+    n1, n2 = min(costs_ms), max(costs_ms)
+    total1, total2 = costs_ms[n1] * n1, costs_ms[n2] * n2  # ms
+    per_run = (total2 - total1) / (n2 - n1)
+    return (total1 - per_run * n1) / 1000.0, per_run
+
+
 def memory_growth(peaks_mb: dict[int, float]) -> float:
     """Peak memory of the largest sweep ÷ that of the smallest (1.0: flat)."""
     if len(peaks_mb) < 2:
@@ -184,15 +203,17 @@ def wait_for_cores(max_wait_s: float, wanted: float = 1.9) -> None:
         time.sleep(2.0)
 
 
-def measure_cost(work: Path, n_wanted: int, repeats: int, wait_idle: float) -> None:
-    spec = work / "overhead.toml"
+def measure_cost(work: Path, n_wanted: int, repeats: int, wait_idle: float) -> dict[str, float]:
+    """Time every candidate on about ``n_wanted`` runs; print the table and verdicts; return
+    each candidate's cost per run (ms)."""
+    spec = work / f"overhead{n_wanted}.toml"
     n_runs = write_spec(spec, n_wanted)
     print(f"cost per run: {n_runs} runs of {DAYS:g} days ({', '.join(TOPOLOGIES)} × N {N_VALUES})")
     best: dict[str, dict[str, float]] = {}
     for rep in range(repeats):
         for kind in CANDIDATES:
             wait_for_cores(wait_idle)
-            result = run_candidate(kind, spec, work / f"{kind}{rep}")
+            result = run_candidate(kind, spec, work / f"{kind}{n_runs}-{rep}")
             if kind not in best or result["call_s"] < best[kind]["call_s"]:
                 best[kind] = result
             print(
@@ -234,6 +255,19 @@ def measure_cost(work: Path, n_wanted: int, repeats: int, wait_idle: float) -> N
     disturbed = max(b["others"] for b in best.values())
     if disturbed > 0.2:
         print(f"WARNING: other processes used up to {disturbed:.2f} cores in the rounds kept")
+    return {"n_runs": n_runs, **costs}
+
+
+def print_split(costs: list[dict[str, float]]) -> None:
+    """Each candidate's fixed cost and cost per run, from the smallest and largest sweeps."""
+    rows = []
+    for kind in CANDIDATES:
+        fixed_s, per_run_ms = fixed_and_per_run({c["n_runs"]: c[kind] for c in costs})
+        rows.append((CANDIDATES[kind][0], fixed_s, per_run_ms))
+    sizes = sorted(int(c["n_runs"]) for c in costs)
+    print()
+    print(f"cost split into a fixed part and a part per run (sweeps of {sizes[0]} and {sizes[-1]})")
+    print(table(["candidate", "fixed s", "per run ms"], rows))
 
 
 def measure_memory(work: Path, sizes: list[int], wait_idle: float) -> None:
@@ -277,7 +311,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(kind, spec_path, out)))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5000, help="runs for the cost (default 5000)")
+    parser.add_argument(
+        "--runs",
+        default="5000",
+        help="comma-separated sweep sizes for the cost, '' to skip; with two or more, each "
+        "candidate's cost is also split into a fixed part and a part per run (default 5000)",
+    )
     parser.add_argument("--repeats", type=int, default=2, help="timed rounds (default 2)")
     parser.add_argument(
         "--memory-runs",
@@ -293,12 +332,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.memory_runs.split(",") if s.strip()]
+    cost_sizes = [int(s) for s in args.runs.split(",") if s.strip()]
     adopt_orphans()
     print(f"machine: {machine()}; load average {load_average()}")
     work = Path(tempfile.mkdtemp(prefix="bench_overhead-"))
     try:
-        if args.runs:
-            measure_cost(work, args.runs, args.repeats, args.wait_idle)
+        costs = [measure_cost(work, n, args.repeats, args.wait_idle) for n in cost_sizes]
+        if len(costs) >= 2:
+            print_split(costs)
         if sizes:
             measure_memory(work, sizes, args.wait_idle)
     finally:

@@ -6,6 +6,7 @@ runs, prints its table and a PASS/FAIL line against its target.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,18 @@ def test_cost_per_run_is_the_call_beyond_each_process_share_of_the_model_work(mo
         cost_per_run_ms(1.0, 1.0, 0, 10)
 
 
+def test_a_cost_splits_into_start_up_and_a_part_per_run(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    from bench_overhead import fixed_and_per_run
+
+    # 2 s of start-up and 0.3 ms a run: 0.7 ms a run over 5,000 runs, 0.4 over 20,000
+    fixed_s, per_run_ms = fixed_and_per_run({20000: 0.4, 5000: 0.7, 10000: 123.0})
+    assert fixed_s == pytest.approx(2.0)
+    assert per_run_ms == pytest.approx(0.3)
+    with pytest.raises(ValueError, match="two sweep sizes"):
+        fixed_and_per_run({5000: 0.7})
+
+
 def test_memory_growth_compares_the_largest_sweep_with_the_smallest(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     from bench_overhead import memory_growth
@@ -140,8 +153,14 @@ def test_bench_overhead_spec_has_the_runs_asked_for(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 def test_bench_overhead_prints_a_cost_per_backend_and_a_memory_verdict():
-    out = run_script("bench_overhead.py", "--runs", "40", "--repeats", "1", "--memory-runs", "8,40")
+    out = run_script(
+        "bench_overhead.py", "--runs", "8,40", "--repeats", "1", "--memory-runs", "8,40"
+    )
     for backend in ("loky", "sequential", "dask LocalCluster"):
-        assert sum(line.startswith(f"run_sweep, {backend}") for line in out.splitlines()) == 1
+        # a verdict line at each of the two sizes, and a row of the fixed / per-run split
+        assert sum(line.startswith(f"run_sweep, {backend}") for line in out.splitlines()) == 2
+        rows = [line for line in out.splitlines() if re.match(rf"\|\s*run_sweep, {backend}", line)]
+        assert len(rows) == 3
+    assert "cost split into a fixed part and a part per run (sweeps of 8 and 40)" in out
     assert "mesa.batch_run, 2 processes" in out
     assert "peak at 40 runs ÷ peak at 8 runs" in out

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ ROOT = PAPER_DIR.parent
 DEFAULT_RESULTS = ROOT / "results" / "paper"
 DEFAULT_FIGURES = PAPER_DIR / "figures"
 
+if str(PAPER_DIR) not in sys.path:  # paper/analysis.py: the figures use its labels
+    sys.path.insert(0, str(PAPER_DIR))
+import analysis  # noqa: E402
+
 TOPOLOGY_ORDER = ("single_core", "flat", "hierarchical", "modular")
 #: The organisations of the paper (keys of ``paper/analysis.py``'s ORGS and STRUCTURES).
 ORG_ORDER = (
@@ -54,15 +59,7 @@ ORG_ORDER = (
     "modular_l0",
     "modular_l1",
 )
-ORG_LABELS = {
-    "single_core": "one core team",
-    "flat": "flat (all-to-all)",
-    "hierarchical": "hierarchy (drivers-core)",
-    "tree4": "maintainer tree (fan-out 4)",
-    "modular": "modular (locality 0.5)",
-    "modular_l0": "modular (locality 0)",
-    "modular_l1": "modular (locality 1)",
-}
+ORG_LABELS = analysis.ORG_LABELS
 # Okabe-Ito, the colour-blind-safe palette; flat and modular differ in colour, marker and
 # line style so they stay apart in grey too.
 _OKABE_ITO = ("#000000", "#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9")
