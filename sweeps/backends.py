@@ -123,9 +123,10 @@ def prestart_local_workers() -> None:
     """Start the server that a ``LocalCluster``'s workers are forked from, now, if they are
     to be (:func:`dask_start_method` is ``"forkserver"``).
 
-    Its imports (about a second and a half) then overlap the sweep's planning and the
-    scheduler's start-up instead of following them. Returns at once; a forkserver this
-    process runs already (started by an earlier sweep, or by other code) is used as it is.
+    Its imports (about a second and a half) then overlap this process's import of
+    ``distributed`` and the scheduler's start-up instead of following them. Returns at once;
+    a forkserver this process runs already (started by an earlier sweep, or by other code) is
+    used as it is.
     """
     if dask_start_method() != "forkserver":
         return
@@ -392,6 +393,8 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
     single-threaded worker processes on 127.0.0.1, started by :func:`dask_start_method`,
     that allows no failure (the retry-once rule is applied here), closed on exit.
     """
+    if scheduler is None:
+        prestart_local_workers()  # its imports overlap this process's of distributed
     import dask
     from distributed import Client, LocalCluster
 

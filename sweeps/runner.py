@@ -36,7 +36,6 @@ from sweeps.backends import (
     default_jobs,
     execute_all,
     loky_start_method,
-    prestart_local_workers,
 )
 from sweeps.design import Task, design_hash, design_tasks
 from sweeps.extension import extension_check
@@ -217,8 +216,6 @@ def run_sweep(
     start_method = loky_start_method() if backend == "loky" else None
     if scheduler is not None and backend != "dask":
         raise ValueError("a scheduler address only makes sense with backend='dask'")
-    if backend == "dask" and scheduler is None:
-        prestart_local_workers()  # its imports overlap the planning below
     for rid, fault in (_fault or {}).items():
         if fault not in FAULTS:
             raise ValueError(f"_fault[{rid!r}]={fault!r} is invalid: must be one of {FAULTS}")
