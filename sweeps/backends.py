@@ -36,6 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sweeps.design import Task
@@ -89,11 +90,12 @@ def dask_start_method() -> str:
     """How a ``LocalCluster``'s worker processes start (``distributed.worker.
     multiprocessing-method``).
 
-    ``"forkserver"`` on Linux: one fresh, single-threaded server process imports
-    ``distributed`` and the model once (:func:`prestart_local_workers` starts it early) and
-    forks every worker from itself, so each starts with everything imported, and none is
-    forked from the sweep process, whose threads (Dask's event loop, the nannies' watchers,
-    a loky pool's) may hold locks at the fork. The server lives as long as the sweep process,
+    ``"forkserver"`` on Linux: one fresh server process, which runs no Python thread,
+    imports ``distributed`` and the model once (:func:`prestart_local_workers` starts it
+    early, in the environment Dask gives its workers) and forks every worker from itself, so
+    each starts with everything imported, and none is forked from the sweep process, whose
+    threads (Dask's event loop, the nannies' watchers, a loky pool's) may hold locks at the
+    fork. The server lives as long as the sweep process,
     so later clusters in it start their workers at once. Elsewhere Dask's default,
     ``"spawn"``: a fresh interpreter per worker, which imports ``distributed``, Mesa and the
     model (seconds per worker). ``ORGSCALE_DASK_START=fork`` forks the workers from the sweep
@@ -114,27 +116,78 @@ def dask_start_method() -> str:
     )
 
 
-# What the forkserver of a LocalCluster's workers imports before it forks any: distributed
+# What the forkserver of a LocalCluster's workers imports before it forks any: the main
+# module (multiprocessing's own default, so that no worker imports it again), distributed
 # (which preloads it too) and the model with the code that runs it.
-FORKSERVER_PRELOAD = ("distributed", "sweeps.backends")
+FORKSERVER_PRELOAD = ("__main__", "distributed", "sweeps.backends")
+# Dask's Nanny sets these in the environment just before it starts a worker process
+# (``distributed.nanny.pre-spawn-environ``, and PYTHONHASHSEED=6640 unless one is set), so
+# that numpy's BLAS starts one thread per worker. A forked worker's BLAS was started in the
+# forkserver, at its numpy import: the forkserver must start with them.
+DASK_HASH_SEED = "6640"
+
+
+def dask_worker_environ() -> dict[str, str]:
+    """The variables Dask's Nanny sets in the environment just before it starts a worker
+    process: ``distributed.nanny.pre-spawn-environ`` (a variable already set in this
+    process's environment keeps its value) and ``PYTHONHASHSEED``.
+
+    Read without importing ``distributed`` (a third of a second) when it is not imported
+    yet: its defaults then come from its own ``distributed.yaml``, under the configuration
+    dask has read from the user's files and environment.
+    """
+    import dask
+
+    key = "distributed.nanny.pre-spawn-environ"
+    configured = dict(dask.config.get(key, default=None) or {})
+    if "distributed.config" not in sys.modules:  # dask does not hold its defaults yet
+        import importlib.util
+
+        import yaml
+
+        package = importlib.util.find_spec("distributed")
+        text = (Path(package.submodule_search_locations[0]) / "distributed.yaml").read_text()
+        defaults = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        configured = {**defaults["distributed"]["nanny"]["pre-spawn-environ"], **configured}
+    environ = {
+        name: os.environ.get(name, str(value))
+        for name, value in configured.items()
+        if value is not None
+    }
+    if environ.get("PYTHONHASHSEED") in (None, "0"):
+        environ["PYTHONHASHSEED"] = DASK_HASH_SEED
+    return environ
 
 
 def prestart_local_workers() -> None:
     """Start the server that a ``LocalCluster``'s workers are forked from, now, if they are
     to be (:func:`dask_start_method` is ``"forkserver"``).
 
-    Its imports (about a second and a half) then overlap this process's import of
-    ``distributed`` and the scheduler's start-up instead of following them. Returns at once;
-    a forkserver this process runs already (started by an earlier sweep, or by other code) is
-    used as it is.
+    Its imports (about 1.3 s) then overlap this process's import of ``distributed`` and the
+    scheduler's start-up instead of following them. It starts in the environment Dask gives
+    a worker process (:data:`DASK_HASH_SEED`), which this process's is restored from at once.
+    Returns at once; a forkserver this process runs already (started by an earlier sweep, or
+    by other code) is used as it is, for the rest of the process. A module of the preload
+    that cannot be imported is skipped (the workers import it themselves); one that fails
+    otherwise stops the forkserver, and the cluster then fails to start with an error.
     """
     if dask_start_method() != "forkserver":
         return
     import multiprocessing
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(FORKSERVER_PRELOAD))
-    forkserver.ensure_running()
+    environ = dask_worker_environ()
+    saved = {name: os.environ.get(name) for name in environ}
+    os.environ.update(environ)
+    try:
+        multiprocessing.get_context("forkserver").set_forkserver_preload(list(FORKSERVER_PRELOAD))
+        forkserver.ensure_running()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _start_method(env: str, methods: tuple[str, ...], *, default: str) -> str:

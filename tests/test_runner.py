@@ -258,7 +258,7 @@ if __name__ == "__main__":
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forkserver is Linux's default")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forkserver is Linux's")
 @pytest.mark.parametrize("method", ["forkserver", "spawn"])
 def test_the_forkserver_has_the_model_imported_before_it_forks_a_worker(method):
     # With Dask's workers to come from the forkserver, it is started with the model
@@ -272,6 +272,51 @@ def test_the_forkserver_has_the_model_imported_before_it_forks_a_worker(method):
         check=True,
     )
     assert done.stdout.strip().splitlines()[-1] == str(method == "forkserver")
+
+
+WORKERS_OF_A_LOCAL_CLUSTER = """\
+import json, os
+from multiprocessing import forkserver
+import threadpoolctl
+from sweeps.backends import dask_client
+
+def probe():
+    info = threadpoolctl.threadpool_info()
+    blas = [lib["num_threads"] for lib in info if lib["internal_api"] == "openblas"]
+    return {"parent": os.getppid(), "blas": blas, "hash_seed": os.environ.get("PYTHONHASHSEED")}
+
+if __name__ == "__main__":
+    with dask_client(2, None) as cluster:
+        workers = list(cluster.client.run(probe).values())
+    server = forkserver._forkserver._forkserver_pid
+    print(json.dumps({"me": os.getpid(), "forkserver": server, "workers": workers}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forkserver is Linux's")
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_local_workers_come_from_where_they_should_set_up_as_dask_sets_them_up(method):
+    # Forkserver: every worker is the forkserver's child, not the sweep process's; and as
+    # with spawn, numpy's BLAS has the one thread Dask asks for (its pre-spawn environment:
+    # OPENBLAS_NUM_THREADS=1 and the rest), and Dask's hash seed holds.
+    done = subprocess.run(
+        [sys.executable, "-c", WORKERS_OF_A_LOCAL_CLUSTER],
+        capture_output=True,
+        text=True,
+        env={
+            k: v
+            for k, v in {**os.environ, DASK_START_ENV: method}.items()
+            if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "PYTHONHASHSEED")
+        },
+        check=True,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    parent = report["forkserver"] if method == "forkserver" else report["me"]
+    assert parent is not None
+    assert [w["parent"] for w in report["workers"]] == [parent, parent]
+    for worker in report["workers"]:
+        assert worker["blas"] and set(worker["blas"]) == {1}
+        assert worker["hash_seed"] == "6640"
 
 
 def test_a_bad_dask_start_method_is_refused(monkeypatch):
