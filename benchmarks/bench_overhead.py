@@ -186,14 +186,16 @@ def run_candidate(kind: str, spec: Path, out: Path) -> dict[str, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    reap_orphans()  # the candidate's forkserver and its workers (adopt_orphans)
+    if not reap_orphans():  # the candidate's forkserver and its workers (adopt_orphans)
+        print(f"WARNING: {kind} left processes running after 10 s", file=sys.stderr)
+    wall = time.perf_counter() - started  # the same window as the machine's busy time
+    busy_after = busy_cpu_seconds()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError(f"candidate {kind} failed ({proc.returncode}):\n{proc.stderr}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    result["others"] = max(busy_cpu_seconds() - busy_before - cpu, 0.0) / wall
+    result["others"] = max(busy_after - busy_before - cpu, 0.0) / wall
     return result
 
 

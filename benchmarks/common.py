@@ -87,16 +87,23 @@ def adopt_orphans() -> bool:
         return False
 
 
-def reap_orphans(timeout_s: float = 10.0) -> None:
-    """Wait for this process's children (orphans adopted by :func:`adopt_orphans`) to exit,
-    up to ``timeout_s`` seconds, collecting their CPU time."""
+def reap_orphans(timeout_s: float = 10.0) -> bool:
+    """Wait up to ``timeout_s`` seconds for every child of this process (the orphans
+    :func:`adopt_orphans` brought here) to exit, collecting their CPU time; False if some
+    are still running then.
+
+    It reaps any child, so call it only where no other code waits for a child of this
+    process (here: after ``subprocess.run`` has reaped its candidate).
+    """
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return  # no children left
+            return True  # no children left
         if pid == 0:
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(0.02)
 
 
