@@ -248,6 +248,20 @@ def test_dask_local_workers_come_from_a_forkserver_unless_told_otherwise(
         assert 7.0 not in report["values"] and len(report["values"]) > 1
 
 
+def last_line_of(script: str, dask_start: str, *, unset: tuple[str, ...] = ()) -> str:
+    """The last line ``script`` prints, run in a new Python process with
+    ``ORGSCALE_DASK_START=dask_start`` and the variables ``unset`` removed."""
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**env, DASK_START_ENV: dask_start},
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
 MODEL_IN_A_FORKED_CHILD = """\
 import multiprocessing
 from sweeps.backends import prestart_local_workers
@@ -264,14 +278,7 @@ def test_the_forkserver_has_the_model_imported_before_it_forks_a_worker(method):
     # With Dask's workers to come from the forkserver, it is started with the model
     # preloaded: a process it forks has the model before running anything. Otherwise it is
     # left alone (multiprocessing's default forkserver imports nothing of ours).
-    done = subprocess.run(
-        [sys.executable, "-c", MODEL_IN_A_FORKED_CHILD],
-        capture_output=True,
-        text=True,
-        env={**os.environ, DASK_START_ENV: method},
-        check=True,
-    )
-    assert done.stdout.strip().splitlines()[-1] == str(method == "forkserver")
+    assert last_line_of(MODEL_IN_A_FORKED_CHILD, method) == str(method == "forkserver")
 
 
 WORKERS_OF_A_LOCAL_CLUSTER = """\
@@ -299,18 +306,8 @@ def test_local_workers_come_from_where_they_should_set_up_as_dask_sets_them_up(m
     # Forkserver: every worker is the forkserver's child, not the sweep process's; and as
     # with spawn, numpy's BLAS has the one thread Dask asks for (its pre-spawn environment:
     # OPENBLAS_NUM_THREADS=1 and the rest), and Dask's hash seed holds.
-    done = subprocess.run(
-        [sys.executable, "-c", WORKERS_OF_A_LOCAL_CLUSTER],
-        capture_output=True,
-        text=True,
-        env={
-            k: v
-            for k, v in {**os.environ, DASK_START_ENV: method}.items()
-            if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "PYTHONHASHSEED")
-        },
-        check=True,
-    )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    unset = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "PYTHONHASHSEED")
+    report = json.loads(last_line_of(WORKERS_OF_A_LOCAL_CLUSTER, method, unset=unset))
     parent = report["forkserver"] if method == "forkserver" else report["me"]
     assert parent is not None
     assert [w["parent"] for w in report["workers"]] == [parent, parent]
