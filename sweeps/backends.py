@@ -486,14 +486,24 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
         warnings.filterwarnings(
             "ignore", message=r"This process .* is multi-threaded", category=DeprecationWarning
         )
-        cluster = LocalCluster(
-            n_workers=jobs or 1,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        try:
+            cluster = LocalCluster(
+                n_workers=jobs or 1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+        except RuntimeError as err:  # "Nanny failed to start."
+            if method == "fork":
+                raise
+            raise RuntimeError(
+                f"the local Dask cluster's workers did not start ({err}). Started by "
+                f"{method!r}, each imports this program's main module first: a script that "
+                "calls run_sweep with backend='dask' must do so under "
+                '`if __name__ == "__main__":`'
+            ) from err
     try:
         client = Client(cluster)
         try:

@@ -316,6 +316,25 @@ def test_local_workers_come_from_where_they_should_set_up_as_dask_sets_them_up(m
         assert worker["hash_seed"] == "6640"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forkserver is Linux's")
+def test_a_script_without_a_main_guard_is_told_why_dask_workers_do_not_start(spec_path, tmp_path):
+    # Dask's local workers import the main module: unguarded, it starts a sweep of its own
+    # there. The sweep stops with the reason, before writing anything.
+    script = tmp_path / "unguarded.py"
+    out = tmp_path / "out"
+    script.write_text(
+        "from sweeps import run_sweep\n"
+        f"run_sweep({str(spec_path)!r}, out={str(out)!r}, backend='dask', jobs=1, quiet=True)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != DASK_START_ENV}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode != 0
+    assert 'must do so under `if __name__ == "__main__":`' in done.stderr
+    assert not out.exists()
+
+
 def test_a_bad_dask_start_method_is_refused(monkeypatch):
     monkeypatch.setenv(DASK_START_ENV, "threads")
     with pytest.raises(ValueError, match="ORGSCALE_DASK_START='threads' is invalid"):
