@@ -500,7 +500,7 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
                 raise
             raise RuntimeError(
                 f"the local Dask cluster's workers did not start ({err}). Started by "
-                f"{method!r}, each imports this program's main module first: a script that "
+                f"{method!r}, they import this program's main module first: a script that "
                 "calls run_sweep with backend='dask' must do so under "
                 '`if __name__ == "__main__":`'
             ) from err
