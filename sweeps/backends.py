@@ -95,8 +95,8 @@ def dask_start_method() -> str:
     early, in the environment Dask gives its workers) and forks every worker from itself, so
     each starts with everything imported, and none is forked from the sweep process, whose
     threads (Dask's event loop, the nannies' watchers, a loky pool's) may hold locks at the
-    fork. The server lives as long as the sweep process,
-    so later clusters in it start their workers at once. Elsewhere Dask's default,
+    fork. The server lives as long as the sweep process, so later clusters in it start their
+    workers at once. Elsewhere Dask's default,
     ``"spawn"``: a fresh interpreter per worker, which imports ``distributed``, Mesa and the
     model (seconds per worker). ``ORGSCALE_DASK_START=fork`` forks the workers from the sweep
     process itself (the fastest start, but a forked worker can deadlock on a lock another
@@ -165,7 +165,7 @@ def prestart_local_workers() -> None:
 
     Its imports (about 1.3 s) then overlap this process's import of ``distributed`` and the
     scheduler's start-up instead of following them. It starts in the environment Dask gives
-    a worker process (:data:`DASK_HASH_SEED`), which this process's is restored from at once.
+    a worker process (:func:`dask_worker_environ`); this process's own is restored at once.
     Returns at once; a forkserver this process runs already (started by an earlier sweep, or
     by other code) is used as it is, for the rest of the process. A module of the preload
     that cannot be imported is skipped (the workers import it themselves); one that fails

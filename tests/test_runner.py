@@ -189,19 +189,29 @@ print(json.dumps({"values": values, "start": manifest["loky_start_method"]}))
 """
 
 
-def run_patched_sweep(script, env_var, override, spec_path, out):
-    """Run ``script`` in a new Python process (so no earlier worker pool is reused), with the
-    start-method variable ``env_var`` set to ``override`` or unset; its stderr and report."""
-    env = {k: v for k, v in os.environ.items() if k != env_var}
-    if override:
-        env[env_var] = override
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(spec_path), str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
+def run_python(
+    args: list[str],
+    env_var: str,
+    value: str | None,
+    *,
+    unset: tuple[str, ...] = (),
+    check: bool = True,
+) -> subprocess.CompletedProcess:
+    """Run Python with ``args`` in a new process (so no earlier worker pool is reused), with
+    the variable ``env_var`` set to ``value`` (unset for None) and the variables ``unset``
+    removed; its output captured as text."""
+    env = {k: v for k, v in os.environ.items() if k != env_var and k not in unset}
+    if value:
+        env[env_var] = value
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, check=check, timeout=300
     )
+
+
+def run_patched_sweep(script, env_var, override, spec_path, out):
+    """Run ``script`` with the start-method variable ``env_var`` set to ``override`` or
+    unset (:func:`run_python`); its stderr and report."""
+    done = run_python(["-c", script, str(spec_path), str(out)], env_var, override)
     return done.stderr, json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -249,16 +259,9 @@ def test_dask_local_workers_come_from_a_forkserver_unless_told_otherwise(
 
 
 def last_line_of(script: str, dask_start: str, *, unset: tuple[str, ...] = ()) -> str:
-    """The last line ``script`` prints, run in a new Python process with
+    """The last line ``script`` prints, run by :func:`run_python` with
     ``ORGSCALE_DASK_START=dask_start`` and the variables ``unset`` removed."""
-    env = {k: v for k, v in os.environ.items() if k not in unset}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env={**env, DASK_START_ENV: dask_start},
-        check=True,
-    )
+    done = run_python(["-c", script], DASK_START_ENV, dask_start, unset=unset)
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -326,10 +329,7 @@ def test_a_script_without_a_main_guard_is_told_why_dask_workers_do_not_start(spe
         "from sweeps import run_sweep\n"
         f"run_sweep({str(spec_path)!r}, out={str(out)!r}, backend='dask', jobs=1, quiet=True)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != DASK_START_ENV}
-    done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300
-    )
+    done = run_python([str(script)], DASK_START_ENV, None, check=False)  # the default start
     assert done.returncode != 0
     assert 'must do so under `if __name__ == "__main__":`' in done.stderr
     assert not out.exists()
