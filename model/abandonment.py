@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from model.eventlog import ABANDONED
+
 if TYPE_CHECKING:
     from model.work import Change
 
@@ -32,6 +34,10 @@ class AbandonmentMechanism:
             return
         change.abandoned = True
         change.ended_at = self.now
+        if self.event_log is not None:
+            self.event_log.append(
+                (self.now, ABANDONED, change.id, change.home, change.author, "author")
+            )
         if self.code_is_coupled:
             self.close_change(self.teams[change.home], change)
         self.count_wip(-1)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.eventlog import REBASED
 from model.work import JobKind
 
 if TYPE_CHECKING:
@@ -122,9 +123,11 @@ class RebaseMechanism:
                         self.n_stale += 1
 
     def rebase(self, change: Change) -> float:
-        """The author rebases a stale change: books ``rebase_days`` and returns the delay."""
+        """The author rebases a stale change: books ``rebase_days`` and returns the delay
+        (the caller counts the new patch set the rebase makes)."""
         change.stale = False
-        change.patch_sets += 1
+        if self.event_log is not None:
+            self.event_log.append((self.now, REBASED, change.id, change.home, change.author, ""))
         if self.measuring:
             self.n_rebases += 1
         self.book(JobKind.REBASE, self.rebase_days, None)

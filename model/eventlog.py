@@ -29,13 +29,15 @@ Kinds (:data:`KINDS`): ``created`` (a change is submitted; its first patch set),
 ``patch_set`` (a later patch set is uploaded), ``check`` (automated checks report),
 ``review_started``, ``review_finished``, ``approved`` (the change has all the approvals
 it needs), ``gate`` (a gate run ends), ``merged`` (into a tree that is not the mainline),
-``landed`` (into the mainline), ``rebased``, ``conflict`` (a merge conflict found on the
-change's way up; ``team`` is the tree where it was found), ``abandoned``, and ``touched``
+``landed`` (into the mainline), ``rebased``, ``conflict`` (a merge conflict found where two
+integration units meet; ``team`` is the tree where it was found, ``change`` is −1 since a
+conflict belongs to a pair of units, not to one change), ``abandoned``, and ``touched``
 (one row per further code area a change touches, for co-change coupling; a history's
 changes may touch several areas, a model's change touches one).
 
 The Parquet file's metadata holds ``orgscale.schema`` (the version), ``orgscale.source``
-(what produced the log) and ``orgscale.origin`` (the ISO date of time 0, histories only).
+(what produced the log), ``orgscale.origin`` (the ISO date of time 0, histories only) and
+``orgscale.measured`` (a model run's measured window, "start end" in days).
 """
 
 from __future__ import annotations
@@ -64,6 +66,22 @@ KINDS = (
     "touched",
 )
 
+(
+    CREATED,
+    PATCH_SET,
+    CHECK,
+    REVIEW_STARTED,
+    REVIEW_FINISHED,
+    APPROVED,
+    GATE,
+    MERGED,
+    LANDED,
+    REBASED,
+    CONFLICT,
+    ABANDONED,
+    TOUCHED,
+) = range(len(KINDS))
+
 COLUMNS = ("time", "kind", "change", "area", "team", "actor", "detail")
 
 SCHEMA = pa.schema(
@@ -81,89 +99,83 @@ SCHEMA = pa.schema(
 META_SCHEMA = b"orgscale.schema"
 META_SOURCE = b"orgscale.source"
 META_ORIGIN = b"orgscale.origin"
+META_MEASURED = b"orgscale.measured"
 
 
 class EventLogError(ValueError):
     """A file is not an event log of this schema (the message says what is wrong)."""
 
 
-class EventRecorder:
-    """Collects events column by column while a model runs (cheap appends, no objects).
+class EventRecorder(list):
+    """The events of a running model: a list of ``(time, kind, change, team, actor,
+    detail)`` tuples, one appended per event (a plain ``list.append``: recording must cost
+    little beside the event it records).
 
-    The model holds one when ``record_events`` is on and calls :meth:`add` where each event
-    happens; areas, teams and actors are kept as the model's integers and turned into
-    strings once, in :meth:`table`.
+    The model holds one when ``record_events`` is on and appends where each event happens;
+    ``kind`` is an index into :data:`KINDS`; teams and actors are the model's integers
+    (−1: none). A change's area never changes, so it is recorded once, by
+    :meth:`created`, and filled into every row of the change in :meth:`table`, where the
+    integers become strings.
     """
 
-    __slots__ = ("actor", "area", "change", "detail", "kind", "team", "time")
+    __slots__ = ("areas",)
 
     def __init__(self) -> None:
-        self.time: list[float] = []
-        self.kind: list[int] = []
-        self.change: list[int] = []
-        self.area: list[int] = []
-        self.team: list[int] = []
-        self.actor: list[int] = []
-        self.detail: list[str] = []
+        super().__init__()
+        self.areas: list[int] = []  # area of change i (changes are numbered 0, 1, 2, …)
 
-    def add(
-        self,
-        time: float,
-        kind: int,
-        change: int,
-        area: int = -1,
-        team: int = -1,
-        actor: int = -1,
-        detail: str = "",
-    ) -> None:
-        """Append one event; ``kind`` is an index into :data:`KINDS`, −1 means "none"."""
-        self.time.append(time)
-        self.kind.append(kind)
-        self.change.append(change)
-        self.area.append(area)
-        self.team.append(team)
-        self.actor.append(actor)
-        self.detail.append(detail)
+    def created(self, time: float, change: int, area: int, team: int, actor: int) -> None:
+        """Record a new change (numbered in order: ``change`` == number recorded so far)."""
+        self.areas.append(area)
+        self.append((time, CREATED, change, team, actor, ""))
 
-    def __len__(self) -> int:
-        return len(self.time)
-
-    def table(self, *, source: str = "orgscale model") -> pa.Table:
-        """The events so far as an Arrow table of :data:`SCHEMA`, in time order."""
+    def table(
+        self, *, source: str = "orgscale model", measured: tuple[float, float] | None = None
+    ) -> pa.Table:
+        """The events so far as an Arrow table of :data:`SCHEMA`, in time order (events at
+        the same time in the order they were recorded); ``measured`` is the run's measured
+        window (days), kept in the metadata."""
         import numpy as np
 
-        order = np.argsort(np.asarray(self.time, dtype=float), kind="stable")
+        if self:
+            time, kind, change, team, actor, detail = zip(*self, strict=True)
+        else:
+            time = kind = change = team = actor = detail = ()
+        times = np.asarray(time, dtype=float)
+        order = np.argsort(times, kind="stable")
+        change_ids = np.asarray(change, dtype=np.int64)[order]
+        areas = np.append(np.asarray(self.areas, dtype=np.int64), -1)  # index −1: no change
+        kinds = np.asarray(kind, dtype=np.int8)[order]
         columns = {
-            "time": np.asarray(self.time, dtype=float)[order],
-            "kind": _labels(np.asarray(self.kind, dtype=np.int64)[order], KINDS),
-            "change": np.asarray(self.change, dtype=np.int64)[order],
-            "area": _int_labels(np.asarray(self.area, dtype=np.int64)[order]),
-            "team": _int_labels(np.asarray(self.team, dtype=np.int64)[order]),
-            "actor": _int_labels(np.asarray(self.actor, dtype=np.int64)[order]),
-            "detail": np.asarray(self.detail, dtype=object)[order],
+            "time": times[order],
+            "kind": pa.DictionaryArray.from_arrays(kinds, pa.array(KINDS)),
+            "change": change_ids,
+            "area": _int_labels(areas[change_ids]),
+            "team": _int_labels(np.asarray(team, dtype=np.int64)[order]),
+            "actor": _int_labels(np.asarray(actor, dtype=np.int64)[order]),
+            "detail": pa.array(detail, pa.string()).take(order).dictionary_encode(),
         }
-        return make_table(columns, source=source)
-
-
-def _labels(codes, names: tuple[str, ...]) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(list(names)))
+        return make_table(columns, source=source, measured=measured)
 
 
 def _int_labels(values) -> pa.DictionaryArray:
     """Integers as dictionary-encoded strings; −1 becomes ""."""
-    import numpy as np
-
-    uniques, codes = np.unique(values, return_inverse=True)
-    names = ["" if u < 0 else str(int(u)) for u in uniques]
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(names))
+    encoded = pa.array(values, pa.int64()).dictionary_encode()
+    names = ["" if v < 0 else str(v) for v in encoded.dictionary.to_pylist()]
+    return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(names, pa.string()))
 
 
 def make_table(
-    columns: Mapping[str, object], *, source: str, origin: str | None = None
+    columns: Mapping[str, object],
+    *,
+    source: str,
+    origin: str | None = None,
+    measured: tuple[float, float] | None = None,
 ) -> pa.Table:
     """An event-log table from column arrays (strings are dictionary-encoded here).
 
-    ``origin`` is the ISO date of time 0 for a real history (``None`` for a model run).
+    ``origin`` is the ISO date of time 0 for a real history (``None`` for a model run);
+    ``measured`` a model run's measured window ``(warm-up end, run end)`` in days.
     """
     arrays = []
     for field in SCHEMA:
@@ -178,6 +190,8 @@ def make_table(
     metadata = {META_SCHEMA: str(SCHEMA_VERSION).encode(), META_SOURCE: source.encode()}
     if origin is not None:
         metadata[META_ORIGIN] = origin.encode()
+    if measured is not None:
+        metadata[META_MEASURED] = f"{measured[0]!r} {measured[1]!r}".encode()
     return pa.Table.from_arrays(arrays, schema=SCHEMA.with_metadata(metadata))
 
 

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.eventlog import CONFLICT, MERGED
 from model.work import ConflictJob, JobKind, Pull
 
 if TYPE_CHECKING:
@@ -116,6 +117,8 @@ class IntegrationMechanism:
             if self.children:
                 self.arrivals[self.root][origin] += 1
             return
+        if self.event_log is not None:
+            self.event_log.append((self.now, MERGED, change.id, team.node, -1, "home"))
         team.tree.append(change)
         team.tree_counts[origin] = team.tree_counts.get(origin, 0) + 1
         if team.node in self.arrivals:
@@ -193,6 +196,9 @@ class IntegrationMechanism:
             for job in jobs:
                 if job.edge >= 0:
                     self.edge_conflicts[job.edge] += 1
+        if self.event_log is not None:
+            for _ in jobs:
+                self.event_log.append((self.now, CONFLICT, -1, team.node, -1, ""))
         team.urgent.extend(jobs)
         self.wake(team)
 
@@ -237,6 +243,9 @@ class IntegrationMechanism:
             for change in pull.changes:
                 self.land_top(change)
         else:
+            if self.event_log is not None:
+                for change in pull.changes:
+                    self.event_log.append((self.now, MERGED, change.id, team.node, -1, "parent"))
             team.tree.extend(pull.changes)
             for origin, count in pull.counts.items():
                 team.tree_counts[origin] = team.tree_counts.get(origin, 0) + count

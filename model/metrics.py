@@ -462,8 +462,10 @@ def tree_depth(model: OrgModel) -> float:
 
 @metric
 def top_direct_landed_share(model: OrgModel) -> float:
-    """Share of the changes landed at the top that the top team reviewed itself (measured;
-    the parameter ``top_direct_share`` is the share sent there)."""
+    """Share of the changes landed at the top that reached it without passing through
+    another tree (homed in the mainline: every change of one core; in a hierarchy, those
+    sent straight to the top by ``top_direct_share`` and the top team's own API changes).
+    The same definition as the pattern :func:`observe.patterns.top_direct_landed_share`."""
     return model.n_landed_direct / model.n_landed if model.n_landed else math.nan
 
 

@@ -36,6 +36,7 @@ from model.abandonment import AbandonmentMechanism
 from model.agents import Contributor, Reviewer, Team
 from model.coordination import TEAM_WIDE, CoordinationMechanism
 from model.coupling import RebaseMechanism, area_coupling
+from model.eventlog import LANDED, EventRecorder
 from model.events import EventQueue
 from model.integration import IntegrationMechanism
 from model.links import LinkMechanism
@@ -81,6 +82,9 @@ class OrgModel(
     Parameters
     ----------
     rng : seed or numpy Generator; all randomness comes from it.
+    record_events : keep an event log of every change (:mod:`model.eventlog`; read it with
+        :meth:`event_table`). Off by default; recording draws no random numbers, so a run
+        gives the same results with it on or off.
     """
 
     def __init__(
@@ -135,6 +139,7 @@ class OrgModel(
         branching: int = _D["branching"],
         locality: float = _D["locality"],
         rng: Any = None,
+        record_events: bool = False,
     ) -> None:
         given = {k: v for k, v in locals().items() if k in PARAMETERS}
         self.params: dict[str, Any] = validate_params(given)
@@ -147,6 +152,9 @@ class OrgModel(
             setattr(self, name, value)
 
         self.events = EventQueue()
+        # the event log (None when off: every recording site tests this one attribute)
+        self.event_log: EventRecorder | None = EventRecorder() if record_events else None
+        self.n_changes_made = 0  # changes numbered in order of submission
         self.graph: nx.Graph = build_topology(
             self.topology,
             self.n_teams,
@@ -262,7 +270,7 @@ class OrgModel(
         self.n_submitted_measured = 0  # after warm-up
         self.n_landed = 0  # after warm-up
         self.n_landed_contributions = 0  # after warm-up, API changes not counted
-        self.n_landed_direct = 0  # after warm-up, reviewed by the top team itself
+        self.n_landed_direct = 0  # after warm-up, homed in the mainline (no other tree)
         self.n_abandoned = 0  # after warm-up
         self.measured_changes: list[Change] = []  # submitted after warm-up
         self.lead_times: list[float] = []
@@ -361,8 +369,12 @@ class OrgModel(
 
     # ------------------------------------------------------------------ bookkeeping
     def admit(self, change: Change) -> None:
-        """A new change enters the system: work in progress, open in its home tree, and
-        its author's patience starts."""
+        """A new change enters the system: numbered, work in progress, open in its home
+        tree, and its author's patience starts."""
+        change.id = self.n_changes_made
+        self.n_changes_made += 1
+        if self.event_log is not None:
+            self.event_log.created(self.now, change.id, change.area, change.home, change.author)
         self.count_wip(+1)
         if self.now >= self.warmup_days:
             self.n_submitted_measured += 1
@@ -419,7 +431,7 @@ class OrgModel(
             if self.sync_days_per_contact:
                 area = job.change.area if reviewer.experts is not None else TEAM_WIDE
                 self.sync_after_job(reviewer, area)
-            self.finish_review(job)
+            self.finish_review(job, reviewer.unique_id)
         else:
             if self.sync_days_per_contact:
                 self.sync_after_job(reviewer, TEAM_WIDE)
@@ -437,6 +449,9 @@ class OrgModel(
         """The change reaches the top tree (mainline): lead time is measured."""
         now = self.now
         change.ended_at = now
+        if self.event_log is not None:
+            direct = "direct" if change.home == self.root else ""
+            self.event_log.append((now, LANDED, change.id, self.root, -1, direct))
         self.count_wip(-1)
         self.n_landed_all += 1
         self._day_landed += 1
@@ -445,7 +460,7 @@ class OrgModel(
         if now >= self.warmup_days:
             self.n_landed += 1
             self.n_landed_contributions += not change.is_api
-            self.n_landed_direct += change.home == self.root and change.origin != self.root
+            self.n_landed_direct += change.home == self.root
             self.lead_times.append(lead_time)
             self.landed_patch_sets.append(change.patch_sets)
 
@@ -490,6 +505,16 @@ class OrgModel(
         from model.metrics import compute_metrics
 
         return compute_metrics(self)
+
+    def event_table(self, *, source: str = "orgscale model"):
+        """The event log so far as an Arrow table (:mod:`model.eventlog`'s schema); its
+        metadata names the measured window (warm-up to now, days).
+
+        Raises ``RuntimeError`` when the model was built without ``record_events=True``.
+        """
+        if self.event_log is None:
+            raise RuntimeError("this model records no events: build it with record_events=True")
+        return self.event_log.table(source=source, measured=(self.warmup_days, self.now))
 
     def step(self) -> None:
         """Not used: the model is event-driven; ``model.step()`` advances one day."""

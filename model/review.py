@@ -25,6 +25,7 @@ from collections import deque
 from math import log
 from typing import TYPE_CHECKING
 
+from model.eventlog import APPROVED, CHECK, GATE, PATCH_SET, REVIEW_FINISHED, REVIEW_STARTED
 from model.work import Change, JobKind, Pull, ReviewTask
 
 REVIEW, NEGOTIATION = JobKind.REVIEW, JobKind.NEGOTIATION
@@ -44,7 +45,9 @@ class ReviewMechanism:
         home = team
         if self.top_direct_share > 0 and rand.random() < self.top_direct_share:
             home = self.teams[self.root]
-        change = Change(team.node, contributor.area, now, home=home.node)
+        change = Change(
+            team.node, contributor.area, now, home=home.node, author=contributor.unique_id
+        )
         self.admit(change)
         touches_link = self.link_change_prob > 0 and home is team
         if touches_link and rand.random() < self.link_change_prob:
@@ -62,12 +65,23 @@ class ReviewMechanism:
         a rework time (mean ``rework_days``) without any core reviewer's time being spent;
         otherwise it enters its home team's review queue.
         """
+        log = self.event_log
         if self.check_fail_prob > 0 and self.random.random() < self.check_fail_prob:
-            change.patch_sets += 1
+            if log is not None:
+                log.append((self.now, CHECK, change.id, change.home, -1, "fail"))
             delay = self.random.expovariate(1.0 / self.rework_days) if self.rework_days else 0.0
+            self.new_patch_set(change, self.now + delay)
             self.events.push(self.now + delay, self.resubmit, change)
             return
+        if log is not None:
+            log.append((self.now, CHECK, change.id, change.home, -1, "pass"))
         self.enqueue_review(self.teams[change.home], change)
+
+    def new_patch_set(self, change: Change, at: float) -> None:
+        """The author will upload a new patch set of ``change`` at time ``at`` (days)."""
+        change.patch_sets += 1
+        if self.event_log is not None:
+            self.event_log.append((at, PATCH_SET, change.id, change.home, change.author, ""))
 
     def enqueue_review(self, team: Team, change: Change) -> None:
         """Put a patch set at the back of ``team``'s queue (and of its area's queue)."""
@@ -169,6 +183,19 @@ class ReviewMechanism:
             waits = self.review_waits if kind == REVIEW else self.negotiation_waits
             free_from = reviewer.free_from
             waits.append((free_from if free_from > now else now) - task.enqueued_at)
+        if kind == REVIEW and self.event_log is not None:
+            free_from = reviewer.free_from
+            change = task.change
+            self.event_log.append(
+                (
+                    free_from if free_from > now else now,
+                    REVIEW_STARTED,
+                    change.id,
+                    change.home,
+                    reviewer.unique_id,
+                    "",
+                )
+            )
         mean = 1.0 / self.review_rate
         if kind == NEGOTIATION:
             mean *= self.cross_team_factor
@@ -190,21 +217,29 @@ class ReviewMechanism:
         sigma = self.review_time_sigma
         return self.random.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
 
-    def finish_review(self, task: ReviewTask) -> None:
-        """A review ends: rework with ``rework_prob``; once all reviews of the patch set are
-        in, the change is approved or goes back for rework (and a rebase if it is stale)."""
+    def finish_review(self, task: ReviewTask, reviewer_id: int = -1) -> None:
+        """A review by ``reviewer_id`` ends: rework with ``rework_prob``; once all reviews
+        of the patch set are in, the change is approved or goes back for rework (and a
+        rebase if it is stale)."""
         task.done += 1
         if self.now >= self.warmup_days:
             self.n_reviews_done += 1
-        if self.random.random() < self.rework_prob:
+        asks_rework = self.random.random() < self.rework_prob
+        if asks_rework:
             task.rework = True
         change = task.change
+        log = self.event_log
+        if log is not None:
+            vote = "-1" if asks_rework else "+2"
+            log.append((self.now, REVIEW_FINISHED, change.id, change.home, reviewer_id, vote))
         if task.done < task.slots or change.abandoned:
             return
         if task.rework or change.stale:
             self.send_back(change, rework=task.rework)
         else:
             change.approved = True
+            if log is not None:
+                log.append((self.now, APPROVED, change.id, change.home, reviewer_id, ""))
             self.try_merge(change)
 
     def send_back(self, change: Change, *, rework: bool) -> None:
@@ -215,8 +250,8 @@ class ReviewMechanism:
             delay += self.random.expovariate(1.0 / self.rework_days)
         if change.stale:
             delay += self.rebase(change)  # rework and rebase make one new patch set
-        elif rework:
-            change.patch_sets += 1
+        if change.stale or rework:
+            self.new_patch_set(change, self.now + delay)
         self.events.push(self.now + delay, self.resubmit, change)
 
     def resubmit(self, change: Change) -> None:
@@ -224,7 +259,9 @@ class ReviewMechanism:
         if change.abandoned:
             return
         if change.stale:  # made stale again while the author was reworking
-            self.events.push(self.now + self.rebase(change), self.resubmit, change)
+            at = self.now + self.rebase(change)
+            self.new_patch_set(change, at)
+            self.events.push(at, self.resubmit, change)
             return
         self.submit_patch_set(change)
 
@@ -243,11 +280,16 @@ class ReviewMechanism:
         """The gate run ends: a change made stale meanwhile fails and is rebased."""
         if change.abandoned:
             return
+        log = self.event_log
         if change.stale:
             if self.measuring:
                 self.n_gate_failures += 1
+            if log is not None:
+                log.append((self.now, GATE, change.id, change.home, -1, "fail"))
             self.send_back(change, rework=False)
         else:
+            if log is not None:
+                log.append((self.now, GATE, change.id, change.home, -1, "pass"))
             self.merge_home(change)
 
 

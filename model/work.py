@@ -26,16 +26,20 @@ class Change:
     counted under it at merges); ``area`` is its code area, 0..N−1, or −1 for a maintainer
     team's API change. ``home`` is the team that reviews it and first merges it: ``origin``,
     except for changes sent straight to the top (``top_direct_share``).
-    ``pending_agreements`` counts link negotiations still open; ``stale`` is set when a
-    coupled change merged into the home tree first (a rebase is due).
+    ``id`` numbers changes in order of submission; ``author`` is the contributor's
+    ``unique_id`` (−1 for a team's API change). ``pending_agreements`` counts link
+    negotiations still open; ``stale`` is set when a coupled change merged into the home
+    tree first (a rebase is due).
     """
 
     __slots__ = (
         "abandoned",
         "approved",
         "area",
+        "author",
         "ended_at",
         "home",
+        "id",
         "in_home_tree",
         "is_api",
         "open_slot",
@@ -47,8 +51,17 @@ class Change:
     )
 
     def __init__(
-        self, origin: int, area: int, submitted_at: float, is_api: bool = False, home: int = -1
+        self,
+        origin: int,
+        area: int,
+        submitted_at: float,
+        is_api: bool = False,
+        home: int = -1,
+        id: int = -1,
+        author: int = -1,
     ) -> None:
+        self.id = id  # numbered in order of submission (the event log's change id)
+        self.author = author  # the contributor's unique_id (−1: a team's API change)
         self.origin = origin
         self.area = area
         self.home = origin if home < 0 else home

@@ -19,6 +19,7 @@ COMMANDS = (
     "sensitivity",
     "calibrate",
     "validate",
+    "observe",
     "figures",
     "paper",
     "viz",

@@ -1,7 +1,7 @@
 """``orgscale run``: one model run with chosen parameters; prints its metrics.
 
 Usage: ``orgscale run [--preset NAME] --topology hierarchical --n-teams 16 --days 365 --seed 1
-[--set key=value]... [--json]``
+[--set key=value]... [--json] [--events FILE.parquet]``
 
 With ``--preset NAME`` (see ``orgscale presets``) the run starts from that preset's
 configuration and run length; ``--topology``, ``--n-teams``, ``--days`` and ``--set`` given
@@ -77,6 +77,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="any other model parameter, e.g. --set ci_automation=true (repeatable)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--events",
+        default=None,
+        metavar="FILE",
+        help="also write the run's event log (Parquet; read it with orgscale observe FILE)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -119,14 +125,24 @@ def run(args: argparse.Namespace) -> int:
                 f"--days={args.days:g} is invalid: must exceed warmup_days="
                 f"{params['warmup_days']:g} (nothing would be measured)"
             )
+        if args.events is not None:
+            from sweeps.commands.observe import check_output
+
+            problem = check_output(args.events, "--events")
+            if problem:
+                raise ValueError(problem)
     except ValueError as err:
         print(f"orgscale run: error: {err}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    org = OrgModel(**params, rng=args.seed)
+    org = OrgModel(**params, rng=args.seed, record_events=args.events is not None)
     org.run_for(args.days)
     metrics = org.metrics()
     wall = time.perf_counter() - started
+    if args.events is not None:
+        from model.eventlog import write_events
+
+        write_events(org.event_table(), args.events)
     if args.json:
         print(json.dumps({k: (None if math.isnan(v) else v) for k, v in metrics.items()}))
         return 0
