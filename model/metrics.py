@@ -351,7 +351,7 @@ def landed_share(model: OrgModel) -> float:
 
 
 @metric
-def patch_sets_per_change(model: OrgModel) -> float:
+def patch_sets_per_landed_change(model: OrgModel) -> float:
     """Mean patch sets of the changes landed after warm-up (rework and rebases add one)."""
     return _mean(_observed(model, "landed_patch_sets"))
 

@@ -1,7 +1,7 @@
 """Calibration: ABC-SMC (``pyabc``) of a preset's unknown parameters against its in-sample patterns.
 
 The unknown parameters are the preset's ``[priors]`` (uniform ranges); everything else is
-its ``[config]``. One simulation is one :func:`sweeps.runner.run_one` at a parameter point;
+its ``[config]``. One simulation is one :func:`observe.simulated.run_patterns` at a parameter point;
 its distance from the data is the root mean square over the in-sample patterns of
 :meth:`model.presets.Pattern.distance`, the distance from the observed value or interval
 in units of the pattern's tolerance (0 inside the interval, 1 at the edge of what counts as
@@ -51,9 +51,9 @@ import pandas as pd
 
 from model.params import PARAMETERS
 from model.presets import Pattern, Preset, load_preset
+from observe.simulated import run_patterns
 from sweeps.atomic import atomic_write_json
 from sweeps.calibration_report import CalibrationResult, last_epsilon, plot_calibration, summarise
-from sweeps.one_run import run_one
 from sweeps.store import environment, move_aside, utc_now
 
 DEFAULT_ROOT = Path("results") / "calibration"
@@ -86,7 +86,8 @@ class Simulator:
 
     def __call__(self, theta: dict[str, float]) -> dict[str, float]:
         seed = int(np.random.randint(0, 2**31 - 1))
-        metrics = run_one(self.point(theta), seed, self.days)
+        names = [p.metric for p in self.patterns]
+        metrics = run_patterns(self.point(theta), seed, self.days, names)
         return {p.id: float(metrics.get(p.metric, math.nan)) for p in self.patterns}
 
 

@@ -20,8 +20,8 @@ import pandas as pd
 
 from model.params import validate_params
 from model.presets import Preset, PresetError, load_preset
+from observe.simulated import run_patterns
 from sweeps.design import run_seed
-from sweeps.one_run import run_one
 
 DEFAULT_SEEDS = 10
 ROOT_SEED = 20131114
@@ -68,7 +68,8 @@ def simulate(
         )
     run_seeds = [run_seed(root_seed, r, params) for r in range(seeds)]
     stream = sys.stderr if stream is None else stream
-    tasks = [(params, s, days) for s in run_seeds]
+    names = tuple(p.metric for p in preset.patterns)
+    tasks = [(params, s, days, names) for s in run_seeds]
     pool = None
     if jobs > 1 and seeds > 1:  # forked workers start with the model imported
         pool = multiprocessing.get_context("fork").Pool(min(jobs, seeds))
@@ -89,8 +90,8 @@ def simulate(
     return frame
 
 
-def _run(task: tuple[dict[str, Any], int, float]) -> dict[str, float]:
-    return run_one(*task)
+def _run(task: tuple[dict[str, Any], int, float, tuple[str, ...]]) -> dict[str, float]:
+    return run_patterns(*task)
 
 
 def validation_table(

@@ -178,9 +178,9 @@ def test_gate_failures_send_stale_changes_back():
     m = run(topology="single_core", n_teams=8, coupling_same_area_prob=0.3, gate_days=0.5)
     assert m.metrics()["gate_failures"] > 0
     assert (
-        m.metrics()["patch_sets_per_change"]
+        m.metrics()["patch_sets_per_landed_change"]
         > run(topology="single_core", n_teams=8, coupling_same_area_prob=0.0).metrics()[
-            "patch_sets_per_change"
+            "patch_sets_per_landed_change"
         ]
     )
 
@@ -371,8 +371,8 @@ def test_failed_checks_add_patch_sets_but_no_core_reviews():
     plain = run(check_fail_prob=0.0, **kw).metrics()
     checked = run(check_fail_prob=0.5, **kw).metrics()
     # each patch set passes the checks with probability 1/2: twice the patch sets ...
-    assert checked["patch_sets_per_change"] == pytest.approx(
-        2 * plain["patch_sets_per_change"], rel=0.1
+    assert checked["patch_sets_per_landed_change"] == pytest.approx(
+        2 * plain["patch_sets_per_landed_change"], rel=0.1
     )
     # ... for about the same core reviews per landed change
     per_change = {

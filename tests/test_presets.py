@@ -9,8 +9,9 @@ import pytest
 
 from model import METRICS, PARAMETERS
 from model.presets import PresetError, load_preset, parse_preset, preset_names
+from observe.patterns import PATTERNS
+from observe.simulated import run_patterns
 from sweeps.cli import main
-from sweeps.one_run import run_one
 from sweeps.spec import parse_spec
 
 SHIPPED = preset_names()
@@ -74,7 +75,7 @@ def test_there_are_presets_for_nova_and_the_kernel():
 def test_shipped_preset_parses_and_names_only_known_metrics_and_parameters(name):
     preset = load_preset(name)
     assert preset.name == name
-    assert all(p.metric in METRICS for p in preset.patterns)
+    assert all(p.metric in METRICS or p.metric in PATTERNS for p in preset.patterns)
     assert all(key in PARAMETERS for key, _ in preset.config)
     assert all(key in PARAMETERS and low < high for key, low, high in preset.priors)
     assert preset.in_sample() and preset.held_out()
@@ -102,10 +103,11 @@ def _same(a, b):
 @pytest.mark.parametrize("name", SHIPPED)
 def test_preset_runs_and_the_same_seed_gives_the_same_metrics(name):
     params, days = _short(name)
-    first = run_one(params, 7, days)
-    assert _same(first, run_one(params, 7, days))
-    assert not _same(first, run_one(params, 8, days))
-    assert all(p.metric in first for p in load_preset(name).patterns)
+    names = [p.metric for p in load_preset(name).patterns]
+    first = run_patterns(params, 7, days, names)
+    assert _same(first, run_patterns(params, 7, days, names))
+    assert not _same(first, run_patterns(params, 8, days, names))
+    assert all(metric in first for metric in names)
 
 
 def test_pattern_distance_is_zero_inside_and_one_at_the_tolerance_edge():

@@ -17,7 +17,9 @@ One TOML file a system (``model/presets/<name>.toml``). A preset holds
     ``generations`` (at most), ``min_epsilon`` (stop once the distance threshold is below
     this, in tolerance units), ``seed``, ``days``.
 ``[[pattern]]``
-    One observed pattern each: ``metric`` (a name in :data:`model.METRICS`), ``observed``
+    One observed pattern each: ``metric`` (a name in :data:`model.METRICS`, or a pattern of
+    :data:`observe.patterns.PATTERNS`, computed from the run's event log by the definition
+    real histories go through), ``observed``
     (a number or an interval ``[low, high]``; ``high`` may be ``inf``), ``tolerance`` (how
     far outside the observed value or interval a simulation may fall and still count as
     reproducing it: a table ``{ rel = 0.2 }`` (a share of the observed value) and/or
@@ -316,7 +318,9 @@ def _build(raw: dict[str, Any], source: str) -> Preset:
 
 def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
     from model.metrics import METRICS
+    from observe.patterns import PATTERNS
 
+    measurable = {**METRICS, **PATTERNS}
     if not isinstance(raw, list) or not raw:
         raise PresetError(source, "pattern", "one or more [[pattern]] tables")
     patterns, seen = [], set()
@@ -329,11 +333,12 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
             if key not in item:
                 raise PresetError(source, f"{where}.{key}", "this required key")
         metric = item["metric"]
-        if metric not in METRICS:
+        if metric not in measurable:
             raise PresetError(
                 source,
                 f"{where}.metric",
-                "a metric of model.METRICS" + _hint(str(metric), METRICS),
+                "a metric of model.METRICS or a pattern of observe.patterns.PATTERNS"
+                + _hint(str(metric), measurable),
                 metric,
             )
         pid = _str(source, f"{where}.id", item.get("id", metric))
