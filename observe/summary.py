@@ -8,6 +8,7 @@ counts and co-change coupling, as plain values ready for JSON or TOML. No I/O he
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from typing import Any
 
@@ -99,12 +100,14 @@ def window_dates(log: pa.Table, window: Window) -> tuple[str, str] | None:
     )
 
 
-def summarize(log: pa.Table, changes: Changes, window: Window, *, workflow: str) -> dict[str, Any]:
+def summarize(
+    log: pa.Table, changes: Changes, window: Window, *, workflow: str, detail: bool = True
+) -> dict[str, Any]:
     """Every pattern the source gives over ``window``, plus per-area counts and coupling.
 
     Returns a dict: ``workflow``, ``changes`` (landed in the window), ``window`` (days, and
-    dates for a history), one key per pattern (``None`` where nothing was counted), and
-    ``areas`` / ``co_change`` (lists of rows).
+    dates for a history), one key per pattern (``None`` where nothing was counted), and,
+    with ``detail``, ``areas`` / ``co_change`` (lists of rows).
     """
     names = [
         name
@@ -123,6 +126,8 @@ def summarize(log: pa.Table, changes: Changes, window: Window, *, workflow: str)
     if dates is not None:
         out["window"].update({"since": dates[0], "until": dates[1]})
     out.update({name: _plain(value) for name, value in values.items()})
+    if not detail:
+        return out
     areas = per_area(changes, window)
     out["areas"] = [
         {"area": str(area), "landed": int(row.landed), "lead_time_p50": _plain(row.lead_time_p50)}
@@ -133,6 +138,50 @@ def summarize(log: pa.Table, changes: Changes, window: Window, *, workflow: str)
         for row in co_change(changes, window).itertuples()
     ]
     return out
+
+
+PERIODS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def split_window(log: pa.Table, window: Window, every: str) -> list[Window]:
+    """``window`` cut into calendar months, quarters or years (a dated history) or into
+    periods of 30, 91 or 365 days (a model run); the last period ends at the window's end
+    and a period shorter than half its length is dropped."""
+    if every not in PERIODS:
+        raise WindowError(f"--every {every!r} is invalid: must be one of {', '.join(PERIODS)}")
+    origin = log_info(log).get("origin")
+    edges: list[float] = []
+    if origin is None:
+        step = {"month": 30.0, "quarter": 91.0, "year": 365.0}[every]
+        edge = window.start
+        while edge < window.end:
+            edges.append(edge)
+            edge += step
+        full = step
+    else:
+        base = dt.date.fromisoformat(origin)
+        first = base + dt.timedelta(days=math.floor(window.start))
+        months = PERIODS[every]
+        month0 = (first.month - 1) // months * months  # calendar-aligned
+        day = dt.date(first.year, month0 + 1, 1)
+        while days_since(origin, day) < window.end:
+            edges.append(max(days_since(origin, day), window.start))
+            month = day.month - 1 + months
+            day = dt.date(day.year + month // 12, month % 12 + 1, 1)
+        full = 30.4 * months
+    bounds = [*edges, window.end]
+    return [Window(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi - lo >= full / 2]
+
+
+def summarize_periods(
+    log: pa.Table, changes: Changes, window: Window, *, workflow: str, every: str
+) -> list[dict[str, Any]]:
+    """:func:`summarize` for each period of ``window`` (no per-area rows or coupling)."""
+    rows = []
+    for period in split_window(log, window, every):
+        summary = summarize(log, changes, period, workflow=workflow, detail=False)
+        rows.append(summary)
+    return rows
 
 
 def _plain(value: float) -> float | None:

@@ -69,3 +69,14 @@ def test_bad_input_is_one_line_exit_2_nothing_written(events, tmp_path, capsys, 
 def test_observe_missing_file(tmp_path, capsys):
     assert main(["observe", str(tmp_path / "none.parquet")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_every_splits_the_window_into_periods_that_add_up(events, capsys):
+    capsys.readouterr()
+    assert main(["observe", str(events), "--every", "month", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    periods = summary["periods"]
+    assert [p["window"]["days"] for p in periods] == [30.0, 30.0, 30.0]  # days 60-150
+    assert sum(p["changes"] for p in periods) == summary["changes"]
+    assert all(p["lead_time_p50"] is not None for p in periods)
+    assert "areas" not in periods[0]

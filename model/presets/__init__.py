@@ -26,8 +26,11 @@ One TOML file a system (``model/presets/<name>.toml``). A preset holds
     ``{ abs = 0.5 }`` (in the metric's unit); the larger applies), ``in_sample`` (true: used
     by ``orgscale calibrate``; false: held out for validation, and then ``why`` must say why),
     ``source`` (a table ``{ ref = ..., date = ..., counted = ... }``: where it was published,
-    the period it covers, what was counted) and optional ``id`` (unique within the preset,
-    default the metric name; lets one metric appear twice) and ``note``.
+    the period it covers, what was counted; or, for a pattern computed from a public
+    history, ``{ observe = "orgscale observe ...", repo = ..., commit = ..., date = ...,
+    counted = ... }``: the exact command and the commit of the history it read) and
+    optional ``id`` (unique within the preset, default the metric name; lets one metric
+    appear twice) and ``note``.
 
 Everything is checked when the file is read: :class:`PresetError`'s one-line message names
 the file, the key and what was valid.
@@ -46,6 +49,9 @@ PRESETS_DIR = Path(__file__).resolve().parent
 TOP_KEYS = ("name", "description", "days", "config", "priors", "calibration", "pattern")
 PATTERN_KEYS = ("id", "metric", "observed", "tolerance", "in_sample", "why", "source", "note")
 SOURCE_KEYS = ("ref", "date", "counted")
+# a pattern computed by ``orgscale observe`` from a public history: the exact command and
+# the commit of the history it read
+OBSERVED_SOURCE_KEYS = ("observe", "repo", "commit", "date", "counted")
 TOLERANCE_KEYS = ("rel", "abs")
 CALIBRATION_KEYS = ("population", "generations", "min_epsilon", "seed", "days")
 CALIBRATION_DEFAULTS: dict[str, Any] = {
@@ -83,6 +89,7 @@ class Pattern:
     counted: str
     why: str = ""
     note: str = ""
+    command: str = ""  # the ``orgscale observe`` command that computed it, if one did
 
     @property
     def observed(self) -> str:
@@ -362,11 +369,21 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
         if not in_sample and not why:
             raise PresetError(source, f"{where}.why", "a reason why the pattern is held out")
         src = _table(source, f"{where}.source", item["source"])
-        _keys(source, f"{where}.source.", src, SOURCE_KEYS)
-        for key in SOURCE_KEYS:
+        keys = OBSERVED_SOURCE_KEYS if "observe" in src else SOURCE_KEYS
+        _keys(source, f"{where}.source.", src, keys)
+        for key in keys:
             if key not in src:
                 raise PresetError(source, f"{where}.source.{key}", "this required key")
             _str(source, f"{where}.source.{key}", src[key])
+        if "observe" in src:
+            if not src["observe"].startswith("orgscale observe "):
+                raise PresetError(
+                    source, f"{where}.source.observe", "an 'orgscale observe ...' command"
+                )
+            src = {
+                **src,
+                "ref": f"{src['repo']} at {src['commit'][:12]}, by {src['observe']}",
+            }
         patterns.append(
             Pattern(
                 id=pid,
@@ -379,6 +396,7 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
                 ref=src["ref"],
                 date=src["date"],
                 counted=src["counted"],
+                command=src.get("observe", ""),
                 why=why,
                 note=_str(source, f"{where}.note", item.get("note", ""), empty=True),
             )

@@ -23,7 +23,13 @@ from typing import Any
 
 from model.eventlog import EventLogError, read_events, write_events
 from observe.patterns import change_table
-from observe.summary import WindowError, parse_bound, resolve_window, summarize
+from observe.summary import (
+    WindowError,
+    parse_bound,
+    resolve_window,
+    summarize,
+    summarize_periods,
+)
 from sweeps.atomic import atomic_write_text
 
 UNITS = {
@@ -63,6 +69,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     areas.add_argument(
         "--areas", default=None, metavar="FILE", help="areas from a MAINTAINERS or CODEOWNERS file"
+    )
+    parser.add_argument(
+        "--every",
+        default=None,
+        choices=("month", "quarter", "year"),
+        help="also the patterns of each calendar month, quarter or year of the window",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
@@ -133,6 +145,10 @@ def run(args: argparse.Namespace) -> int:
             raise WindowError("the source holds no change")
         window = resolve_window(log, changes, args.since, args.until)
         summary = summarize(log, changes, window, workflow=workflow)
+        if args.every:
+            summary["periods"] = summarize_periods(
+                log, changes, window, workflow=workflow, every=args.every
+            )
     except (ObserveError, EventLogError, WindowError) as err:
         return fail(str(err))
     if summary["changes"] == 0:
@@ -166,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
 def _command_args(args: argparse.Namespace) -> list[str]:
     """The arguments that define what was observed (not where the output went)."""
     out = [Path(args.source).name]
-    for option in ("since", "until", "areas_depth", "areas"):
+    for option in ("since", "until", "areas_depth", "areas", "every"):
         value = getattr(args, option)
         if value is not None:
             out += [f"--{option.replace('_', '-')}", str(value)]
@@ -194,7 +210,7 @@ def render(summary: dict[str, Any]) -> str:
         f"{summary['source']['path']}: {summary['workflow']} workflow, {span} "
         f"({window['days']:g} days), {summary['changes']:,} changes landed",
     ]
-    skip = {"workflow", "changes", "window", "areas", "co_change", "source"}
+    skip = {"workflow", "changes", "window", "areas", "co_change", "source", "periods"}
     width = max(len(k) for k in summary if k not in skip)
     for key, value in summary.items():
         if key in skip:
@@ -205,4 +221,34 @@ def render(summary: dict[str, Any]) -> str:
     top = summary["areas"][:5]
     if top:
         lines.append("  busiest areas: " + ", ".join(f"{a['area']} ({a['landed']})" for a in top))
+    periods = summary.get("periods") or []
+    if periods:
+        lines.append("")
+        lines.append(render_periods(periods))
     return "\n".join(lines)
+
+
+PERIOD_COLUMNS = (
+    "merged_per_day",
+    "authors",
+    "lead_time_p25",
+    "lead_time_p50",
+    "lead_time_p75",
+    "lead_time_p90",
+)
+
+
+def render_periods(periods: list[dict[str, Any]]) -> str:
+    """One line a period: its start and the flow and lead-time patterns."""
+    header = ["period", "landed", *PERIOD_COLUMNS]
+    rows = []
+    for p in periods:
+        window = p["window"]
+        start = window.get("since", f"{window['start_days']:g}")
+        values = ["—" if p[c] is None else f"{p[c]:.3g}" for c in PERIOD_COLUMNS]
+        rows.append([start, str(p["changes"]), *values])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join(
+        "  " + "  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True))
+        for r in [header, *rows]
+    )
