@@ -37,7 +37,8 @@ changes may touch several areas, a model's change touches one).
 
 The Parquet file's metadata holds ``orgscale.schema`` (the version), ``orgscale.source``
 (what produced the log), ``orgscale.origin`` (the ISO date of time 0, histories only) and
-``orgscale.measured`` (a model run's measured window, "start end" in days).
+``orgscale.measured`` (a model run's measured window, "start end" in days); a history's log
+written by ``orgscale observe --events`` also ``orgscale.workflow`` and ``orgscale.commit``.
 """
 
 from __future__ import annotations

@@ -50,13 +50,15 @@ class Changes:
     """A log reduced to one row a change (``table``), and the events that patterns count
     directly (``uploads``: every patch set's time and change; ``votes``: every review vote
     with its time, change, reviewer and value). ``has_reviews`` is False for sources that
-    record no review (a git history)."""
+    record no review; ``has_unlanded`` is False for sources that record only changes that
+    landed (a git history: what never merged is not in it)."""
 
     table: pd.DataFrame
     uploads: pd.DataFrame
     votes: pd.DataFrame
     touched: pd.DataFrame
     has_reviews: bool
+    has_unlanded: bool
 
 
 def change_table(log: pa.Table | pd.DataFrame) -> Changes:
@@ -116,24 +118,35 @@ def change_table(log: pa.Table | pd.DataFrame) -> Changes:
     table["last_upload"] = uploads.groupby("change")["time"].max().reindex(table.index)
     touched = frame[(kind == "touched").to_numpy()][["change", "area"]].astype({"area": str})
     has_reviews = bool(len(votes)) or bool((kind == "review_started").any())
-    return Changes(table, uploads, votes, touched, has_reviews)
+    has_unlanded = has_reviews or bool(table["landed"].isna().any())
+    return Changes(table, uploads, votes, touched, has_reviews, has_unlanded)
 
 
 Pattern = Callable[[Changes, Window], float]
 PATTERNS: dict[str, Pattern] = {}
 REVIEW_PATTERNS: set[str] = set()  # patterns only sources with reviews can give
+UNLANDED_PATTERNS: set[str] = set()  # patterns that need the changes that never landed
 
 
-def pattern(*, needs_reviews: bool = False) -> Callable[[Pattern], Pattern]:
-    """Register a pattern under its function's name."""
+def pattern(*, needs_reviews: bool = False, needs_unlanded: bool = False) -> Callable:
+    """Register a pattern under its function's name, with what a source must record."""
 
     def register(fn: Pattern) -> Pattern:
         PATTERNS[fn.__name__] = fn
         if needs_reviews:
             REVIEW_PATTERNS.add(fn.__name__)
+        if needs_unlanded:
+            UNLANDED_PATTERNS.add(fn.__name__)
         return fn
 
     return register
+
+
+def available(changes: Changes, name: str) -> bool:
+    """Whether the source of ``changes`` records what pattern ``name`` counts."""
+    if name in REVIEW_PATTERNS and not changes.has_reviews:
+        return False
+    return not (name in UNLANDED_PATTERNS and not changes.has_unlanded)
 
 
 def _landed_in(changes: Changes, window: Window) -> pd.DataFrame:
@@ -152,10 +165,10 @@ def _quantile(values: np.ndarray, q: float) -> float:
 
 
 # ---------------------------------------------------------------- flow (every source)
-@pattern()
+@pattern(needs_unlanded=True)
 def submitted_per_day(changes: Changes, window: Window) -> float:
-    """Changes created in the window, per day (a change's creation: its first patch set;
-    git: its author date, which survives rebases and new patch sets)."""
+    """Changes created in the window, per day (a change's creation: its first patch set).
+    A git history holds only the changes that landed: ``nan`` there."""
     return float(window.holds(changes.table["created"]).sum()) / window.days
 
 
@@ -223,13 +236,10 @@ def tree_depth(changes: Changes, window: Window) -> float:
     return float(landed["trees"].max()) if len(landed) else math.nan
 
 
-@pattern()
+@pattern(needs_unlanded=True)
 def abandoned_per_day(changes: Changes, window: Window) -> float:
     """Changes abandoned in the window, per day (by their authors or rejected).
-
     A git history records no abandoned change: ``nan`` there."""
-    if not changes.has_reviews and changes.table["abandoned"].isna().all():
-        return math.nan
     return float(window.holds(changes.table["abandoned"]).sum()) / window.days
 
 
@@ -330,13 +340,13 @@ def reviews_per_active_reviewer_day(changes: Changes, window: Window) -> float:
 def compute(
     changes: Changes, window: Window, names: list[str] | tuple[str, ...] | None = None
 ) -> dict[str, float]:
-    """Every pattern (or those named) over ``window``; review patterns are ``nan`` for a
-    source without reviews."""
+    """Every pattern (or those named) over ``window``; a pattern the source cannot give
+    (:func:`available`) is ``nan``."""
     out = {}
     for name in names or PATTERNS:
         if name not in PATTERNS:
             raise KeyError(f"unknown pattern {name!r}; valid: {', '.join(PATTERNS)}")
-        if name in REVIEW_PATTERNS and not changes.has_reviews:
+        if not available(changes, name):
             out[name] = math.nan
         else:
             out[name] = PATTERNS[name](changes, window)

@@ -18,9 +18,9 @@ import pyarrow as pa
 from model.eventlog import log_info
 from observe.patterns import (
     PATTERNS,
-    REVIEW_PATTERNS,
     Changes,
     Window,
+    available,
     co_change,
     compute,
     per_area,
@@ -112,8 +112,7 @@ def summarize(
     names = [
         name
         for name in PATTERNS
-        if (name not in REVIEW_PATTERNS or changes.has_reviews)
-        and (name not in TREE_PATTERNS or workflow in TREE_WORKFLOWS)
+        if available(changes, name) and (name not in TREE_PATTERNS or workflow in TREE_WORKFLOWS)
     ]
     values = compute(changes, window, names)
     landed = changes.table["landed"].to_numpy(float)

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.eventlog import EventLogError, read_events, write_events
+from model.eventlog import EventLogError, log_info, read_events, write_events
 from observe.patterns import change_table
 from observe.summary import (
     WindowError,
@@ -112,7 +112,9 @@ def read(args: argparse.Namespace) -> tuple[Any, str, str | None, list[str]]:
     """(event log, workflow, commit or file hash, notes) of ``args.source``."""
     source = Path(args.source)
     if source.suffix == ".parquet":
-        return read_events(source), "model", None, []
+        log = read_events(source)
+        info = log_info(log)
+        return log, info.get("workflow", "model"), info.get("commit"), []
     from observe.sources import read_source
 
     since = parse_bound(args.since, dated=True, what="--since")
@@ -164,7 +166,11 @@ def run(args: argparse.Namespace) -> int:
         for note in notes:
             print(note, file=sys.stderr)
     if args.events:
-        write_events(log, args.events)
+        meta = dict(log.schema.metadata or {})
+        meta[b"orgscale.workflow"] = workflow.encode()
+        if commit:
+            meta[b"orgscale.commit"] = commit.encode()
+        write_events(log.replace_schema_metadata(meta), args.events)
     if args.out:
         import tomli_w
 

@@ -1,0 +1,2 @@
+class ObserveError(ValueError):
+    pass
