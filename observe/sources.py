@@ -1,2 +1,0 @@
-class ObserveError(ValueError):
-    pass
