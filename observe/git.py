@@ -60,7 +60,9 @@ def read_git(
     """
     path = Path(path)
     head = open_repository(path)
-    commits = {c.sha: c for c in iter_commits(path, with_files=area_of is not None, progress=progress)}
+    commits = {
+        c.sha: c for c in iter_commits(path, with_files=area_of is not None, progress=progress)
+    }
     mainline = first_parent_line(commits, head)
     if progress is not None:
         progress(f"{len(commits):,} commits, {len(mainline):,} on the mainline; assigning merges")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from observe.areas import AreaMap, change_areas
 from observe.gitlog import Commit, Landing
@@ -122,9 +123,7 @@ def tree_name(subject: str) -> str:
     return branch
 
 
-def _introduced(
-    mainline: list[str], landings: Mapping[str, Landing]
-) -> dict[str, list[str]]:
+def _introduced(mainline: list[str], landings: Mapping[str, Landing]) -> dict[str, list[str]]:
     """The commits each mainline merge brought in, in visiting order."""
     introduced: dict[str, list[str]] = {sha: [] for sha in mainline}
     for sha, landing in landings.items():
@@ -248,7 +247,7 @@ def pull_changes(
             merges = [(tree(chain[0]), commit.committer_time, "home")]
             merges += [
                 (tree(outer), commits[inner].committer_time, "parent")
-                for inner, outer in zip(chain, chain[1:], strict=False)
+                for inner, outer in pairwise(chain)
             ]
             changes.append(
                 GitChange(

@@ -17,8 +17,8 @@ from pathlib import Path
 from model.eventlog import EventLogError, log_info, read_events
 from observe.areas import AreaMap, DepthAreas, load_areas
 from observe.exports import read_export_objects
-from observe.git import read_git
 from observe.gerrit import is_gerrit_change, read_gerrit
+from observe.git import read_git
 from observe.github import is_github_pull, read_github
 from observe.history import History, ObserveError
 
