@@ -258,6 +258,12 @@ API
 F:	nova/api/
 X:	nova/api/y.py
 
+NOVA TOP LEVEL
+F:	nova/*
+
+DOCS
+F:	doc
+
 THE REST
 F:	*
 F:	*/
@@ -276,7 +282,8 @@ def test_areas_from_maintainers_most_specific_pattern_wins_and_exclusions_apply(
     assert touched[ids[day(1, 10)]] == ["COMPUTE API"]
     assert area[ids[day(4, 8)]] == "API"
     assert area[ids[day(5, 8)]] == "COMPUTE API"  # y.py is excluded from API: THE REST
-    assert touched[ids[day(5, 8)]] == ["THE REST"]
+    assert touched[ids[day(5, 8)]] == ["THE REST"]  # nova/* covers files in nova/ only
+    assert area[ids[day(6, 20)]] == "DOCS"  # a directory named without a slash
 
 
 CODEOWNERS = """\
