@@ -65,7 +65,7 @@ def detect_workflow(
 ) -> tuple[str | None, tuple[str, ...]]:
     """The dominant workflow of the mainline ("gerrit", "github", "pull"; ``None`` when no
     pattern is found) and notes on what was counted."""
-    n_gerrit = n_change_id = n_github = n_squash = n_pull = 0
+    n_gerrit = n_change_id = n_github = n_squash = n_pull = n_other_merges = n_plain = 0
     for sha in mainline:
         commit = commits[sha]
         subject = commit.subject
@@ -76,10 +76,14 @@ def detect_workflow(
                 n_github += 1
             elif PULL_MERGE.match(subject):
                 n_pull += 1
+            else:
+                n_other_merges += 1
         elif commit.has_change_id:
             n_change_id += 1
         elif SQUASHED_PR.search(subject):
             n_squash += 1
+        else:
+            n_plain += 1
     found = {
         "gerrit": (
             n_gerrit + n_change_id,
@@ -106,6 +110,10 @@ def detect_workflow(
             f"also {found[name][1].split(': ', 1)[1]} ({name} pattern, {n:,} against "
             f"{ranked[-1][0]:,}: {workflow} is dominant and used)"
         )
+    notes.append(
+        f"also on the mainline: {n_other_merges:,} merges of no pattern and {n_plain:,} "
+        "commits without Change-Id or '(#N)'; the commits they bring are changes too"
+    )
     return workflow, tuple(notes)
 
 
