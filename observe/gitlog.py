@@ -9,6 +9,7 @@ in the number of commits.
 
 from __future__ import annotations
 
+import codecs
 import os
 import subprocess
 from collections import deque
@@ -142,10 +143,11 @@ def iter_commits(
         args[2:2] = ["--name-only", "--no-renames"]
     proc = _git(path, *args)
     assert proc.stdout is not None
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")  # chunks may split a character
     buffer = ""
     count = 0
     for chunk in iter(lambda: proc.stdout.read(1 << 22), b""):
-        buffer += chunk.decode("utf-8", "replace")
+        buffer += decoder.decode(chunk)
         records = buffer.split("\x1e")
         buffer = records.pop()  # possibly incomplete
         for record in records:
@@ -154,6 +156,7 @@ def iter_commits(
                 count += 1
                 if progress is not None and count % 10_000 == 0:
                     progress(f"git log: {count:,} commits read")
+    buffer += decoder.decode(b"", final=True)
     if buffer:
         yield _parse(buffer)
     err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
