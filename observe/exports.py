@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from observe.history import EventRows, History, ObserveError, window_text
@@ -69,6 +70,20 @@ def _objects(path: Path, located: Sequence[tuple[str, object]]) -> list[Located]
                 f"{path}: {where}: expected a JSON object, found {type(obj).__name__}"
             )
     return list(located)  # type: ignore[arg-type]
+
+
+@contextmanager
+def malformed(path: Path, where: str) -> Iterator[None]:
+    """Turn a reader's KeyError, TypeError, ValueError or AttributeError on one exported
+    object (a field of the wrong type or shape) into an ObserveError naming its line."""
+    try:
+        yield
+    except ObserveError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise ObserveError(
+            f"{path}: {where}: malformed object ({type(err).__name__}: {err})"
+        ) from None
 
 
 def required(obj: dict, key: str, path: Path, where: str) -> object:

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 from observe.areas import AreaMap, change_areas
-from observe.exports import Located, export_history, gerrit_seconds, required
+from observe.exports import Located, export_history, gerrit_seconds, malformed, required
 from observe.history import EventRows, History, in_window
 
 BOT_NAME = re.compile(r"zuul|jenkins|\bci\b|bot\b", re.IGNORECASE)
@@ -91,10 +92,6 @@ def message_votes(text: str) -> list[tuple[str, int]]:
     return []
 
 
-def _vote_text(value: int) -> str:
-    return f"{value:+d}"
-
-
 def read_gerrit(
     objects: Sequence[Located],
     *,
@@ -126,91 +123,14 @@ def read_gerrit(
     """
     rows = EventRows()
     created_all: list[float] = []
-    counts = {"MERGED": 0, "ABANDONED": 0, "open": 0, "with files": 0, "reviews": 0, "ci": 0}
-    counts["abandoned unknown"] = 0
+    counts = Counter[str]()
     for where, change in objects:
-        number = int(required(change, "_number", path, where))  # type: ignore[arg-type]
-        created = gerrit_seconds(required(change, "created", path, where), path, where)
-        created_all.append(created)
-        if not in_window(created, since, until):
-            continue
-        status = str(change.get("status", ""))
-        counts[status if status in ("MERGED", "ABANDONED") else "open"] += 1
-        revisions = change.get("revisions") or {}
-        files = {
-            name
-            for revision in revisions.values()
-            for name in (revision.get("files") or {})
-            if name not in NOT_FILES
-        }
-        counts["with files"] += bool(files)
-        area, others = change_areas(files, area_of) if area_of and files else ("", ())
-        owner = change.get("owner") or {}
-        rows.add(created, "created", number, area=area, actor=who(owner))
-        for other in others:
-            rows.add(created, "touched", number, area=other)
-        for revision in revisions.values():
-            if int(revision.get("_number", 1)) > 1 and "created" in revision:
-                rows.add(
-                    gerrit_seconds(revision["created"], path, where),
-                    "patch_set",
-                    number,
-                    area=area,
-                    actor=who(revision.get("uploader") or owner),
-                )
-        approvals: list[tuple[float, str]] = []
-        plus_twos: list[tuple[float, str]] = []
-        has_workflow = "Workflow" in (change.get("labels") or {})
-        abandoned: tuple[float, str, str] | None = None  # (time, detail, actor)
-        for message in change.get("messages") or []:
-            text = str(message.get("message", ""))
-            author = message.get("author") or {}
-            tag = str(message.get("tag", ""))
-            seconds = gerrit_seconds(required(message, "date", path, where), path, where)
-            bot = is_bot(author, tag)
-            if text.startswith("Abandoned"):
-                by_owner = _same_account(author, owner)
-                abandoned = (seconds, "author" if by_owner else "rejected", who(author))
-            for label, value in message_votes(text):
-                if label == "Verified" and bot and value != 0:
-                    gate = abs(value) >= 2 or "gate pipeline" in text
-                    outcome = "pass" if value > 0 else "fail"
-                    rows.add(
-                        seconds, "gate" if gate else "check", number, area=area, detail=outcome
-                    )
-                    counts["ci"] += 1
-                elif label == "Code-Review" and not bot and value != 0:
-                    rows.add(
-                        seconds,
-                        "review_finished",
-                        number,
-                        area=area,
-                        actor=who(author),
-                        detail=_vote_text(value),
-                    )
-                    counts["reviews"] += 1
-                    if value == 2:
-                        plus_twos.append((seconds, who(author)))
-                elif label == "Workflow":
-                    has_workflow = True
-                    if value >= 1:
-                        approvals.append((seconds, who(author)))
-        approval = approvals[-1] if approvals else None
-        if approval is None and not has_workflow and plus_twos:
-            approval = plus_twos[-1]
-        if approval is not None:
-            rows.add(approval[0], "approved", number, area=area, actor=approval[1])
-        if status == "MERGED":
-            landed = change.get("submitted") or change.get("updated")
-            if landed is not None:
-                rows.add(gerrit_seconds(landed, path, where), "landed", number, area=area)
-        elif status == "ABANDONED":
-            if abandoned is None:  # no "Abandoned" message: at the last update, by whom unknown
-                updated = required(change, "updated", path, where)
-                abandoned = (gerrit_seconds(updated, path, where), "", "")
-                counts["abandoned unknown"] += 1
-            seconds, detail, actor = abandoned
-            rows.add(seconds, "abandoned", number, area=area, actor=actor, detail=detail)
+        with malformed(path, where):
+            number = int(required(change, "_number", path, where))  # type: ignore[arg-type]
+            created = gerrit_seconds(required(change, "created", path, where), path, where)
+            created_all.append(created)
+            if in_window(created, since, until):
+                _add_change(rows, change, number, created, area_of, counts, path, where)
     notes = (
         f"gerrit export: {sum(counts[k] for k in ('MERGED', 'ABANDONED', 'open')):,} changes "
         f"in the window ({counts['MERGED']:,} merged, {counts['ABANDONED']:,} abandoned, "
@@ -238,3 +158,99 @@ def _same_account(a: dict, b: dict) -> bool:
     if "_account_id" in a and "_account_id" in b:
         return a["_account_id"] == b["_account_id"]
     return bool(who(a)) and who(a) == who(b)
+
+
+def _add_change(
+    rows: EventRows,
+    change: dict,
+    number: int,
+    created: float,
+    area_of: AreaMap | None,
+    counts: Counter[str],
+    path: Path,
+    where: str,
+) -> None:
+    """Write one change's events (see the module docstring); count what was found."""
+    status = str(change.get("status", ""))
+    counts[status if status in ("MERGED", "ABANDONED") else "open"] += 1
+    revisions = change.get("revisions") or {}
+    files = {
+        name
+        for revision in revisions.values()
+        for name in (revision.get("files") or {})
+        if name not in NOT_FILES
+    }
+    counts["with files"] += bool(files)
+    area, others = change_areas(files, area_of) if area_of and files else ("", ())
+    owner = change.get("owner") or {}
+    rows.add(created, "created", number, area=area, actor=who(owner))
+    for other in others:
+        rows.add(created, "touched", number, area=other)
+    for revision in revisions.values():
+        if int(revision.get("_number", 1)) > 1 and "created" in revision:
+            uploaded = gerrit_seconds(revision["created"], path, where)
+            uploader = who(revision.get("uploader") or owner)
+            rows.add(uploaded, "patch_set", number, area=area, actor=uploader)
+    approval, abandoned = _message_events(rows, change, number, area, counts, path, where)
+    if approval is not None:
+        rows.add(approval[0], "approved", number, area=area, actor=approval[1])
+    if status == "MERGED":
+        landed = change.get("submitted") or change.get("updated")
+        if landed is not None:
+            rows.add(gerrit_seconds(landed, path, where), "landed", number, area=area)
+    elif status == "ABANDONED":
+        if abandoned is None:  # no "Abandoned" message: at the last update, by whom unknown
+            updated = required(change, "updated", path, where)
+            abandoned = (gerrit_seconds(updated, path, where), "", "")
+            counts["abandoned unknown"] += 1
+        seconds, detail, actor = abandoned
+        rows.add(seconds, "abandoned", number, area=area, actor=actor, detail=detail)
+
+
+def _message_events(
+    rows: EventRows,
+    change: dict,
+    number: int,
+    area: str,
+    counts: Counter[str],
+    path: Path,
+    where: str,
+) -> tuple[tuple[float, str] | None, tuple[float, str, str] | None]:
+    """Write the checks, gate results and review votes read from a change's messages;
+    return its approval (time, approver) and its abandonment (time, detail, actor)."""
+    owner = change.get("owner") or {}
+    approvals: list[tuple[float, str]] = []
+    plus_twos: list[tuple[float, str]] = []
+    has_workflow = "Workflow" in (change.get("labels") or {})
+    abandoned: tuple[float, str, str] | None = None
+    for message in change.get("messages") or []:
+        text = str(message.get("message", ""))
+        author = message.get("author") or {}
+        seconds = gerrit_seconds(required(message, "date", path, where), path, where)
+        bot = is_bot(author, str(message.get("tag", "")))
+        if text.startswith("Abandoned"):
+            detail = "author" if _same_account(author, owner) else "rejected"
+            abandoned = (seconds, detail, who(author))
+        for label, value in message_votes(text):
+            if label == "Verified" and bot and value != 0:
+                gate = abs(value) >= 2 or "gate pipeline" in text
+                outcome = "pass" if value > 0 else "fail"
+                rows.add(seconds, "gate" if gate else "check", number, area=area, detail=outcome)
+                counts["ci"] += 1
+            elif label == "Code-Review" and not bot and value != 0:
+                vote = f"{value:+d}"
+                rows.add(
+                    seconds, "review_finished", number, area=area, actor=who(author), detail=vote
+                )
+                counts["reviews"] += 1
+                if value == 2:
+                    plus_twos.append((seconds, who(author)))
+            elif label == "Workflow":
+                has_workflow = True
+                if value >= 1:
+                    approvals.append((seconds, who(author)))
+    if approvals:
+        return approvals[-1], abandoned
+    if plus_twos and not has_workflow:
+        return plus_twos[-1], abandoned
+    return None, abandoned

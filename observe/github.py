@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from observe.areas import AreaMap, change_areas
-from observe.exports import Located, export_history, iso_seconds, required
+from observe.exports import Located, export_history, iso_seconds, malformed, required
 from observe.history import EventRows, History, in_window
 
 REVIEW_VOTES = {"APPROVED": "+2", "CHANGES_REQUESTED": "-1", "COMMENTED": "0"}
@@ -90,62 +90,63 @@ def read_github(
         return iso_seconds(value, path, where)
 
     for where, pull in objects:
-        number = int(required(pull, "number", path, where))  # type: ignore[arg-type]
-        created = when(required(pull, "created_at", path, where), where)
-        created_all.append(created)
-        if not in_window(created, since, until):
-            continue
-        author = login(pull)
-        files = _file_names(pull.get("files"))
-        area, others = change_areas(files, area_of) if area_of and files else ("", ())
-        rows.add(created, "created", number, area=area, actor=author)
-        for other in others:
-            rows.add(created, "touched", number, area=other)
-        closer: str | None = None
-        for event in pull.get("timeline") or []:
-            kind = event.get("event")
-            if kind == "head_ref_force_pushed":
-                pushed = when(required(event, "created_at", path, where), where)
-                rows.add(pushed, "patch_set", number, area=area, actor=login(event, "actor"))
-                counts["pushes"] += 1
-            elif kind == "committed":
-                stamp = (event.get("committer") or {}).get("date")
-                if stamp is not None and when(stamp, where) > created:
-                    rows.add(when(stamp, where), "patch_set", number, area=area, actor=author)
-                    counts["pushes"] += 1
-            elif kind == "closed":
-                closer = login(event, "actor")
-        approved = False
-        for review in pull.get("reviews") or []:
-            vote = REVIEW_VOTES.get(str(review.get("state")))
-            reviewer = login(review)
-            if vote is None or is_bot_login(reviewer) or not review.get("submitted_at"):
+        with malformed(path, where):
+            number = int(required(pull, "number", path, where))  # type: ignore[arg-type]
+            created = when(required(pull, "created_at", path, where), where)
+            created_all.append(created)
+            if not in_window(created, since, until):
                 continue
-            seconds = when(review["submitted_at"], where)
-            rows.add(seconds, "review_finished", number, area=area, actor=reviewer, detail=vote)
-            counts["reviews"] += 1
-            if vote == "+2" and not approved:
-                rows.add(seconds, "approved", number, area=area, actor=reviewer)
-                approved = True
-        if pull.get("merged_at"):
-            rows.add(when(pull["merged_at"], where), "landed", number, area=area)
-            counts["merged"] += 1
-        elif pull.get("closed_at"):
-            if closer is None:
-                closer = login(pull, "closed_by") or None
-            detail = "" if closer is None else "author" if closer == author else "rejected"
-            counts["unknown"] += closer is None
-            rows.add(
-                when(pull["closed_at"], where),
-                "abandoned",
-                number,
-                area=area,
-                actor=closer or "",
-                detail=detail,
-            )
-            counts["closed"] += 1
-        else:
-            counts["open"] += 1
+            author = login(pull)
+            files = _file_names(pull.get("files"))
+            area, others = change_areas(files, area_of) if area_of and files else ("", ())
+            rows.add(created, "created", number, area=area, actor=author)
+            for other in others:
+                rows.add(created, "touched", number, area=other)
+            closer: str | None = None
+            for event in pull.get("timeline") or []:
+                kind = event.get("event")
+                if kind == "head_ref_force_pushed":
+                    pushed = when(required(event, "created_at", path, where), where)
+                    rows.add(pushed, "patch_set", number, area=area, actor=login(event, "actor"))
+                    counts["pushes"] += 1
+                elif kind == "committed":
+                    stamp = (event.get("committer") or {}).get("date")
+                    if stamp is not None and when(stamp, where) > created:
+                        rows.add(when(stamp, where), "patch_set", number, area=area, actor=author)
+                        counts["pushes"] += 1
+                elif kind == "closed":
+                    closer = login(event, "actor")
+            approved = False
+            for review in pull.get("reviews") or []:
+                vote = REVIEW_VOTES.get(str(review.get("state")))
+                reviewer = login(review)
+                if vote is None or is_bot_login(reviewer) or not review.get("submitted_at"):
+                    continue
+                seconds = when(review["submitted_at"], where)
+                rows.add(seconds, "review_finished", number, area=area, actor=reviewer, detail=vote)
+                counts["reviews"] += 1
+                if vote == "+2" and not approved:
+                    rows.add(seconds, "approved", number, area=area, actor=reviewer)
+                    approved = True
+            if pull.get("merged_at"):
+                rows.add(when(pull["merged_at"], where), "landed", number, area=area)
+                counts["merged"] += 1
+            elif pull.get("closed_at"):
+                if closer is None:
+                    closer = login(pull, "closed_by") or None
+                detail = "" if closer is None else "author" if closer == author else "rejected"
+                counts["unknown"] += closer is None
+                rows.add(
+                    when(pull["closed_at"], where),
+                    "abandoned",
+                    number,
+                    area=area,
+                    actor=closer or "",
+                    detail=detail,
+                )
+                counts["closed"] += 1
+            else:
+                counts["open"] += 1
     notes = (
         f"github export: {counts['merged'] + counts['closed'] + counts['open']:,} pull requests "
         f"in the window ({counts['merged']:,} merged, {counts['closed']:,} closed unmerged, "

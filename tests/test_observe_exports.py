@@ -168,6 +168,15 @@ def test_github_json_lines_read_like_the_array_and_files_give_areas(tmp_path):
     assert (created[1], created[2], created[3]) == ("src", "src", "")
 
 
+def test_object_of_the_wrong_shape_is_named_by_its_line(tmp_path):
+    export = tmp_path / "pulls.jsonl"
+    good = {"number": 1, "created_at": "2021-03-01T10:00:00Z", "user": {"login": "a"}}
+    bad = {**good, "number": 2, "reviews": ["APPROVED"]}  # reviews are objects, not strings
+    export.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(ObserveError, match=r"pulls.jsonl: line 2: malformed object"):
+        read_source(export)
+
+
 def test_export_empty_window_names_the_span_of_the_export():
     with pytest.raises(ObserveError, match=r"empty window.*5 changes created, 2021-03-01 to"):
         read_source(GITHUB, since=dt.date(2022, 1, 1))
