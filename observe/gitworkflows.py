@@ -14,11 +14,12 @@ was merged into on its way to the mainline; :func:`add_change_events` writes its
   landed = the merge's committer date). A commit on the mainline is a change too: a
   squash-merged pull request when its subject ends in "(#N)" (id N; its author date is
   usually the squash's, so its lead time is near 0), else pushed directly (landed "direct").
-- *pull*: mainline merges ``Merge branch/tag '…' [of <url>]``. Each non-merge commit brought
-  in is a change: ``merged`` (detail "home") into the tree named by the innermost merge that
-  carried it, at the commit's committer date; one ``merged`` (detail "parent") per further
-  nesting level, into the next tree out, at the nested merge's committer date; ``landed``
-  at the mainline merge's committer date. A commit directly on the mainline lands "direct".
+- *pull*: mainline merges ``Merge branch/tag '…' [of <url>]`` (or the older ``Merge <url>``).
+  Each non-merge commit brought in is a change: ``merged`` (detail "home") into the tree named
+  by the innermost merge that carried it, at the commit's committer date; one ``merged`` (detail
+  "parent") per further nesting level, into the next tree out, at the nested merge's committer
+  date; ``landed`` at the mainline merge's committer date. A commit directly on the mainline
+  lands "direct".
 
 Tree names: the last two components of the merge's URL ("netdev/net-next"), else the branch
 or tag named ("for-linus"); the mainline is "mainline".
@@ -37,8 +38,9 @@ from observe.history import EventRows
 
 GERRIT_MERGE = re.compile(r'^Merge "')
 GITHUB_MERGE = re.compile(r"^Merge pull request #(\d+) from ")
-PULL_MERGE = re.compile(
-    r"^Merge (?:remote-tracking )?(?:branch|tag|branches|tags) '([^']+)'(?:.*? of (\S+))?"
+PULL_MERGE = re.compile(  # "Merge branch/tag 'x' [of URL]", or the older "Merge URL"
+    r"^Merge (?:(?:remote-tracking )?(?:branch|tag|branches|tags) '([^']+)'(?:.*? of (\S+))?"
+    r"|(\S*:\S*/\S+))"
 )
 SQUASHED_PR = re.compile(r"\(#(\d+)\)\s*$")
 MAINLINE = "mainline"
@@ -122,7 +124,8 @@ def tree_name(subject: str) -> str:
     match = PULL_MERGE.match(subject)
     if match is None:
         return UNNAMED_TREE
-    branch, url = match.groups()
+    branch, url, bare_url = match.groups()
+    url = url or bare_url
     if url:
         parts = [p for p in re.split(r"[/:]", url.rstrip("/")) if p]
         if parts:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from observe.gitworkflows import PULL_MERGE, tree_name
 from observe.sources import ObserveError, read_source
 
 JAN_1 = int(dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp())
@@ -394,6 +395,24 @@ def test_pull_direct_share_and_tree_depth(repos):
     assert sorted(depth.tolist()) == [1, 1, 1, 2]  # net one, net two, usb; wifi nested in net
     direct = landed[landed.detail == "direct"].change
     assert not set(direct) & set(depth.index)
+
+
+@pytest.mark.parametrize(
+    ("subject", "tree"),
+    [
+        (f"Merge tag 'net-6.1' of {NET_URL}", "netdev/net"),
+        (f"Merge branch 'usb-next' of {USB_URL}", "gregkh/usb"),
+        ("Merge branch 'jc/topic'", "jc/topic"),
+        ("Merge remote-tracking branch 'origin/stable'", "origin/stable"),
+        ("Merge branches 'a' and 'b' into next", "a"),
+        ("Merge git://git.kernel.org/pub/scm/linux/kernel/git/davem/net-2.6", "davem/net-2.6"),
+        ("Merge master.kernel.org:/pub/scm/linux/kernel/git/davem/sparc-2.6", "davem/sparc-2.6"),
+        ("Merge commit 'v2.6.12'", "(unnamed)"),
+    ],
+)
+def test_tree_is_named_from_the_merge_subject(subject, tree):
+    assert tree_name(subject) == tree
+    assert PULL_MERGE.match(subject) or tree == "(unnamed)"
 
 
 # --- what is refused ---------------------------------------------------------------------
