@@ -103,7 +103,9 @@ def open_repository(path: str | Path) -> str:
     if code != 0:
         if "not a git repository" in err:
             raise ObserveError(f"{path}: not a git repository")
-        raise ObserveError(f"{path}: git cannot read its HEAD commit ({_first_line(err)})")
+        if "dubious ownership" in err:
+            raise ObserveError(f"{path}: git refuses to read it ({_first_line(err)})")
+        raise ObserveError(f"{path}: no commit at HEAD, nothing to read ({_first_line(err)})")
     shallow, head = out.split()
     if shallow == "true":
         raise ObserveError(

@@ -435,6 +435,12 @@ def test_a_plain_directory_is_not_a_repository(tmp_path):
         read_source(tmp_path)
 
 
+def test_repository_without_commits_is_refused(tmp_path):
+    repo = Repo(tmp_path / "empty")
+    with pytest.raises(ObserveError, match=r"empty: no commit at HEAD"):
+        read_source(repo.path)
+
+
 def test_empty_window_names_the_window_and_the_span_of_the_history(repos):
     with pytest.raises(ObserveError, match=r"empty window.*2030-01-01.*2024-01-01 to 2024-01-08"):
         read_source(repos["gerrit"], since=dt.date(2030, 1, 1))
