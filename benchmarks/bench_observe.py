@@ -155,7 +155,15 @@ def main() -> None:
     for name, (wall, cpu, _) in results.items():
         at_target = cpu * TARGET_COMMITS / n_commits
         rows.append(
-            (name, n_commits, wall, cpu, n_commits / cpu, at_target, at_target / TARGET_SECONDS)
+            (
+                name,
+                n_commits,
+                wall,
+                cpu,
+                n_commits / max(cpu, 1e-9),
+                at_target,
+                at_target / TARGET_SECONDS,
+            )
         )
     print()
     print(
@@ -170,7 +178,7 @@ def main() -> None:
         f"{verdict(ratio, 1.0, at_most=True)}"
     )
     if "pygit2" in results:
-        speedup = results["pygit2"][1] / results["git log"][1]
+        speedup = results["pygit2"][1] / max(results["git log"][1], 1e-9)
         print(f"git CLI reads commits {speedup:.1f}× faster than pygit2 (CPU time)")
         by_git, by_pygit2 = results["git log"][2], results["pygit2"][2]
         differing = sum(by_pygit2.get(sha) != commit for sha, commit in by_git.items())

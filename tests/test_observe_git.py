@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -413,6 +415,22 @@ def test_pull_direct_share_and_tree_depth(repos):
 def test_tree_is_named_from_the_merge_subject(subject, tree):
     assert tree_name(subject) == tree
     assert PULL_MERGE.match(subject) or tree == "(unnamed)"
+
+
+def test_bench_observe_runs_on_a_small_repository(repos):
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_observe.py"
+    done = subprocess.run(
+        [sys.executable, str(script), str(repos["pull"]), "--repeats", "1", "--no-pygit2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(script.parent.parent)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "commits/s (CPU)" in done.stdout
+    # Ten commits are all fixed cost, so the verdict may be either; it must be printed.
+    assert re.search(r"of the 60 s target for 60,000 commits on one core: (PASS|FAIL)", done.stdout)
+    assert "| 2024 |              7 |" in done.stdout  # the year's changes landed
 
 
 # --- what is refused ---------------------------------------------------------------------
