@@ -65,7 +65,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         metavar="K",
-        help="a change's area: the first K directories of its files (default 1)",
+        help="a change's area: the first K directories of its files (default: no areas)",
     )
     areas.add_argument(
         "--areas", default=None, metavar="FILE", help="areas from a MAINTAINERS or CODEOWNERS file"
