@@ -19,7 +19,11 @@ was merged into on its way to the mainline; :func:`add_change_events` writes its
   by the innermost merge that carried it, at the commit's committer date; one ``merged`` (detail
   "parent") per further nesting level, into the next tree out, at the nested merge's committer
   date; ``landed`` at the mainline merge's committer date. A commit directly on the mainline
-  lands "direct".
+  lands "direct". Only a merge that names a remote (``… of <url>``, ``Merge <url>``) brings
+  in another maintainer's tree: a merge of a local branch (``Merge branch 'next'``,
+  ``Merge patch series "…"``) is its merger's own work and adds no hop, so a commit that
+  reaches the mainline through local branches only lands "direct" (the top maintainer
+  applied it), as kernel documentation counts the patches Linus applies himself.
 
 Tree names: the last two components of the merge's URL ("netdev/net-next"), else the branch
 or tag named ("for-linus"); the mainline is "mainline".
@@ -117,6 +121,14 @@ def detect_workflow(
         "commits without Change-Id or '(#N)'; the commits they bring are changes too"
     )
     return workflow, tuple(notes)
+
+
+def is_remote_pull(subject: str) -> bool:
+    """Whether a merge brings in another maintainer's tree: its subject names a remote
+    (``… of URL`` or ``Merge URL``). A merge of a local branch (``Merge branch 'next'``,
+    ``Merge patch series "…"``) is the merging maintainer's own work, not a tree."""
+    match = PULL_MERGE.match(subject)
+    return match is not None and bool(match.group(2) or match.group(3))
 
 
 def tree_name(subject: str) -> str:
@@ -231,6 +243,13 @@ def pull_changes(
             trees[sha] = tree_name(commits[sha].subject)
         return trees[sha]
 
+    remote: dict[str, bool] = {}
+
+    def pulled(sha: str) -> bool:
+        if sha not in remote:
+            remote[sha] = is_remote_pull(commits[sha].subject)
+        return remote[sha]
+
     for sha in mainline:
         merge = commits[sha]
         if not merge.is_merge:
@@ -255,11 +274,13 @@ def pull_changes(
             chain = [landings[commit.sha].carrier]
             while chain[-1] != sha:
                 chain.append(landings[chain[-1]].carrier)
-            merges = [(tree(chain[0]), commit.committer_time, "home")]
-            merges += [
-                (tree(outer), commits[inner].committer_time, "parent")
-                for inner, outer in pairwise(chain)
-            ]
+            # hop k: the tree merge chain[k] brings in, entered when the commit was applied
+            # (k = 0) or when the inner merge chain[k-1] was made; only merges of another
+            # maintainer's tree are hops (a local branch is its merger's own work)
+            hops = [(chain[0], commit.committer_time)]
+            hops += [(outer, commits[inner].committer_time) for inner, outer in pairwise(chain)]
+            hops = [(m, t) for m, t in hops if pulled(m)]
+            merges = [(tree(m), t, "home" if k == 0 else "parent") for k, (m, t) in enumerate(hops)]
             changes.append(
                 GitChange(
                     id=len(changes) + 1,
@@ -267,8 +288,9 @@ def pull_changes(
                     landed=merge.committer_time,
                     actor=commit.author_email,
                     files=set(commit.files),
-                    team=merges[0][0],
+                    team=merges[0][0] if merges else MAINLINE,
                     landed_team=MAINLINE,
+                    landed_detail="" if merges else "direct",
                     merges=merges,
                 )
             )

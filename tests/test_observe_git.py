@@ -399,6 +399,39 @@ def test_pull_direct_share_and_tree_depth(repos):
     assert not set(direct) & set(depth.index)
 
 
+def test_pull_merges_of_the_top_maintainers_own_branches_are_not_trees(tmp_path):
+    """U-Boot style: the top maintainer applies a patch series on a local branch and merges
+    it ('Merge patch series'), and collects a custodian's tree in its own branch 'next'
+    before merging that: the series is direct, the custodian's commit has one hop."""
+    repo = Repo(tmp_path / "uboot")
+    repo.commit("Initial import", ["Makefile"], at=day(0, 9))
+    repo.branch("series")
+    repo.commit("board: a", ["board/a.c"], at=day(1, 8))
+    repo.commit("board: b", ["board/b.c"], at=day(1, 9))
+    repo.checkout("main")
+    repo.merge("series", 'Merge patch series "board: fixes"', at=day(2, 8))
+    repo.branch("next")
+    repo.branch("usb")
+    repo.commit("usb: fix", ["drivers/usb/x.c"], at=day(2, 10), committed=day(2, 12))
+    repo.checkout("next")
+    repo.merge("usb", f"Merge branch 'usb-next' of {USB_URL}", at=day(3, 8))
+    repo.checkout("main")
+    repo.merge("next", "Merge branch 'next'", at=day(4, 8))
+    history = read_source(repo.path)
+    assert history.workflow == "pull"
+    ids = subject_ids(history)
+    landed = rows_of(history, "landed").set_index("change")
+    assert landed.detail[ids[day(1, 8)]] == "direct"
+    assert landed.detail[ids[day(1, 9)]] == "direct"
+    usb = ids[day(2, 10)]
+    assert landed.detail[usb] == ""
+    assert landed.time[usb] == pytest.approx(day(4, 8))
+    merged = rows_of(history, "merged")
+    assert list(zip(merged.change, merged.team, merged.detail, strict=True)) == [
+        (usb, "gregkh/usb", "home")
+    ]
+
+
 @pytest.mark.parametrize(
     ("subject", "tree"),
     [
