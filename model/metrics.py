@@ -364,8 +364,31 @@ def rebases_per_change(model: OrgModel) -> float:
 
 @metric
 def gate_failures(model: OrgModel) -> float:
-    """Gate runs failed because a coupled change merged first (count, after warm-up)."""
-    return float(model.n_gate_failures)
+    """Changes failed by a gate because a coupled change merged first (count, after
+    warm-up)."""
+    return float(model.gates.n_conflict_failures)
+
+
+@metric
+def gate_flaky_failures(model: OrgModel) -> float:
+    """Gate results that failed for no fault of the change, at the tree's flaky
+    probability (count, after warm-up; the change is tested again)."""
+    return float(model.gates.n_flaky_failures)
+
+
+@metric
+def gate_queue_days_p50(model: OrgModel) -> float:
+    """Median days from a change's approval entering its tree's gate to its merge (changes
+    merged through a gate after warm-up; re-runs after flaky failures and resets
+    included)."""
+    return _percentile(model.gates.queue_days, 50)
+
+
+@metric
+def gate_resets_per_day(model: OrgModel) -> float:
+    """Serial gate: failures per day that voided the runs of changes behind the failing one
+    (they are tested again), all trees together."""
+    return _per_day(model, model.gates.n_resets)
 
 
 @metric

@@ -7,8 +7,8 @@ the mechanisms, one module each:
 mechanism             module                     what it models
 ====================  =========================  ==========================================
 staffing              :mod:`model.staffing`      reviewers per team (fixed core or equal H)
-arrivals and review   :mod:`model.review`        Poisson changes, queues, routing, rework,
-                                                 gate
+arrivals and review   :mod:`model.review`        Poisson changes, queues, routing, rework
+gate                  :mod:`model.gate`          each tree's gate: none, independent, serial
 coordination          :mod:`model.coordination`  sync time caused by each job (Brooks)
 links                 :mod:`model.links`         API contracts negotiated at the other end
 coupling and rebases  :mod:`model.coupling`      coupled changes in one tree: stale, rebase
@@ -38,6 +38,7 @@ from model.coordination import TEAM_WIDE, CoordinationMechanism
 from model.coupling import RebaseMechanism, area_coupling
 from model.eventlog import LANDED, EventRecorder
 from model.events import EventQueue
+from model.gate import Gates
 from model.integration import IntegrationMechanism
 from model.links import LinkMechanism
 from model.params import PARAMETERS, defaults, validate_params
@@ -120,8 +121,10 @@ class OrgModel(
         coupling_decay: float = _D["coupling_decay"],
         coupling_branching: int = _D["coupling_branching"],
         rebase_days: float = _D["rebase_days"],
-        gate: bool = _D["gate"],
+        gate: str = _D["gate"],
         gate_days: float = _D["gate_days"],
+        gate_window: int = _D["gate_window"],
+        gate_flaky_prob: float = _D["gate_flaky_prob"],
         merge_interval_days: float = _D["merge_interval_days"],
         release_cycle_days: float = _D["release_cycle_days"],
         merge_window_days: float = _D["merge_window_days"],
@@ -166,6 +169,14 @@ class OrgModel(
         self.build_links()
         self._build_code()
         self._build_teams()
+        self.gates = Gates(
+            self,
+            mode=self.gate,
+            gate_days=self.gate_days,
+            window=self.gate_window,
+            flaky_prob=self.gate_flaky_prob,
+            tree_areas=[self.graph.nodes[node]["areas"] for node in self.graph.nodes],
+        )
         self._init_accounts()
         self._schedule_start()
         self.datacollector = DailySeries(SERIES_COLUMNS)
@@ -282,7 +293,6 @@ class OrgModel(
         self.n_reviews_done = 0
         self.n_stale = 0
         self.n_rebases = 0
-        self.n_gate_failures = 0
         self.n_conflicts = 0
         self.n_conflicts_early = 0
         self.n_top_conflicts = 0

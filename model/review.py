@@ -14,8 +14,8 @@
   ``expertise`` takes the oldest waiting review in one of the reviewer's areas if there is
   one, else the oldest overall. A single-core reviewer outside its ``expert_areas`` is
   ``nonexpert_slowdown`` times slower; a negotiation is ``cross_team_factor`` slower.
-* Gate: with ``gate`` on, an approved change merges only after a gate run of ``gate_days``
-  and only if no coupled change made it stale meanwhile (:mod:`model.coupling`).
+* Gate: an approved change goes through its home tree's gate (:mod:`model.gate`) unless
+  ``gate`` is ``none``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections import deque
 from math import log
 from typing import TYPE_CHECKING
 
-from model.eventlog import APPROVED, CHECK, GATE, PATCH_SET, REVIEW_FINISHED, REVIEW_STARTED
+from model.eventlog import APPROVED, CHECK, PATCH_SET, REVIEW_FINISHED, REVIEW_STARTED
 from model.work import Change, JobKind, Pull, ReviewTask
 
 REVIEW, NEGOTIATION = JobKind.REVIEW, JobKind.NEGOTIATION
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 class ReviewMechanism:
-    """Mixin for :class:`model.OrgModel`: arrivals, queues, routing, review and gate."""
+    """Mixin for :class:`model.OrgModel`: arrivals, queues, routing and review."""
 
     def submit_change(self, contributor: Contributor) -> None:
         """A contributor submits a change (Poisson process, ``change_rate`` per day)."""
@@ -271,25 +271,9 @@ class ReviewMechanism:
             return
         if change.stale:  # the merge itself shows the conflict
             self.send_back(change, rework=False)
-        elif self.gate and change.area >= 0:
-            self.events.push(self.now + self.gate_days, self.finish_gate, change)
+        elif self.gates.gated(change):
+            self.gates.submit(change)
         else:
-            self.merge_home(change)
-
-    def finish_gate(self, change: Change) -> None:
-        """The gate run ends: a change made stale meanwhile fails and is rebased."""
-        if change.abandoned:
-            return
-        log = self.event_log
-        if change.stale:
-            if self.measuring:
-                self.n_gate_failures += 1
-            if log is not None:
-                log.append((self.now, GATE, change.id, change.home, -1, "fail"))
-            self.send_back(change, rework=False)
-        else:
-            if log is not None:
-                log.append((self.now, GATE, change.id, change.home, -1, "pass"))
             self.merge_home(change)
 
 
