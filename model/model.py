@@ -34,7 +34,7 @@ import numpy as np
 
 from model.abandonment import AbandonmentMechanism
 from model.agents import Contributor, Reviewer, Team
-from model.coordination import TEAM_WIDE, CoordinationMechanism
+from model.coordination import Coordination
 from model.coupling import RebaseMechanism, area_coupling
 from model.eventlog import LANDED, EventRecorder
 from model.events import EventQueue
@@ -66,7 +66,6 @@ DAY_COST_COLUMNS = tuple(f"cost_{kind.name.lower()}_day" for kind in JobKind)
 
 class OrgModel(
     ReviewMechanism,
-    CoordinationMechanism,
     LinkMechanism,
     RebaseMechanism,
     IntegrationMechanism,
@@ -166,6 +165,9 @@ class OrgModel(
             rng=self.rng,
         )
         self.root: int = self.graph.graph["root"]
+        # changes go straight to the top only in a hierarchy (a top without contributors)
+        root_kind = self.graph.nodes[self.root]["kind"]
+        self.direct_share = self.top_direct_share if root_kind == "top" else 0.0
         self.build_links()
         self._build_code()
         self._build_teams()
@@ -176,6 +178,12 @@ class OrgModel(
             window=self.gate_window,
             flaky_prob=self.gate_flaky_prob,
             tree_areas=[self.graph.nodes[node]["areas"] for node in self.graph.nodes],
+        )
+        self.coordination = Coordination(
+            self,
+            days_per_contact=self.sync_days_per_contact,
+            window_days=self.sync_window_days,
+            child_area=self.node_area.tolist(),
         )
         self._init_accounts()
         self._schedule_start()
@@ -230,7 +238,7 @@ class OrgModel(
             team = Team(self, node, data["kind"], data["parent"], int(self.node_area[node]))
             self.teams.append(team)
             many_areas = data["areas"] > 1 or (
-                node == self.root and not data["has_contributors"] and self.top_direct_share > 0
+                node == self.root and not data["has_contributors"] and self.direct_share > 0
             )
             if many_areas:
                 team.open_counts = np.zeros(self.n_areas, dtype=np.int64)
@@ -416,18 +424,28 @@ class OrgModel(
                 self.busy_days += days
                 team.busy_days += days
 
-    def start_job(self, reviewer: Reviewer, kind: JobKind, job: object, days: float) -> None:
-        """Keep ``reviewer`` busy for ``days`` on ``job`` (after any sync time it owes)."""
+    def start_job(
+        self,
+        reviewer: Reviewer,
+        kind: JobKind,
+        job: object,
+        days: float,
+        account: JobKind | None = None,
+    ) -> None:
+        """Keep ``reviewer`` busy for ``days`` on ``job`` (after any sync time it owes),
+        booked to the ``account`` cost account (default: ``kind``)."""
+        if account is None:
+            account = kind
         now, free_from = self.now, reviewer.free_from
         end = (free_from if free_from > now else now) + days
         reviewer.busy = True
         reviewer.job = job
         reviewer.job_kind = kind
         reviewer.busy_until = end
-        # book(kind, days, reviewer.team), written out: this runs for every job
-        self._day_cost[kind] += days
+        # book(account, days, reviewer.team), written out: this runs for every job
+        self._day_cost[account] += days
         if now >= self.warmup_days:
-            self.cost[kind] += days
+            self.cost[account] += days
             self.busy_days += days
             reviewer.team.busy_days += days
         self.events.push(end, self.finish_job, reviewer)
@@ -437,14 +455,11 @@ class OrgModel(
         kind, job = reviewer.job_kind, reviewer.job
         reviewer.busy = False
         reviewer.job = None
+        if self.sync_days_per_contact:
+            self.coordination.after_job(reviewer, job)
         if kind == REVIEW:
-            if self.sync_days_per_contact:
-                area = job.change.area if reviewer.experts is not None else TEAM_WIDE
-                self.sync_after_job(reviewer, area)
             self.finish_review(job, reviewer.unique_id)
         else:
-            if self.sync_days_per_contact:
-                self.sync_after_job(reviewer, TEAM_WIDE)
             if kind == NEGOTIATION:
                 self.finish_negotiation(job)
             elif kind == PULL:
