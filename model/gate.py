@@ -252,8 +252,11 @@ class Gates:
         return None
 
     def _merge(self, entry: GateEntry) -> None:
+        spent = self.model.now - entry.entered_at
         if self.model.measuring:
-            self.queue_days.append(self.model.now - entry.entered_at)
+            self.queue_days.append(spent)
+        # beyond the one run it needed, its time in the gate was congestion
+        entry.change.queued_days += max(spent - self.gate_days, 0.0)
         self.model.merge_home(entry.change)
 
     def _record(self, change: Change, outcome: str) -> None:

@@ -115,6 +115,7 @@ class IntegrationMechanism:
         """Merge a reviewed change into its home tree (the mainline for the top team)."""
         team = self.teams[change.home]
         change.in_home_tree = True
+        change.home_at = self.now
         if self.code_is_coupled:
             self.close_change(team, change)
             self.invalidate_coupled(team, change)

@@ -192,9 +192,13 @@ class ReviewMechanism:
         the wait for the task's first review is recorded (days, after warm-up only)."""
         takers = task.takers
         takers.append(reviewer.unique_id)
+        now = self.now
         if len(takers) == task.slots:
             task.closed = True
-        now = self.now
+            if task.kind == REVIEW:  # the patch set waited for reviewers until now
+                free_from = reviewer.free_from
+                start = free_from if free_from > now else now
+                task.change.queued_days += start - task.enqueued_at
         measuring = now >= self.warmup_days
         kind = task.kind
         if len(takers) == 1 and measuring:

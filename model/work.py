@@ -30,7 +30,9 @@ class Change:
     ``unique_id`` (−1 for a team's API change). ``pending_agreements`` counts link
     negotiations still open; ``stale`` is set when a coupled change merged into the home
     tree first (a rebase is due); ``rebase_only`` marks a patch set made only by a rebase
-    (no rework asked), whose review is booked as rebase cost.
+    (no rework asked), whose review is booked as rebase cost. ``queued_days`` sums the
+    days it waited for reviewers (until every approval slot of a patch set was taken) and
+    in gate lines beyond one run: its congestion, as opposed to its service.
     """
 
     __slots__ = (
@@ -40,6 +42,7 @@ class Change:
         "author",
         "ended_at",
         "home",
+        "home_at",
         "id",
         "in_home_tree",
         "is_api",
@@ -47,6 +50,7 @@ class Change:
         "origin",
         "patch_sets",
         "pending_agreements",
+        "queued_days",
         "rebase_only",
         "stale",
         "submitted_at",
@@ -74,6 +78,8 @@ class Change:
         self.patch_sets = 1
         self.stale = False
         self.rebase_only = False
+        self.home_at = -1.0  # when it merged into its home tree (its author's part ends)
+        self.queued_days = 0.0  # days waited in review queues and gates (not in service)
         self.abandoned = False
         self.in_home_tree = False
         self.open_slot = -1
