@@ -36,11 +36,14 @@ of the time can slip through"); the gate ran near worst case with a queue 130 de
 79 deep in Jan 2014 (2014-01/025344). The default, 5%, is the low end of those rates for
 one run. A gate run tests the whole tree, and each area brings its own tests with their
 own races, independently of the others' (the gate math of the same message: failure
-probabilities of independent tests add up). So a tree of ``a`` areas fails a run
-spuriously with probability ``1 − (1 − gate_flaky_prob) ** (a / 16)``: 5% for Nova's 16
-areas, 19% for 64, 56% for 256, 0.3% for a driver's tree of one area. This is how the
-gate's cost grows with the code it guards; it is an assumption with a plausible range,
-not a measurement.
+probabilities of independent jobs add up). So a tree of ``a`` areas fails a run
+spuriously with probability ``1 − (1 − gate_flaky_prob) ** ((a / 16) ** gate_flaky_growth)``;
+with the default growth 1 (independent areas): 5% for Nova's 16 areas, 19% for 64, 56% for
+256, 0.3% for a driver's tree of one area. Growth 0 is a suite whose flakiness does not
+grow with the code (flaky tests fixed as fast as they come, or tests that do not grow).
+This is how the gate's cost grows with the code it guards, and the one-core organisation's
+limit under a serial gate moves with it: both numbers are assumptions with plausible
+ranges the sensitivity analysis samples, not measurements.
 
 State. :class:`Gates` (held by :class:`model.OrgModel` as ``model.gates``) owns one
 :class:`TreeGate` per tree (its line, its run in progress and its flaky probability) and
@@ -65,13 +68,15 @@ GATE_MODES = ("none", "independent", "serial")
 REFERENCE_AREAS = 16
 
 
-def tree_flaky_prob(flaky_prob: float, areas: int) -> float:
+def tree_flaky_prob(flaky_prob: float, areas: int, growth: float = 1.0) -> float:
     """Probability that one gate run of a tree of ``areas`` code areas fails spuriously.
 
-    Each area's tests fail independently, so ``1 − (1 − flaky_prob) ** (areas / 16)``:
-    ``flaky_prob`` at Nova's 16 areas, growing with the code under test.
+    ``1 − (1 − flaky_prob) ** ((areas / 16) ** growth)``: ``flaky_prob`` at Nova's 16
+    areas; with ``growth`` 1 each area's tests fail independently of the others', so the
+    chance that none fails falls geometrically with the code under test; with 0 the suite
+    (or its flakiness) does not grow with the code.
     """
-    return 1.0 - (1.0 - flaky_prob) ** (areas / REFERENCE_AREAS)
+    return 1.0 - (1.0 - flaky_prob) ** ((areas / REFERENCE_AREAS) ** growth)
 
 
 class GateEntry:
@@ -108,6 +113,7 @@ class Gates:
     gate_days : duration of one gate run (days).
     window : ``serial``: most changes tested in one run.
     flaky_prob : ``gate_flaky_prob``, a run's spurious failure probability at 16 areas.
+    flaky_growth : ``gate_flaky_growth``, how it grows with a tree's areas.
     tree_areas : code areas of each tree, by team node.
     """
 
@@ -120,13 +126,14 @@ class Gates:
         window: int,
         flaky_prob: float,
         tree_areas: list[int],
+        flaky_growth: float = 1.0,
     ) -> None:
         self.model = model
         self.mode = mode
         self.gate_days = gate_days
         self.window = window
         self.trees = [
-            TreeGate(node, tree_flaky_prob(flaky_prob, areas))
+            TreeGate(node, tree_flaky_prob(flaky_prob, areas, flaky_growth))
             for node, areas in enumerate(tree_areas)
         ]
         # counters, after warm-up

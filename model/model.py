@@ -124,6 +124,7 @@ class OrgModel(
         gate_days: float = _D["gate_days"],
         gate_window: int = _D["gate_window"],
         gate_flaky_prob: float = _D["gate_flaky_prob"],
+        gate_flaky_growth: float = _D["gate_flaky_growth"],
         merge_interval_days: float = _D["merge_interval_days"],
         release_cycle_days: float = _D["release_cycle_days"],
         merge_window_days: float = _D["merge_window_days"],
@@ -177,6 +178,7 @@ class OrgModel(
             gate_days=self.gate_days,
             window=self.gate_window,
             flaky_prob=self.gate_flaky_prob,
+            flaky_growth=self.gate_flaky_growth,
             tree_areas=[self.graph.nodes[node]["areas"] for node in self.graph.nodes],
         )
         self.coordination = Coordination(

@@ -389,10 +389,20 @@ PARAMETERS: dict[str, ParamSpec] = {
             float,
             0.05,
             "probability a gate run of a 16-area tree fails for no fault of the change; a "
-            "tree of a areas: 1 − (1 − p)^(a/16)",
+            "tree of a areas: 1 − (1 − p)^((a/16)^gate_flaky_growth)",
             "",
             low=0.0,
             high=0.99,
+        ),
+        _p(
+            "gate_flaky_growth",
+            float,
+            1.0,
+            "how a gate run's flaky failures grow with the tree's areas (1: each area's tests "
+            "fail independently; 0: not at all)",
+            "",
+            low=0.0,
+            high=2.0,
         ),
         _p(
             "api_badness_sigma",
@@ -552,6 +562,8 @@ SOURCES: dict[str, str] = {
     "gate_flaky_prob": "OpenStack gate jobs failed nondeterministically 5–10% of the time "
     "(openstack-dev 2013-11/019042, 2013-11 'Unwedging the gate'); grows with the tree's "
     "areas, see model/gate.py",
+    "gate_flaky_growth": "Gate Math (openstack-dev 2013-11/019042): failure probabilities of "
+    "independent test jobs add up, so 1; 0 bounds it below",
     "top_direct_share": "kernel 2.6.38: Linus applied ≈1.3% of patches himself; 0 by default",
     "topology": CONTROL,
     "n_teams": CONTROL,
@@ -584,6 +596,7 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "gate_days": (0.02, 0.5),
     "gate_window": (3, 20),
     "gate_flaky_prob": (0.01, 0.1),
+    "gate_flaky_growth": (0.0, 1.0),
     "merge_interval_days": (1.0, 14.0),
     "conflict_prob": (0.0001, 0.002),
     "api_badness_sigma": (0.25, 1.5),

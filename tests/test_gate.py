@@ -207,3 +207,11 @@ def test_one_cores_landed_share_falls_at_large_n_with_a_serial_gate_a_hierarchys
     assert hier_large > hier_small - 0.05
     # the gate is the cause: one core with a gate of unlimited capacity keeps up
     assert landed("single_core", 128, gate="independent") > core_small - 0.05
+
+
+def test_flaky_probability_without_growth_is_the_same_for_every_tree():
+    assert tree_flaky_prob(0.05, 256, growth=0.0) == pytest.approx(0.05)
+    assert tree_flaky_prob(0.05, 1, growth=0.0) == pytest.approx(0.05)
+    assert tree_flaky_prob(0.05, 64, growth=0.5) == pytest.approx(1 - 0.95**2)
+    org = OrgModel(topology="single_core", n_teams=64, gate_flaky_growth=0.0, rng=1)
+    assert org.gates.trees[0].flaky_prob == pytest.approx(0.05)
