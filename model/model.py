@@ -426,18 +426,10 @@ class OrgModel(
                 self.busy_days += days
                 team.busy_days += days
 
-    def start_job(
-        self,
-        reviewer: Reviewer,
-        kind: JobKind,
-        job: object,
-        days: float,
-        account: JobKind | None = None,
-    ) -> None:
+    def start_job(self, reviewer: Reviewer, kind: JobKind, job: object, days: float) -> None:
         """Keep ``reviewer`` busy for ``days`` on ``job`` (after any sync time it owes),
-        booked to the ``account`` cost account (default: ``kind``)."""
-        if account is None:
-            account = kind
+        booked to its kind's account (a review: its task's ``account``)."""
+        account = job.account if kind == REVIEW else kind
         now, free_from = self.now, reviewer.free_from
         end = (free_from if free_from > now else now) + days
         reviewer.busy = True

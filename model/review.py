@@ -229,7 +229,7 @@ class ReviewMechanism:
             if measuring:
                 self.n_reviews_started += 1
                 self.n_expert_reviews += expert
-        self.start_job(reviewer, kind, task, self.review_days(mean), task.account)
+        self.start_job(reviewer, kind, task, self.review_days(mean))
 
     def review_days(self, mean: float) -> float:
         """One review's duration (days): exponential or lognormal with the given mean."""
