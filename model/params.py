@@ -235,7 +235,8 @@ PARAMETERS: dict[str, ParamSpec] = {
             "link_change_prob",
             float,
             0.1,
-            "share of changes touching one of their team's API links",
+            "share of changes touching one of their team's API links, × the mean badness of "
+            "its links",
             "",
             low=0.0,
             high=1.0,
