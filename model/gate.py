@@ -66,6 +66,8 @@ GATE_MODES = ("none", "independent", "serial")
 
 #: Areas of the tree whose flaky probability ``gate_flaky_prob`` is (Nova's, the preset's).
 REFERENCE_AREAS = 16
+#: Highest flaky probability of a tree's gate run, however large the tree.
+MAX_FLAKY_PROB = 0.99
 
 
 def tree_flaky_prob(flaky_prob: float, areas: int, growth: float = 1.0) -> float:
@@ -74,9 +76,11 @@ def tree_flaky_prob(flaky_prob: float, areas: int, growth: float = 1.0) -> float
     ``1 − (1 − flaky_prob) ** ((areas / 16) ** growth)``: ``flaky_prob`` at Nova's 16
     areas; with ``growth`` 1 each area's tests fail independently of the others', so the
     chance that none fails falls geometrically with the code under test; with 0 the suite
-    (or its flakiness) does not grow with the code.
+    (or its flakiness) does not grow with the code. At most :data:`MAX_FLAKY_PROB`: a
+    gate that never passes would hold its line for ever (and with ``gate_days`` 0 stop the
+    clock).
     """
-    return 1.0 - (1.0 - flaky_prob) ** ((areas / REFERENCE_AREAS) ** growth)
+    return min(1.0 - (1.0 - flaky_prob) ** ((areas / REFERENCE_AREAS) ** growth), MAX_FLAKY_PROB)
 
 
 class GateEntry:

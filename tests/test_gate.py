@@ -96,6 +96,7 @@ def test_flaky_probability_grows_with_the_code_under_test():
     assert tree_flaky_prob(0.05, 64) == pytest.approx(1 - 0.95**4)
     assert tree_flaky_prob(0.05, 1) == pytest.approx(1 - 0.95 ** (1 / 16))
     assert tree_flaky_prob(0.0, 256) == 0.0
+    assert tree_flaky_prob(0.5, 100_000) == 0.99  # a gate that never passes holds for ever
 
 
 def test_each_tree_has_its_own_gate_sized_by_its_areas():
