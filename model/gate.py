@@ -39,11 +39,13 @@ own races, independently of the others' (the gate math of the same message: fail
 probabilities of independent jobs add up). So a tree of ``a`` areas fails a run
 spuriously with probability ``1 − (1 − gate_flaky_prob) ** ((a / 16) ** gate_flaky_growth)``;
 with the default growth 1 (independent areas): 5% for Nova's 16 areas, 19% for 64, 56% for
-256, 0.3% for a driver's tree of one area. Growth 0 is a suite whose flakiness does not
-grow with the code (flaky tests fixed as fast as they come, or tests that do not grow).
-This is how the gate's cost grows with the code it guards, and the one-core organisation's
-limit under a serial gate moves with it: both numbers are assumptions with plausible
-ranges the sensitivity analysis samples, not measurements.
+256, 0.3% for a driver's tree of one area. A tree's areas are those merged into it: its own
+and its descendants' (a driver's 1, a single core's N, the mainline's N, which gates only
+changes sent to it directly or, in a flat split, its own team's). Growth 0 is a suite
+whose flakiness does not grow with the code (flaky tests fixed as fast as they come, or
+tests that do not grow). This is how the gate's cost grows with the code it guards, and
+the one-core organisation's limit under a serial gate moves with it: both numbers are
+assumptions with plausible ranges the sensitivity analysis samples, not measurements.
 
 State. :class:`Gates` (held by :class:`model.OrgModel` as ``model.gates``) owns one
 :class:`TreeGate` per tree (its line, its run in progress and its flaky probability) and

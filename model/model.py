@@ -179,7 +179,7 @@ class OrgModel(
             window=self.gate_window,
             flaky_prob=self.gate_flaky_prob,
             flaky_growth=self.gate_flaky_growth,
-            tree_areas=[self.graph.nodes[node]["areas"] for node in self.graph.nodes],
+            tree_areas=self._tree_areas(),
         )
         self.coordination = Coordination(
             self,
@@ -273,6 +273,19 @@ class OrgModel(
         self.seen_at_parent = {
             c: np.zeros(n_nodes, dtype=np.int64) for kids in self.children.values() for c in kids
         }
+
+    def _tree_areas(self) -> list[int]:
+        """Code areas in each team's tree once its children's trees are merged into it:
+        its own areas plus its descendants' (the code a gate run of that tree tests)."""
+        areas = [
+            data["areas"] if data["has_contributors"] else 0
+            for _, data in sorted(self.graph.nodes(data=True))
+        ]
+        for node in sorted(self.graph.nodes, key=lambda n: -self.graph.nodes[n]["depth"]):
+            parent = self.graph.nodes[node]["parent"]
+            if parent is not None:
+                areas[parent] += areas[node]
+        return [max(a, 1) for a in areas]
 
     def _add_reviewer(self, team: Team, experts: frozenset[int] | None) -> None:
         reviewer = Reviewer(self, team, experts)

@@ -106,6 +106,8 @@ def test_each_tree_has_its_own_gate_sized_by_its_areas():
     assert len(hier.gates.trees) == hier.graph.number_of_nodes()
     leaf = next(n for n, d in hier.graph.nodes(data=True) if d["kind"] == "leaf")
     assert hier.gates.trees[leaf].flaky_prob == pytest.approx(1 - 0.95 ** (1 / 16))
+    # the mainline holds every area once the trees below are merged into it
+    assert hier.gates.trees[hier.root].flaky_prob == pytest.approx(1 - 0.95**4)
 
 
 def test_saturated_serial_gate_lands_what_the_renewal_model_of_a_pipeline_predicts():
