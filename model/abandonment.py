@@ -3,10 +3,11 @@
 Each change gets a patience drawn from an exponential distribution with mean
 ``patience_days`` (0 means authors never give up). A change still waiting for review,
 rework, agreement or the gate when its patience runs out is abandoned: it leaves every
-queue (lazily), it no longer counts as work in progress, and its time so far counts as a
-censored lead time. A change already merged into its home tree is past the author's hands
-and is never abandoned. Nova lost about a quarter of its changes this way (4.4 of 17.2 a day
-in 2013), which is how its queue stayed finite while demand exceeded review capacity.
+queue (lazily) and no longer counts as work in progress; for lead time it is a competing
+outcome, not a censored landing (``lead_time_cif_p50``). A change already merged into its
+home tree is past the author's hands and is never abandoned. Nova lost about a quarter of
+its changes this way (4.4 of 17.2 a day in 2013), which is how its queue stayed finite
+while demand exceeded review capacity.
 """
 
 from __future__ import annotations

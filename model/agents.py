@@ -9,7 +9,6 @@ import mesa
 import numpy as np
 
 if TYPE_CHECKING:
-    from model.coordination import AreaActivity
     from model.work import Change, ConflictJob, Pull, ReviewTask
 
 
@@ -17,9 +16,9 @@ class Team(mesa.Agent):
     """A team: a node of the topology owning a tree (its branch of the code).
 
     Holds the team's review queue (and one queue per code area when reviewers route by
-    expertise over several areas), its urgent queue (pulls and conflicts, served first),
-    the changes merged into its tree but not yet pulled upward, its open changes by area
-    (which a landing change can make stale), and its reviewers' recent activity by area.
+    expertise over several areas), its urgent queue (pulls and conflicts, taking turns
+    with the review queue), the changes merged into its tree but not yet pulled upward,
+    and its open changes by area (which a landing change can make stale).
     ``area`` is the team's code area (−1 for the single core and maintainer teams).
     """
 
@@ -37,13 +36,13 @@ class Team(mesa.Agent):
         self.queue: deque[ReviewTask] = deque()
         self.area_queues: dict[int, deque[ReviewTask]] | None = None
         self.urgent: deque[Pull | ConflictJob] = deque()
+        self.urgent_turn = True  # integration jobs and reviews take turns (pick_work)
         self.idle: deque[tuple[int, Reviewer]] = deque()  # (token, reviewer), see set_idle
         self.idle_experts: dict[int, deque[tuple[int, Reviewer]]] | None = None
         self.tree: list[Change] = []
         self.tree_counts: dict[int, int] = {}
         self.open_by_area: dict[int, list[Change]] = {}
         self.open_counts = np.zeros(1, dtype=np.int64)
-        self.activity: dict[int, AreaActivity] = {}
         self.busy_days = 0.0  # reviewer-days booked after warm-up
 
     @property

@@ -32,6 +32,7 @@ from mesa.visualization.solara_viz import ModelController, split_model_params
 from mesa.visualization.utils import update_counter
 
 from model import PARAMETERS, TOPOLOGIES, OrgModel
+from model.gate import GATE_MODES
 from model.params import REVIEW_ROUTINGS
 from model.presets import load_preset, preset_names
 from model.staffing import STAFFING_POLICIES
@@ -61,6 +62,12 @@ model_params: dict[str, Any] = {
         "type": "Checkbox",
         "value": _D["ci_automation"],
         "label": "CI automation (daily test-merge)",
+    },
+    "gate": {
+        "type": "Select",
+        "value": _D["gate"],
+        "values": list(GATE_MODES),
+        "label": "Gate (each tree its own)",
     },
     "change_rate": {
         "type": "SliderFloat",

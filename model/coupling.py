@@ -61,11 +61,11 @@ class RebaseMechanism:
     Every team that reviews changes keeps its open changes (submitted, not yet merged
     into its tree) by area. When a change merges into the team's tree, each open change
     coupled to it becomes stale with the coupling probability of their areas. A stale
-    change is found when its review round ends or its gate run ends: its author rebases it
-    (``rebase_days`` of author time, the ``cost_rebase`` account) and the new patch set is
-    reviewed again (approvals are lost). With ``gate`` on, an approved change is merged only
-    after a gate run of ``gate_days``; a change that went stale meanwhile fails the gate.
-    This is the single tree's share of "paying the integration cost somewhere".
+    change is found when its review round ends or in its tree's gate (:mod:`model.gate`):
+    its author rebases it (``rebase_days`` of author time) and the new patch set is
+    reviewed again (approvals are lost); the rebase and the review of a patch set made only
+    by a rebase are both booked to the ``cost_rebase`` account. This is the single tree's
+    share of "paying the integration cost somewhere".
     """
 
     def open_change(self, team: Team, change: Change) -> None:

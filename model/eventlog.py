@@ -28,7 +28,9 @@ column      type      meaning
 Kinds (:data:`KINDS`): ``created`` (a change is submitted; its first patch set),
 ``patch_set`` (a later patch set is uploaded), ``check`` (automated checks report),
 ``review_started``, ``review_finished``, ``approved`` (the change has all the approvals
-it needs), ``gate`` (a gate run ends), ``merged`` (into a tree that is not the mainline),
+it needs), ``gate`` (a gate run ends: one row per change in the run, "fail" also for a
+change behind the failing one in a serial gate, whose run was void and which is tested
+again), ``merged`` (into a tree that is not the mainline),
 ``landed`` (into the mainline), ``rebased``, ``conflict`` (a merge conflict found where two
 integration units meet; ``team`` is the tree where it was found, ``change`` is −1 since a
 conflict belongs to a pair of units, not to one change), ``abandoned``, and ``touched``

@@ -73,6 +73,13 @@ class IntegrationMechanism:
         """Give every child tree its own merge phase (see the module docstring)."""
         rand = self.random
         windowed = self.release_cycle_days > 0
+        # changes landed in each parent through each child's units, by origin: a child's
+        # units never conflict with each other (they were one tree below)
+        self.landed_via = {
+            team.node: np.zeros(len(self.teams), dtype=np.int64)
+            for team in self.teams
+            if team.parent is not None
+        }
         for team in self.teams:
             if team.parent is None:
                 continue
@@ -108,6 +115,7 @@ class IntegrationMechanism:
         """Merge a reviewed change into its home tree (the mainline for the top team)."""
         team = self.teams[change.home]
         change.in_home_tree = True
+        change.home_at = self.now
         if self.code_is_coupled:
             self.close_change(team, change)
             self.invalidate_coupled(team, change)
@@ -132,6 +140,7 @@ class IntegrationMechanism:
         arrivals = self.arrivals[team.node]
         recent = arrivals - self.seen_at_parent[pull.child]
         pull.checked = arrivals.copy()
+        pull.checked_own = self.landed_via[pull.child].copy()
         self.add_conflicts(team, pull, self.merge_conflicts(team, pull, recent))
         if self.measuring:
             self.pull_sizes.append(len(pull.changes))
@@ -229,15 +238,20 @@ class IntegrationMechanism:
         if not pull.job_done or pull.pending_conflicts:
             return
         arrivals = self.arrivals[team.node]
-        arrived_meanwhile = arrivals - pull.checked
+        own = self.landed_via[pull.child]
+        # what reached this tree meanwhile, less the same child's other units (a child's
+        # units were one tree below: they cannot conflict with each other)
+        arrived_meanwhile = (arrivals - pull.checked) - (own - pull.checked_own)
         if arrived_meanwhile.any():
             pull.checked = arrivals.copy()
+            pull.checked_own = own.copy()
             jobs = self.merge_conflicts(team, pull, arrived_meanwhile)
             if jobs:
                 self.add_conflicts(team, pull, jobs)
                 return
         for origin, count in pull.counts.items():
             arrivals[origin] += count
+            own[origin] += count
         self.seen_at_parent[pull.child] = arrivals.copy()
         if team.node == self.root:
             for change in pull.changes:

@@ -2,8 +2,12 @@
 
 Seed: "an Internal API is a contract between two teams ... If someone wants to change this
 API they have to negotiate between the two (or more) teams." Each link has an API badness
-(lognormal, mean 1): a bad API is touched more often and conflicts more. H5: the teams at
-the ends of the worst links can fix them (``fixed_link_share``).
+(lognormal, mean 1): a bad API is touched more often and conflicts more. A team's change
+touches one of its links with ``link_change_prob`` × the mean badness of the team's links
+(at most 1), that link chosen in proportion to badness; so a driver with one link to
+drivers-core is in negotiation more often when that link is bad, and badness acts in
+every topology with links. H5: the teams at the ends of the worst links can fix them
+(``fixed_link_share``).
 """
 
 from __future__ import annotations
@@ -43,6 +47,15 @@ class LinkMechanism:
             self.neighbours.append(np.array(nb, dtype=np.int64))
             self.incident.append(np.array(ids, dtype=np.int64))
             self._touch_cumweight.append(np.cumsum(self.edge_badness[ids]).tolist())
+        # a bad API is in the way more often: a team's change touches one of its links with
+        # link_change_prob × the mean badness of its links (at most 1), so badness and fixed
+        # links act in every topology with links, a team of one link (a driver) included
+        self.touch_prob = [
+            min(1.0, self.link_change_prob * float(self.edge_badness[ids].mean()))
+            if ids.size
+            else 0.0
+            for ids in self.incident
+        ]
 
     def link_conflict_matrix(self) -> np.ndarray:
         """(nodes, nodes) probability that changes of two linked teams conflict

@@ -110,6 +110,29 @@ def kaplan_meier_median(durations: np.ndarray, events: np.ndarray) -> float:
     return float(t[below[0]]) if below.size else math.nan
 
 
+def cumulative_incidence_median(
+    durations: np.ndarray, landed: np.ndarray, abandoned: np.ndarray
+) -> float:
+    """First time at which the cumulative incidence of landing reaches ½ (``nan`` if it
+    never does: half the changes or more were abandoned, or are still open).
+
+    Aalen–Johansen with two competing events, landing and abandonment; an observation that
+    is neither (still open at the end) is censored. Unlike Kaplan–Meier with abandonment
+    censored, an abandoned change does not count as one that would have landed later.
+    """
+    if durations.size == 0:
+        return math.nan
+    order = np.lexsort((~(landed | abandoned), durations))  # at equal times events first
+    t, land, gone = durations[order], landed[order], abandoned[order]
+    at_risk = np.arange(t.size, 0, -1)
+    # overall survival just before each observation (any event ends it)
+    survival_after = np.cumprod(1.0 - (land | gone) / at_risk)
+    survival_before = np.concatenate(([1.0], survival_after[:-1]))
+    incidence = np.cumsum(np.where(land, survival_before / at_risk, 0.0))
+    reached = np.flatnonzero(incidence >= 0.5 - 1e-12)
+    return float(t[reached[0]]) if reached.size else math.nan
+
+
 @metric
 def links(model: OrgModel) -> float:
     """Number of API links between teams (edges of the topology)."""
@@ -364,8 +387,31 @@ def rebases_per_change(model: OrgModel) -> float:
 
 @metric
 def gate_failures(model: OrgModel) -> float:
-    """Gate runs failed because a coupled change merged first (count, after warm-up)."""
-    return float(model.n_gate_failures)
+    """Changes failed by a gate because a coupled change merged first (count, after
+    warm-up)."""
+    return float(model.gates.n_conflict_failures)
+
+
+@metric
+def gate_flaky_failures(model: OrgModel) -> float:
+    """Gate results that failed for no fault of the change, at the tree's flaky
+    probability (count, after warm-up; the change is tested again)."""
+    return float(model.gates.n_flaky_failures)
+
+
+@metric
+def gate_queue_days_p50(model: OrgModel) -> float:
+    """Median days from a change's approval entering its tree's gate to its merge (changes
+    merged through a gate after warm-up; re-runs after flaky failures and resets
+    included)."""
+    return _percentile(model.gates.queue_days, 50)
+
+
+@metric
+def gate_resets_per_day(model: OrgModel) -> float:
+    """Serial gate: failures per day that voided the runs of changes behind the failing one
+    (they are tested again), all trees together."""
+    return _per_day(model, model.gates.n_resets)
 
 
 @metric
@@ -396,9 +442,42 @@ def review_wait_p75(model: OrgModel) -> float:
 @metric
 def lead_time_km_p50(model: OrgModel) -> float:
     """Median lead time (days) by Kaplan–Meier over changes submitted after warm-up:
-    changes still open at the end or abandoned count as censored, not as missing."""
+    changes still open at the end or abandoned count as censored, not as missing (kept for
+    comparison; abandonment is a competing risk, not censoring: see
+    ``lead_time_cif_p50``)."""
     durations, landed = lead_time_observations(model)
     return kaplan_meier_median(durations, landed)
+
+
+@metric
+def lead_time_cif_p50(model: OrgModel) -> float:
+    """Median lead time (days) with abandonment as a competing risk: the first time by
+    which half of the changes submitted after warm-up had landed (cumulative incidence,
+    Aalen–Johansen; changes still open at the end censored). ``nan`` when half or more
+    never land."""
+    durations, landed, is_open = _outcomes(model)
+    return cumulative_incidence_median(durations, landed, ~landed & ~is_open)
+
+
+@metric
+def landed_share_patience(model: OrgModel) -> float:
+    """Share of changes expected to land if their authors' patience were the only loss:
+    each change exposed to its author's patience only while in service, never while
+    waiting in a review queue or a gate line. Estimated from the changes landed after
+    warm-up, each weighted by the inverse of its chance to outlast its author's patience
+    (exponential, mean ``patience_days`` P): Σ exp(q/P) / Σ exp(E/P) over their exposures
+    E (submission to merging into the home tree, after which authors no longer abandon)
+    and queue times q."""
+    if model.patience_days <= 0:
+        return 1.0
+    changes = [c for c in model.measured_changes if c.ended_at >= 0 and not c.abandoned]
+    if not changes:
+        return math.nan
+    rate = 1.0 / model.patience_days
+    lead = np.array([c.home_at - c.submitted_at for c in changes]) * rate
+    queued = np.minimum(np.array([c.queued_days for c in changes]) * rate, lead)
+    top = max(lead.max(), queued.max())
+    return float(np.exp(queued - top).sum() / np.exp(lead - top).sum())
 
 
 @metric
@@ -420,11 +499,29 @@ def backlog_slope(model: OrgModel) -> float:
     return float(np.polyfit(t, b, 1)[0])
 
 
+#: How far (absolute) the share of resolved changes that landed may fall below the share
+#: patience alone would let land before a run counts as saturated: well above the
+#: estimate's noise at a few hundred resolved changes, and a tenth of the work lost to
+#: queues is a system not keeping up.
+LOSS_MARGIN = 0.1
+
+
+def resolved_landed_share(model: OrgModel) -> float:
+    """Share of the changes submitted after warm-up and resolved by the end (landed or
+    abandoned) that landed."""
+    _, landed, is_open = _outcomes(model)
+    resolved = int(np.count_nonzero(~is_open))
+    return int(np.count_nonzero(landed)) / resolved if resolved else math.nan
+
+
 @metric
 def saturated(model: OrgModel) -> float:
     """1.0 when the run is not in a steady state, else 0.0: the backlog grew by more than
     a quarter of its mean level and by more than 10 changes over the measured window, or
-    a team was busy ≥ 98% of its time."""
+    a team was busy ≥ 98% of its time, or queues cost it changes: the share of resolved
+    changes that landed fell more than 0.1 below ``landed_share_patience`` (abandonment
+    bounds a backlog, so a core that loses most of its changes to waiting need not show a
+    growing one)."""
     slope = backlog_slope(model)
     util = max_team_utilization(model)
     if math.isnan(slope):
@@ -432,7 +529,9 @@ def saturated(model: OrgModel) -> float:
     growth = slope * measured_days(model)
     mean_backlog = float(np.mean([b for _, b in model.backlog_series]))
     growing = growth > max(10.0, 0.25 * mean_backlog)
-    return float(growing or (not math.isnan(util) and util >= 0.98))
+    expected = landed_share_patience(model)
+    lost = resolved_landed_share(model) < expected - LOSS_MARGIN  # nan compares False
+    return float(growing or lost or (not math.isnan(util) and util >= 0.98))
 
 
 @metric

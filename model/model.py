@@ -7,8 +7,8 @@ the mechanisms, one module each:
 mechanism             module                     what it models
 ====================  =========================  ==========================================
 staffing              :mod:`model.staffing`      reviewers per team (fixed core or equal H)
-arrivals and review   :mod:`model.review`        Poisson changes, queues, routing, rework,
-                                                 gate
+arrivals and review   :mod:`model.review`        Poisson changes, queues, routing, rework
+gate                  :mod:`model.gate`          each tree's gate: none, independent, serial
 coordination          :mod:`model.coordination`  sync time caused by each job (Brooks)
 links                 :mod:`model.links`         API contracts negotiated at the other end
 coupling and rebases  :mod:`model.coupling`      coupled changes in one tree: stale, rebase
@@ -34,10 +34,11 @@ import numpy as np
 
 from model.abandonment import AbandonmentMechanism
 from model.agents import Contributor, Reviewer, Team
-from model.coordination import TEAM_WIDE, CoordinationMechanism
+from model.coordination import Coordination
 from model.coupling import RebaseMechanism, area_coupling
 from model.eventlog import LANDED, EventRecorder
 from model.events import EventQueue
+from model.gate import Gates
 from model.integration import IntegrationMechanism
 from model.links import LinkMechanism
 from model.params import PARAMETERS, defaults, validate_params
@@ -65,7 +66,6 @@ DAY_COST_COLUMNS = tuple(f"cost_{kind.name.lower()}_day" for kind in JobKind)
 
 class OrgModel(
     ReviewMechanism,
-    CoordinationMechanism,
     LinkMechanism,
     RebaseMechanism,
     IntegrationMechanism,
@@ -120,8 +120,11 @@ class OrgModel(
         coupling_decay: float = _D["coupling_decay"],
         coupling_branching: int = _D["coupling_branching"],
         rebase_days: float = _D["rebase_days"],
-        gate: bool = _D["gate"],
+        gate: str = _D["gate"],
         gate_days: float = _D["gate_days"],
+        gate_window: int = _D["gate_window"],
+        gate_flaky_prob: float = _D["gate_flaky_prob"],
+        gate_flaky_growth: float = _D["gate_flaky_growth"],
         merge_interval_days: float = _D["merge_interval_days"],
         release_cycle_days: float = _D["release_cycle_days"],
         merge_window_days: float = _D["merge_window_days"],
@@ -163,9 +166,27 @@ class OrgModel(
             rng=self.rng,
         )
         self.root: int = self.graph.graph["root"]
+        # changes go straight to the top only in a hierarchy (a top without contributors)
+        root_kind = self.graph.nodes[self.root]["kind"]
+        self.direct_share = self.top_direct_share if root_kind == "top" else 0.0
         self.build_links()
         self._build_code()
         self._build_teams()
+        self.gates = Gates(
+            self,
+            mode=self.gate,
+            gate_days=self.gate_days,
+            window=self.gate_window,
+            flaky_prob=self.gate_flaky_prob,
+            flaky_growth=self.gate_flaky_growth,
+            tree_areas=self._tree_areas(),
+        )
+        self.coordination = Coordination(
+            self,
+            days_per_contact=self.sync_days_per_contact,
+            window_days=self.sync_window_days,
+            child_area=self.node_area.tolist(),
+        )
         self._init_accounts()
         self._schedule_start()
         self.datacollector = DailySeries(SERIES_COLUMNS)
@@ -219,7 +240,7 @@ class OrgModel(
             team = Team(self, node, data["kind"], data["parent"], int(self.node_area[node]))
             self.teams.append(team)
             many_areas = data["areas"] > 1 or (
-                node == self.root and not data["has_contributors"] and self.top_direct_share > 0
+                node == self.root and not data["has_contributors"] and self.direct_share > 0
             )
             if many_areas:
                 team.open_counts = np.zeros(self.n_areas, dtype=np.int64)
@@ -253,6 +274,19 @@ class OrgModel(
             c: np.zeros(n_nodes, dtype=np.int64) for kids in self.children.values() for c in kids
         }
 
+    def _tree_areas(self) -> list[int]:
+        """Code areas in each team's tree once its children's trees are merged into it:
+        its own areas plus its descendants' (the code a gate run of that tree tests)."""
+        areas = [
+            data["areas"] if data["has_contributors"] else 0
+            for _, data in sorted(self.graph.nodes(data=True))
+        ]
+        for node in sorted(self.graph.nodes, key=lambda n: -self.graph.nodes[n]["depth"]):
+            parent = self.graph.nodes[node]["parent"]
+            if parent is not None:
+                areas[parent] += areas[node]
+        return [max(a, 1) for a in areas]
+
     def _add_reviewer(self, team: Team, experts: frozenset[int] | None) -> None:
         reviewer = Reviewer(self, team, experts)
         team.reviewers.append(reviewer)
@@ -282,7 +316,6 @@ class OrgModel(
         self.n_reviews_done = 0
         self.n_stale = 0
         self.n_rebases = 0
-        self.n_gate_failures = 0
         self.n_conflicts = 0
         self.n_conflicts_early = 0
         self.n_top_conflicts = 0
@@ -407,17 +440,19 @@ class OrgModel(
                 team.busy_days += days
 
     def start_job(self, reviewer: Reviewer, kind: JobKind, job: object, days: float) -> None:
-        """Keep ``reviewer`` busy for ``days`` on ``job`` (after any sync time it owes)."""
+        """Keep ``reviewer`` busy for ``days`` on ``job`` (after any sync time it owes),
+        booked to its kind's account (a review: its task's ``account``)."""
+        account = job.account if kind == REVIEW else kind
         now, free_from = self.now, reviewer.free_from
         end = (free_from if free_from > now else now) + days
         reviewer.busy = True
         reviewer.job = job
         reviewer.job_kind = kind
         reviewer.busy_until = end
-        # book(kind, days, reviewer.team), written out: this runs for every job
-        self._day_cost[kind] += days
+        # book(account, days, reviewer.team), written out: this runs for every job
+        self._day_cost[account] += days
         if now >= self.warmup_days:
-            self.cost[kind] += days
+            self.cost[account] += days
             self.busy_days += days
             reviewer.team.busy_days += days
         self.events.push(end, self.finish_job, reviewer)
@@ -427,14 +462,11 @@ class OrgModel(
         kind, job = reviewer.job_kind, reviewer.job
         reviewer.busy = False
         reviewer.job = None
+        if self.sync_days_per_contact:
+            self.coordination.after_job(reviewer, job)
         if kind == REVIEW:
-            if self.sync_days_per_contact:
-                area = job.change.area if reviewer.experts is not None else TEAM_WIDE
-                self.sync_after_job(reviewer, area)
             self.finish_review(job, reviewer.unique_id)
         else:
-            if self.sync_days_per_contact:
-                self.sync_after_job(reviewer, TEAM_WIDE)
             if kind == NEGOTIATION:
                 self.finish_negotiation(job)
             elif kind == PULL:

@@ -32,6 +32,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from model.gate import GATE_MODES
 from model.staffing import STAFFING_POLICIES
 from model.topologies import TOPOLOGIES
 
@@ -67,6 +68,8 @@ class ParamSpec:
     high: float | None = None
     low_open: bool = False
     choices: tuple[Any, ...] | None = None
+    #: earlier spellings accepted for a value: (old, new) pairs, matched by type and value
+    aliases: tuple[tuple[Any, Any], ...] = ()
 
     def valid_range(self) -> str:
         """Human-readable description of the valid values."""
@@ -83,6 +86,9 @@ class ParamSpec:
 
     def validate(self, value: Any) -> Any:
         """Return ``value`` converted to this parameter's type, or raise ``ValueError``."""
+        for old, new in self.aliases:
+            if type(value) is type(old) and value == old:
+                value = new
         bad = f"{self.name}={value!r} is invalid: must be {self.valid_range()}"
         if self.kind is bool:
             if not isinstance(value, bool):
@@ -229,7 +235,8 @@ PARAMETERS: dict[str, ParamSpec] = {
             "link_change_prob",
             float,
             0.1,
-            "share of changes touching one of their team's API links",
+            "share of changes touching one of their team's API links, × the mean badness of "
+            "its links",
             "",
             low=0.0,
             high=1.0,
@@ -359,8 +366,45 @@ PARAMETERS: dict[str, ParamSpec] = {
             "days",
             low=0.0,
         ),
-        _p("gate", bool, True, "approved changes pass a gate run before they merge (Zuul)"),
+        _p(
+            "gate",
+            str,
+            "serial",
+            "how approved changes are tested before they merge, each tree its own gate: "
+            "not at all, each on its own, or in one line tested speculatively (Zuul)",
+            choices=GATE_MODES,
+            aliases=((True, "independent"), (False, "none")),
+        ),
         _p("gate_days", float, 0.1, "duration of one gate run", "days", low=0.0),
+        _p(
+            "gate_window",
+            int,
+            20,
+            "serial gate: most changes tested speculatively in one run",
+            "changes",
+            low=1,
+            high=10_000,
+        ),
+        _p(
+            "gate_flaky_prob",
+            float,
+            0.05,
+            "probability a gate run of a 16-area tree fails for no fault of the change; a "
+            "tree of a areas: 1 − (1 − p)^((a/16)^gate_flaky_growth)",
+            "",
+            low=0.0,
+            high=0.99,
+        ),
+        _p(
+            "gate_flaky_growth",
+            float,
+            1.0,
+            "how a gate run's flaky failures grow with the tree's areas (1: each area's tests "
+            "fail independently; 0: not at all)",
+            "",
+            low=0.0,
+            high=2.0,
+        ),
         _p(
             "api_badness_sigma",
             float,
@@ -488,7 +532,7 @@ def mmc_parameters(
         "sync_days_per_contact": 0.0,
         "coupling_same_area_prob": 0.0,
         "coupling_sibling_prob": 0.0,
-        "gate": False,
+        "gate": "none",
         "patience_days": 0.0,
         "check_fail_prob": 0.0,
     }
@@ -512,7 +556,15 @@ SOURCES: dict[str, str] = {
     "merge_window_days": "kernel merge window: 2 weeks (Documentation/process/2.Process.rst)",
     "release_cycle_days": "kernel: 63–70-day cycles (LWN 650299); 0 by default, see README",
     "ci_automation": "linux-next and 0-day: all trees test-merged daily",
-    "gate": "Nova: every approved change passes Zuul's gate before it merges",
+    "gate": "Nova: every approved change passes Zuul's dependent (serial) gate pipeline "
+    "before it merges; true/false, the spelling before gate modes, mean 'independent'/'none'",
+    "gate_window": "Zuul's sliding window starts at 20 changes (Zuul docs, pipeline window; "
+    "adopted by OpenStack's gate in Jan 2014, openstack-dev 2014-01/025344)",
+    "gate_flaky_prob": "OpenStack gate jobs failed nondeterministically 5–10% of the time "
+    "(openstack-dev 2013-11/019042, 2013-11 'Unwedging the gate'); grows with the tree's "
+    "areas, see model/gate.py",
+    "gate_flaky_growth": "Gate Math (openstack-dev 2013-11/019042): failure probabilities of "
+    "independent test jobs add up, so 1; 0 bounds it below",
     "top_direct_share": "kernel 2.6.38: Linus applied ≈1.3% of patches himself; 0 by default",
     "topology": CONTROL,
     "n_teams": CONTROL,
@@ -543,6 +595,9 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "coupling_decay": (0.05, 0.5),
     "rebase_days": (0.02, 0.5),
     "gate_days": (0.02, 0.5),
+    "gate_window": (3, 20),
+    "gate_flaky_prob": (0.01, 0.1),
+    "gate_flaky_growth": (0.0, 1.0),
     "merge_interval_days": (1.0, 14.0),
     "conflict_prob": (0.0001, 0.002),
     "api_badness_sigma": (0.25, 1.5),

@@ -1,8 +1,10 @@
 """Arrivals and review: changes are submitted, queued, reviewed, reworked and gated.
 
 * Arrivals: each contributor submits changes as a Poisson process (``change_rate`` per
-  day); a share ``top_direct_share`` of them goes straight to the top team (a hierarchy
-  only), and a share ``link_change_prob`` touches one API link of its team.
+  day); a share ``top_direct_share`` of them goes straight to the top team (in a
+  hierarchy, whose top has no contributors of its own; elsewhere the share is 0), and a
+  change touches one API link of its team with ``link_change_prob`` × the mean badness
+  of the team's links (:mod:`model.links`).
 * Checks: a patch set first passes automated checks (and non-core reviewers); with
   ``check_fail_prob`` it fails them and the author uploads a new one after a rework time,
   at no core reviewer's cost (Nova: ≈4.1 patch sets per change, far more than its cores
@@ -14,8 +16,8 @@
   ``expertise`` takes the oldest waiting review in one of the reviewer's areas if there is
   one, else the oldest overall. A single-core reviewer outside its ``expert_areas`` is
   ``nonexpert_slowdown`` times slower; a negotiation is ``cross_team_factor`` slower.
-* Gate: with ``gate`` on, an approved change merges only after a gate run of ``gate_days``
-  and only if no coupled change made it stale meanwhile (:mod:`model.coupling`).
+* Gate: an approved change goes through its home tree's gate (:mod:`model.gate`) unless
+  ``gate`` is ``none``.
 """
 
 from __future__ import annotations
@@ -25,17 +27,17 @@ from collections import deque
 from math import log
 from typing import TYPE_CHECKING
 
-from model.eventlog import APPROVED, CHECK, GATE, PATCH_SET, REVIEW_FINISHED, REVIEW_STARTED
+from model.eventlog import APPROVED, CHECK, PATCH_SET, REVIEW_FINISHED, REVIEW_STARTED
 from model.work import Change, JobKind, Pull, ReviewTask
 
-REVIEW, NEGOTIATION = JobKind.REVIEW, JobKind.NEGOTIATION
+REVIEW, NEGOTIATION, REBASE = JobKind.REVIEW, JobKind.NEGOTIATION, JobKind.REBASE
 
 if TYPE_CHECKING:
     from model.agents import Contributor, Reviewer, Team
 
 
 class ReviewMechanism:
-    """Mixin for :class:`model.OrgModel`: arrivals, queues, routing, review and gate."""
+    """Mixin for :class:`model.OrgModel`: arrivals, queues, routing and review."""
 
     def submit_change(self, contributor: Contributor) -> None:
         """A contributor submits a change (Poisson process, ``change_rate`` per day)."""
@@ -43,14 +45,14 @@ class ReviewMechanism:
         rand = self.random
         team = contributor.team
         home = team
-        if self.top_direct_share > 0 and rand.random() < self.top_direct_share:
+        if self.direct_share > 0 and rand.random() < self.direct_share:
             home = self.teams[self.root]
         change = Change(
             team.node, contributor.area, now, home=home.node, author=contributor.unique_id
         )
         self.admit(change)
-        touches_link = self.link_change_prob > 0 and home is team
-        if touches_link and rand.random() < self.link_change_prob:
+        touch_prob = self.touch_prob[team.node]
+        if touch_prob > 0 and home is team and rand.random() < touch_prob:
             self.touch_links(change, team, all_links=False)
         self.submit_patch_set(change)
         # the next arrival: an exponential draw, written out as random.expovariate does it
@@ -86,6 +88,9 @@ class ReviewMechanism:
     def enqueue_review(self, team: Team, change: Change) -> None:
         """Put a patch set at the back of ``team``'s queue (and of its area's queue)."""
         task = ReviewTask(REVIEW, change, team.approval_slots, self.now)
+        if change.rebase_only:  # reviewed again only because it was rebased
+            task.account = REBASE
+            change.rebase_only = False
         team.queue.append(task)
         if team.area_queues is not None:
             queue = team.area_queues.get(change.area)
@@ -138,22 +143,35 @@ class ReviewMechanism:
                     )
 
     def pick_work(self, reviewer: Reviewer) -> bool:
-        """Start the reviewer's next job: integration jobs first, then review by routing."""
+        """Start the reviewer's next job. Integration jobs (pulls, conflicts) and the review
+        queue (reviews, negotiations) take turns: when both have work, a team's reviewers
+        alternate between them (round-robin), so neither starves the other; within the
+        review queue, by routing."""
         team = reviewer.team
-        if team.urgent:
-            job = team.urgent.popleft()
-            if isinstance(job, Pull):
-                self.start_pull(reviewer, job)
-            else:
-                self.start_conflict(reviewer, job)
+        if team.urgent and team.urgent_turn:
+            self.start_urgent(reviewer)
             return True
         task = self.expert_task(reviewer) if team.area_queues is not None else None
         if task is None:
             task = first_open(team.queue, reviewer.unique_id)
-            if task is None:
-                return False
-        self.take(reviewer, task)
-        return True
+        if task is not None:
+            team.urgent_turn = True
+            self.take(reviewer, task)
+            return True
+        if team.urgent:
+            self.start_urgent(reviewer)
+            return True
+        return False
+
+    def start_urgent(self, reviewer: Reviewer) -> None:
+        """Start the oldest integration job of the reviewer's team (its turn is used)."""
+        team = reviewer.team
+        team.urgent_turn = False
+        job = team.urgent.popleft()
+        if isinstance(job, Pull):
+            self.start_pull(reviewer, job)
+        else:
+            self.start_conflict(reviewer, job)
 
     def expert_task(self, reviewer: Reviewer) -> ReviewTask | None:
         """The oldest open review in one of the reviewer's areas (``expertise`` routing)."""
@@ -174,9 +192,13 @@ class ReviewMechanism:
         the wait for the task's first review is recorded (days, after warm-up only)."""
         takers = task.takers
         takers.append(reviewer.unique_id)
+        now = self.now
         if len(takers) == task.slots:
             task.closed = True
-        now = self.now
+            if task.kind == REVIEW:  # the patch set waited for reviewers until now
+                free_from = reviewer.free_from
+                start = free_from if free_from > now else now
+                task.change.queued_days += start - task.enqueued_at
         measuring = now >= self.warmup_days
         kind = task.kind
         if len(takers) == 1 and measuring:
@@ -245,6 +267,8 @@ class ReviewMechanism:
     def send_back(self, change: Change, *, rework: bool) -> None:
         """The author reworks and/or rebases the change; a new patch set follows."""
         change.approved = False
+        # a patch set made only to rebase: its review is booked as rebase cost
+        change.rebase_only = change.stale and not rework
         delay = 0.0
         if rework and self.rework_days:
             delay += self.random.expovariate(1.0 / self.rework_days)
@@ -271,25 +295,9 @@ class ReviewMechanism:
             return
         if change.stale:  # the merge itself shows the conflict
             self.send_back(change, rework=False)
-        elif self.gate and change.area >= 0:
-            self.events.push(self.now + self.gate_days, self.finish_gate, change)
+        elif self.gates.gated(change):
+            self.gates.submit(change)
         else:
-            self.merge_home(change)
-
-    def finish_gate(self, change: Change) -> None:
-        """The gate run ends: a change made stale meanwhile fails and is rebased."""
-        if change.abandoned:
-            return
-        log = self.event_log
-        if change.stale:
-            if self.measuring:
-                self.n_gate_failures += 1
-            if log is not None:
-                log.append((self.now, GATE, change.id, change.home, -1, "fail"))
-            self.send_back(change, rework=False)
-        else:
-            if log is not None:
-                log.append((self.now, GATE, change.id, change.home, -1, "pass"))
             self.merge_home(change)
 
 

@@ -29,7 +29,10 @@ class Change:
     ``id`` numbers changes in order of submission; ``author`` is the contributor's
     ``unique_id`` (−1 for a team's API change). ``pending_agreements`` counts link
     negotiations still open; ``stale`` is set when a coupled change merged into the home
-    tree first (a rebase is due).
+    tree first (a rebase is due); ``rebase_only`` marks a patch set made only by a rebase
+    (no rework asked), whose review is booked as rebase cost. ``queued_days`` sums the
+    days it waited for reviewers (until every approval slot of a patch set was taken) and
+    in gate lines beyond one run: its congestion, as opposed to its service.
     """
 
     __slots__ = (
@@ -39,6 +42,7 @@ class Change:
         "author",
         "ended_at",
         "home",
+        "home_at",
         "id",
         "in_home_tree",
         "is_api",
@@ -46,6 +50,8 @@ class Change:
         "origin",
         "patch_sets",
         "pending_agreements",
+        "queued_days",
+        "rebase_only",
         "stale",
         "submitted_at",
     )
@@ -71,6 +77,9 @@ class Change:
         self.pending_agreements = 0
         self.patch_sets = 1
         self.stale = False
+        self.rebase_only = False
+        self.home_at = -1.0  # when it merged into its home tree (its author's part ends)
+        self.queued_days = 0.0  # days waited in review queues and gates (not in service)
         self.abandoned = False
         self.in_home_tree = False
         self.open_slot = -1
@@ -83,10 +92,12 @@ class ReviewTask:
     A patch-set review needs ``slots`` distinct reviewers (``approvals_needed``, at most the
     team's size); a link negotiation needs one reviewer of the team at the other end of
     ``edge``. ``closed`` is set once every slot is taken (or the change is abandoned); queues
-    drop closed tasks lazily.
+    drop closed tasks lazily. ``account`` is the cost account its reviewers' time is booked
+    to: ``kind``, except the review of a patch set made only by a rebase (``REBASE``).
     """
 
     __slots__ = (
+        "account",
         "change",
         "closed",
         "done",
@@ -102,6 +113,7 @@ class ReviewTask:
         self, kind: JobKind, change: Change, slots: int, enqueued_at: float, edge: int = -1
     ) -> None:
         self.kind = kind
+        self.account = kind
         self.change = change
         self.slots = slots
         self.enqueued_at = enqueued_at
@@ -115,7 +127,15 @@ class ReviewTask:
 class Pull:
     """A child team's tree offered to its parent for merging (an integration unit)."""
 
-    __slots__ = ("changes", "checked", "child", "counts", "job_done", "pending_conflicts")
+    __slots__ = (
+        "changes",
+        "checked",
+        "checked_own",
+        "child",
+        "counts",
+        "job_done",
+        "pending_conflicts",
+    )
 
     def __init__(self, child: int, changes: list[Change], counts: dict[int, int]) -> None:
         self.child = child
@@ -124,6 +144,7 @@ class Pull:
         self.job_done = False
         self.pending_conflicts = 0
         self.checked = None  # the receiving tree's arrivals the unit was checked against
+        self.checked_own = None  # ... and of those, the ones from the same child tree
 
 
 class ConflictJob:
