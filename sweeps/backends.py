@@ -41,7 +41,7 @@ from typing import Any
 
 from sweeps.design import Task
 from sweeps.one_run import Result, describe_error, execute, execute_in_worker
-from sweeps.store import PACKAGES, environment
+from sweeps.provenance import environment, environment_difference
 from sweeps.tracker import WorkerTracker, tracking_available
 
 BACKENDS = ("loky", "sequential", "dask")
@@ -439,7 +439,9 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
     """A ``dask.distributed`` client and how many runs to keep in flight on it.
 
     With ``scheduler``: a client of that scheduler (``jobs`` or all its threads in flight);
-    its package versions must match this process's (``get_versions(check=True)``). The
+    every worker's model code and package versions must match this process's
+    (:func:`refuse_other_workers`; a worker that joins later and runs other model code is
+    caught by the ``model_hash`` of its results). The
     scheduler's ``allowed-failures`` is its own (a scheduler-wide setting that a client
     cannot change for its tasks alone): a run whose worker died more often than it allows
     is recorded as failed without a further retry. Without: a ``LocalCluster`` of ``jobs``
@@ -454,19 +456,14 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
     if scheduler is not None:
         client = Client(scheduler)
         try:
-            try:
-                client.get_versions(check=True, packages=list(PACKAGES))
-            except ValueError as err:
-                raise ValueError(
-                    f"the dask cluster at {scheduler} runs other package versions than this "
-                    f"process: {' '.join(str(err).split())}"
-                ) from None
+            workers = client.run(worker_environment)
+            refuse_other_workers(workers, scheduler)
             try:
                 allowed = client.run_on_scheduler(_allowed_failures)
             except Exception:  # e.g. a scheduler that refuses to run functions
                 allowed = None
             window = jobs or max(sum(client.nthreads().values()), 1)
-            yield DaskCluster(client, window, allowed, client.run(worker_environment))
+            yield DaskCluster(client, window, allowed, workers)
         finally:
             client.close()
         return
@@ -512,6 +509,23 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
             client.close()
     finally:
         cluster.close()
+
+
+def refuse_other_workers(workers: dict[str, dict[str, Any]], scheduler: str) -> None:
+    """Raise ``ValueError`` naming the first worker whose model code, Python or package
+    versions differ from this process's (:func:`sweeps.provenance.environment_difference`).
+
+    Compared here rather than by ``Client.get_versions(check=True)``, which only warns
+    (distributed 2024 and later) and knows nothing of the model's code.
+    """
+    ours = environment()
+    for address, theirs in sorted(workers.items()):
+        why = environment_difference(theirs, ours)
+        if why is not None:
+            raise ValueError(
+                f"the dask worker {address} of {scheduler} runs other code than this "
+                f"process: {why}; give every worker the same checkout and environment"
+            )
 
 
 def _allowed_failures(dask_scheduler: Any) -> int:

@@ -54,6 +54,7 @@ from model.presets import Pattern, Preset, load_preset
 from sweeps.atomic import atomic_write_json
 from sweeps.calibration_report import CalibrationResult, last_epsilon, plot_calibration, summarise
 from sweeps.one_run import run_one
+from sweeps.provenance import portable_path
 from sweeps.store import environment, move_aside, utc_now
 
 DEFAULT_ROOT = Path("results") / "calibration"
@@ -333,7 +334,7 @@ def calibrate(
     out.mkdir(parents=True, exist_ok=True)
     manifest = {
         "preset": preset.name,
-        "preset_file": preset.path,
+        "preset_file": portable_path(preset.path),
         "fingerprint": key,
         "settings": settings,
         "method": "ABC-SMC (pyabc), seeded batch sampler",

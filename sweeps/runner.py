@@ -41,6 +41,7 @@ from sweeps.design import Task, design_hash, design_tasks
 from sweeps.extension import extension_check
 from sweeps.one_run import FAULTS, Result, execute, make_row, row_params, run_one
 from sweeps.progress import Progress, format_duration
+from sweeps.provenance import model_hash, portable_path
 from sweeps.spec import SweepSpec, load_spec
 from sweeps.store import (
     SPEC_FILE,
@@ -55,6 +56,10 @@ from sweeps.store import (
     move_aside,
     utc_now,
 )
+
+
+class ModelMismatchError(ValueError):
+    """A worker returned a run made by other model code than this process's."""
 
 
 # --------------------------------------------------------------------------- planning
@@ -198,8 +203,9 @@ def run_sweep(
         written by another sweep, or is not a results folder (nothing is written).
     ValueError
         A bad ``backend``, ``jobs``, ``timeout_s`` or ``scheduler``, a bad
-        ``ORGSCALE_LOKY_START``, or a dask cluster whose package versions differ from this
-        process's (nothing is written).
+        ``ORGSCALE_LOKY_START``, or a dask cluster whose package versions or model code
+        differ from this process's (nothing is written); :class:`ModelMismatchError` when a
+        worker returns a run of other model code (the sweep stops, finished runs are kept).
     """
     spec = _as_spec(spec_or_path)
     if backend not in BACKENDS:
@@ -250,10 +256,11 @@ def run_sweep(
         previous = store.read_manifest()
         manifest = {
             **environment(),
+            "model": plan.state.model,  # of the folder's runs (None: unknown, nothing to run)
             "spec": {
                 "name": spec.name,
                 "file": SPEC_FILE,
-                "source": spec.source,
+                "source": portable_path(spec.source),
                 "hash": spec.spec_hash,
                 "design_hash": plan.design_hash,
                 "canonical": spec.canonical(),
@@ -298,7 +305,16 @@ def run_sweep(
 
         store.on_part = part_written
 
+        ours = model_hash()
+
         def record(result: Result) -> None:
+            theirs = result.get("model_hash")
+            if theirs is not None and theirs != ours:  # e.g. a Dask worker of another checkout
+                raise ModelMismatchError(
+                    f"a worker ran run {result['run_id']} with other model code: model "
+                    f"{theirs[:12]}, not {ours[:12]} as here; its result is not recorded. "
+                    "Give every worker the same checkout (finished runs are kept)"
+                )
             ok = result["status"] == "ok"
             tally["run"] += 1
             tally["ok" if ok else "failed"] += 1
@@ -346,6 +362,7 @@ def _history(previous: dict[str, Any] | None) -> list[dict[str, Any]]:
         return []
     keep = ("orgscale_version", "git", "backend", "jobs", "started", "finished", "complete")
     earlier = {k: previous.get(k) for k in keep} | {"counts": previous.get("counts")}
+    earlier["model_hash"] = (previous.get("model") or {}).get("hash")
     spec = previous.get("spec") or {}
     earlier["spec_hash"] = spec.get("hash")
     return [*previous.get("history", []), earlier]

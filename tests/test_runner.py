@@ -452,18 +452,3 @@ def test_an_existing_dask_scheduler_is_checked_and_its_workers_recorded(
     (worker,) = manifest["dask"]["workers"].values()
     assert worker["packages"]["mesa"] == manifest["packages"]["mesa"]
     assert {"git", "python", "platform", "host"} <= set(worker)
-
-
-def test_a_dask_cluster_with_other_versions_is_refused_before_anything_is_written(
-    spec_path, tmp_path, dask_scheduler, monkeypatch
-):
-    from distributed import Client
-
-    def mismatch(self, check=False, packages=None):
-        raise ValueError("Mismatched versions found\n\n+---------+\n| numpy | 2.0 | 1.0 |")
-
-    monkeypatch.setattr(Client, "get_versions", mismatch)
-    out = tmp_path / "out"
-    with pytest.raises(ValueError, match="runs other package versions than this process"):
-        run_sweep(spec_path, out=out, backend="dask", scheduler=dask_scheduler, quiet=True)
-    assert not out.exists()
