@@ -1,7 +1,8 @@
 """The ``orgscale`` command line: dispatches to one module per sub-command.
 
 Each module in :mod:`sweeps.commands` defines ``add_parser(subparsers)`` (which registers
-its arguments) and ``run(args) -> int`` (the exit status). Exit status 2 means bad input.
+its arguments) and ``run(args) -> int`` (the exit status). Exit status 2 means bad input,
+130 an interruption (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import gc
 import importlib
 import sys
 
+INTERRUPTED = 130
 COMMANDS = (
     "run",
     "presets",
@@ -47,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen sub-command; return its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:  # a command without its own message (sweep, paper: theirs)
+        print(f"orgscale {args.command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 def entry_point() -> None:

@@ -8,8 +8,8 @@ paper includes this table for each preset; ``orgscale validate`` prints it.
 
 from __future__ import annotations
 
+import contextlib
 import math
-import multiprocessing
 import sys
 import tomllib
 from pathlib import Path
@@ -22,6 +22,7 @@ from model.params import validate_params
 from model.presets import Preset, PresetError, load_preset
 from sweeps.design import run_seed
 from sweeps.one_run import run_one
+from sweeps.workers import forked_pool
 
 DEFAULT_SEEDS = 10
 ROOT_SEED = 20131114
@@ -69,22 +70,16 @@ def simulate(
     run_seeds = [run_seed(root_seed, r, params) for r in range(seeds)]
     stream = sys.stderr if stream is None else stream
     tasks = [(params, s, days) for s in run_seeds]
-    pool = None
-    if jobs > 1 and seeds > 1:  # forked workers start with the model imported
-        pool = multiprocessing.get_context("fork").Pool(min(jobs, seeds))
-        rows = pool.imap(_run, tasks)
-    else:
-        rows = map(_run, tasks)
-    if not quiet:
-        from tqdm import tqdm
+    with contextlib.ExitStack() as stack:
+        if jobs > 1 and seeds > 1:  # forked workers start with the model imported
+            rows = stack.enter_context(forked_pool(min(jobs, seeds))).imap(_run, tasks)
+        else:
+            rows = map(_run, tasks)
+        if not quiet:
+            from tqdm import tqdm
 
-        rows = tqdm(rows, total=seeds, desc=f"validate {preset.name}", unit="run", file=stream)
-    try:
+            rows = tqdm(rows, total=seeds, desc=f"validate {preset.name}", unit="run", file=stream)
         frame = pd.DataFrame(list(rows))
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
     frame.insert(0, "seed", run_seeds)
     return frame
 

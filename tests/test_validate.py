@@ -1,7 +1,13 @@
 """Validation: a table of observed vs simulated per pattern for each preset; exit 0 always,
 1 with --check when an in-sample pattern misses, 2 for bad input."""
 
+import os
+import signal
+import subprocess
+import sys
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +116,29 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, argv, message):
     assert main(["validate", "--preset", str(path), "--quiet", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and message in err
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_stops_validate_with_two_jobs_with_exit_130():
+    command = [sys.executable, "-m", "sweeps.cli", "validate", "--preset", "nova-2013"]
+    command += ["--seeds", "2", "--jobs", "2", "--days", "100000", "--quiet"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(children(proc.pid)) < 2:  # both workers forked and running
+            assert proc.poll() is None and time.monotonic() < deadline, "no workers started"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C on a terminal does
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "orgscale validate: interrupted"
