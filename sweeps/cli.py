@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 
 INTERRUPTED = 130
+BROKEN_PIPE = 141  # 128 + SIGPIPE
 COMMANDS = (
     "run",
     "presets",
@@ -27,9 +29,17 @@ COMMANDS = (
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (argparse prints the whole usage
+    first, 4 to 6 lines), naming the error and where the usage is; exit status 2."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every sub-command registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="orgscale",
         description="Does splitting one core review team into N teams scale? Simulate, sweep, fit.",
     )
@@ -63,9 +73,16 @@ def entry_point() -> None:
     (``gc.freeze``), so the collections the interpreter runs while shutting down skip the
     ~100,000 objects that importing Mesa, pandas and scipy creates: about 0.2 s saved on
     every command, and nothing left that the operating system does not reclaim. The
-    commands close their own files before returning.
+    commands close their own files before returning. Output to a pipe whose reader has
+    stopped (``orgscale run | head``) ends the command quietly with status 141, as a
+    program killed by SIGPIPE.
     """
-    status = main()
+    try:
+        status = main()
+        sys.stdout.flush()  # here, so that a reader gone away is caught below
+    except BrokenPipeError:  # the reader stopped early (``| head``): not an error here
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush at exit
+        status = BROKEN_PIPE
     gc.freeze()
     sys.exit(status)
 

@@ -19,6 +19,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer >= 0 (e.g. ``--seed``), else a clear usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is invalid: expected an integer >= 0")
+    return value
+
+
 def positive_seconds(text: str) -> float:
     """argparse type: a number of seconds > 0 (e.g. ``--timeout``), else a clear usage error."""
     try:
