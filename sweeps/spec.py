@@ -317,8 +317,8 @@ def _check_size(spec: SweepSpec) -> None:
     if runs > LARGE_DESIGN_RUNS:
         sizes = [math.prod(len(values) for _, values in grid) for grid in spec.grids] or [1]
         sampled = sample_size(spec.sample) if spec.sample is not None else 1
-        # blame what makes the design large: replicates only when the points alone are few
-        if points <= LARGE_DESIGN_RUNS // 10:
+        # blame the larger factor: the replicates, or the parameter points (grid or sample)
+        if spec.replicates >= points:
             key = "replicates"
         elif spec.sample is not None and sampled >= max(sizes):
             key = "sample.n"

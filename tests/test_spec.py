@@ -313,7 +313,7 @@ def test_a_large_design_is_refused_before_it_is_expanded_unless_allowed(
     assert main(["sweep", str(path), "--out", str(out), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "expected a design of at most 10 runs, or --allow-large to run more" in err
-    assert "this one has up to 12 runs (2 parameter points × 6 replicates)" in err
+    assert "this one has up to 12 runs (2 parameter points: grid 2; × 6 replicates)" in err
     assert len(design_tasks(load_spec(path, allow_large=True))) == 12
     assert main(["sweep", str(path), "--out", str(out), "--dry-run", "--allow-large"]) == 0
     printed = capsys.readouterr().out
