@@ -142,3 +142,18 @@ def test_ctrl_c_stops_validate_with_two_jobs_with_exit_130():
             proc.wait()
     assert proc.returncode == 130
     assert stderr.strip().splitlines()[-1] == "orgscale validate: interrupted"
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "a-folder"])
+def test_an_unwritable_csv_is_refused_before_any_run(tmp_path, capsys, monkeypatch, where):
+    import sweeps.commands.validate as command
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError("ran the model before checking --csv")
+
+    monkeypatch.setattr(command, "validation_table", no_runs)
+    (tmp_path / "file").write_text("")
+    csv = tmp_path / "file" / "out.csv" if where == "under-a-file" else tmp_path
+    assert main(["validate", "--preset", "nova-2013", "--seeds", "1", "--csv", str(csv)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"orgscale validate: error: --csv {csv}: ")
