@@ -106,7 +106,7 @@ def test_validate_writes_the_table_as_csv(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--set", "colour=red"], "--set colour: unknown parameter"),
+        (["--set", "colour=red"], "--set: unknown parameter 'colour'"),
         (["--days", "10"], "--days=10 is invalid: must exceed warmup_days=20"),
     ],
 )
