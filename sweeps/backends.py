@@ -434,8 +434,27 @@ def worker_environment() -> dict[str, Any]:
     return {**environment(), "host": socket.gethostname(), "pid": os.getpid()}
 
 
+# How long to wait for the first worker of an existing scheduler before saying so.
+WORKER_WAIT_SECONDS = 10.0
+
+
+def _wait_for_a_worker(client: Any, scheduler: str, log: Callable[[str], None]) -> None:
+    """Return once the scheduler has a worker; say so when none has come after a while."""
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
+    except TimeoutError:
+        log(
+            f"no Dask worker has joined the scheduler at {scheduler} after "
+            f"{WORKER_WAIT_SECONDS:g} s; waiting for one (start one with `dask worker "
+            f"{scheduler}`, or Ctrl-C to stop)"
+        )
+        client.wait_for_workers(1)
+
+
 @contextlib.contextmanager
-def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster]:
+def dask_client(
+    jobs: int | None, scheduler: str | None, log: Callable[[str], None] = lambda _m: None
+) -> Iterator[DaskCluster]:
     """A ``dask.distributed`` client and how many runs to keep in flight on it.
 
     With ``scheduler``: a client of that scheduler (``jobs`` or all its threads in flight);
@@ -444,9 +463,11 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
     caught by the ``model_hash`` of its results). The
     scheduler's ``allowed-failures`` is its own (a scheduler-wide setting that a client
     cannot change for its tasks alone): a run whose worker died more often than it allows
-    is recorded as failed without a further retry. Without: a ``LocalCluster`` of ``jobs``
-    single-threaded worker processes on 127.0.0.1, started by :func:`dask_start_method`,
-    that allows no failure (the retry-once rule is applied here), closed on exit.
+    is recorded as failed without a further retry. A scheduler without workers is waited
+    for, and ``log`` told so after :data:`WORKER_WAIT_SECONDS`. Without: a
+    ``LocalCluster`` of ``jobs`` single-threaded worker processes on 127.0.0.1, started by
+    :func:`dask_start_method`, that allows no failure (the retry-once rule is applied
+    here), closed on exit.
     """
     if scheduler is None:
         prestart_local_workers()  # its imports overlap this process's of distributed
@@ -456,6 +477,7 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
     if scheduler is not None:
         client = Client(scheduler)
         try:
+            _wait_for_a_worker(client, scheduler, log)
             workers = client.run(worker_environment)
             refuse_other_workers(workers, scheduler)
             try:

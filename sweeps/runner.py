@@ -244,7 +244,7 @@ def run_sweep(
         dask_cluster = None
         if backend == "dask" and plan.todo:  # connect before writing anything
             dask_cluster = stack.enter_context(
-                dask_client(jobs if scheduler else n_jobs, scheduler)
+                dask_client(jobs if scheduler else n_jobs, scheduler, log)
             )
             n_jobs = dask_cluster.window
         store = stack.enter_context(ResultStore(out, flush_seconds=flush_seconds))

@@ -452,3 +452,32 @@ def test_an_existing_dask_scheduler_is_checked_and_its_workers_recorded(
     (worker,) = manifest["dask"]["workers"].values()
     assert worker["packages"]["mesa"] == manifest["packages"]["mesa"]
     assert {"git", "python", "platform", "host"} <= set(worker)
+
+
+def test_a_scheduler_without_workers_is_waited_for_and_said_so(spec_path, tmp_path, monkeypatch):
+    import threading
+
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(backends, "WORKER_WAIT_SECONDS", 0.5)
+    said, done = [], {}
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+
+        def log(message: str) -> None:
+            said.append(message)
+            if message.startswith("no Dask worker"):
+                cluster.scale(1)  # the user starts a worker
+
+        def sweep() -> None:
+            done["table"] = run_sweep(
+                spec_path, out=tmp_path / "out", backend="dask",
+                scheduler=cluster.scheduler_address, log=log,
+            )  # fmt: skip
+
+        thread = threading.Thread(target=sweep, daemon=True)
+        thread.start()
+        thread.join(60)
+    assert said and said[0].startswith(
+        f"no Dask worker has joined the scheduler at {cluster.scheduler_address} after 0.5 s"
+    )
+    assert len(done["table"]) == 20
