@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -202,7 +203,8 @@ def run_sweep(
         The folder holds another spec's runs (that this spec does not extend), is being
         written by another sweep, or is not a results folder (nothing is written).
     ValueError
-        A bad ``backend``, ``jobs``, ``timeout_s`` or ``scheduler``, a bad
+        A bad ``backend``, ``jobs``, ``timeout_s``, ``scheduler`` or ``out`` (a path that
+        is not valid UTF-8), a bad
         ``ORGSCALE_LOKY_START``, or a dask cluster whose package versions or model code
         differ from this process's (nothing is written); :class:`ModelMismatchError` when a
         worker returns a run of other model code (the sweep stops, finished runs are kept).
@@ -228,6 +230,13 @@ def run_sweep(
     if log is None:
         log = (lambda _msg: None) if quiet else _stderr
     out = Path(out) if out is not None else default_out(spec)
+    try:
+        str(out.absolute()).encode("utf-8")
+    except UnicodeEncodeError:  # pyarrow takes paths as UTF-8 only: refuse before writing
+        raise ValueError(
+            f"out={os.fsencode(out)!r} is invalid: the results folder's path must be valid "
+            "UTF-8 (Parquet files cannot be written there); choose another name"
+        ) from None
 
     plan = plan_sweep(spec, out)
     if fresh and plan.state.exists:

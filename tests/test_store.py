@@ -446,3 +446,12 @@ def test_a_sweep_right_after_a_sigkilled_one_takes_over_its_folder(tmp_path):
     table = run_sweep(spec, out=out, backend="loky", jobs=2, quiet=True)
     assert len(table) == len(plan_sweep(spec, out).tasks)
     assert (table["status"] == "ok").all()
+
+
+def test_a_results_path_that_is_not_utf8_is_refused_before_anything_is_written(tmp_path, capsys):
+    spec = write(tmp_path, TWO_RUNS_SPEC, "two.toml")
+    out = tmp_path / os.fsdecode(b"out\xff")
+    assert main(["sweep", str(spec), "--out", str(out), "--backend", "sequential"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "must be valid UTF-8" in line
+    assert not out.exists()
