@@ -31,6 +31,7 @@ import contextlib
 import logging
 import math
 import os
+import signal
 import sys
 import threading
 import time
@@ -159,6 +160,66 @@ def dask_worker_environ() -> dict[str, str]:
     return environ
 
 
+# Ctrl-C on a terminal reaches the whole process group: each local Dask worker that took it
+# printed its traceback (some 80 lines in all) while the sweep stopped them anyway. The
+# sweep alone handles it: the forkserver starts with SIGINT ignored, so every worker forked
+# from it ignores it from birth, and workers started otherwise are told to ignore it as
+# soon as they are up (:func:`ignore_sigint`).
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this process during the block (a process started in it, even a new
+    interpreter, ignores it for good); a Ctrl-C meanwhile is lost, so keep it short. Only
+    in the main thread, where signal handlers are set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _SigintHeld:
+    """Hold a Ctrl-C (SIGINT) back from the block until :meth:`release` (or the block's end).
+
+    :meth:`release` gives SIGINT its handler back and raises ``KeyboardInterrupt`` if one
+    came meanwhile. Only in the main thread, where signal handlers are set.
+    """
+
+    def __init__(self) -> None:
+        self.caught = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _SigintHeld:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._catch)
+        return self
+
+    def _catch(self, _signum: int, _frame: Any) -> None:
+        self.caught = True
+
+    def release(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        if self.caught:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+def ignore_sigint() -> None:
+    """Ignore SIGINT in this (worker) process: run on every local worker by ``Client.run``,
+    which calls it in the worker's main thread."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def prestart_local_workers() -> None:
     """Start the server that a ``LocalCluster``'s workers are forked from, now, if they are
     to be (:func:`dask_start_method` is ``"forkserver"``).
@@ -181,7 +242,8 @@ def prestart_local_workers() -> None:
     os.environ.update(environ)
     try:
         multiprocessing.get_context("forkserver").set_forkserver_preload(list(FORKSERVER_PRELOAD))
-        forkserver.ensure_running()
+        with _sigint_ignored():  # the forkserver, and so every worker, ignores Ctrl-C
+            forkserver.ensure_running()
     finally:
         for name, value in saved.items():
             if value is None:
@@ -501,18 +563,24 @@ def dask_client(
     }
     sys.stdout.flush()  # a forked worker must not inherit (and later write) buffered output
     sys.stderr.flush()
-    with dask.config.set(config), warnings.catch_warnings():
+    with contextlib.ExitStack() as stack:
+        # a Ctrl-C while the cluster starts stops the sweep once it is up and closed cleanly
+        held = stack.enter_context(_SigintHeld())
+        stack.enter_context(dask.config.set(config))
+        stack.enter_context(warnings.catch_warnings())
         warnings.filterwarnings(
             "ignore", message=r"This process .* is multi-threaded", category=DeprecationWarning
         )
         try:
-            cluster = LocalCluster(
-                n_workers=jobs or 1,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=jobs or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             )
         except RuntimeError as err:  # "Nanny failed to start."
             if method == "fork":
@@ -523,14 +591,11 @@ def dask_client(
                 "calls run_sweep with backend='dask' must do so under "
                 '`if __name__ == "__main__":`'
             ) from err
-    try:
-        client = Client(cluster)
-        try:
-            yield DaskCluster(client, jobs or 1, 0, client.run(worker_environment), method)
-        finally:
-            client.close()
-    finally:
-        cluster.close()
+        client = stack.enter_context(Client(cluster))
+        client.run(ignore_sigint)  # Ctrl-C is the sweep's to handle, not its workers'
+        workers = client.run(worker_environment)
+        held.release()
+        yield DaskCluster(client, jobs or 1, 0, workers, method)
 
 
 def refuse_other_workers(workers: dict[str, dict[str, Any]], scheduler: str) -> None:

@@ -481,3 +481,45 @@ def test_a_scheduler_without_workers_is_waited_for_and_said_so(spec_path, tmp_pa
         f"no Dask worker has joined the scheduler at {cluster.scheduler_address} after 0.5 s"
     )
     assert len(done["table"]) == 20
+
+
+LONG_SPEC = """\
+name = "long"
+root_seed = 7
+replicates = 8
+days = 400
+
+[fixed]
+warmup_days = 30
+
+[[grid]]
+topology = ["flat", "hierarchical", "modular"]
+n_teams = [8, 16]
+"""
+
+
+def test_ctrl_c_on_a_local_dask_sweep_is_one_line_and_exit_130(tmp_path):
+    import signal
+    import time
+
+    spec = tmp_path / "long.toml"
+    spec.write_text(LONG_SPEC)
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sweeps.cli", "sweep", str(spec), "--out", str(out)]
+    command += ["--backend", "dask", "--jobs", "2", "--quiet"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "parts").glob("part-*.parquet")):  # the workers are running
+            assert proc.poll() is None and time.monotonic() < deadline, "no runs finished"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C on a terminal: the whole process group
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines() == [
+        "orgscale sweep: interrupted; finished runs are saved, run the same command to resume"
+    ]
