@@ -514,8 +514,38 @@ def _wait_for_a_worker(client: Any, scheduler: str, log: Callable[[str], None]) 
 
 
 @contextlib.contextmanager
+def environment_kept() -> Iterator[None]:
+    """Give this process its environment variables back as they were, after the block.
+
+    Dask's Nanny sets its workers' variables (``distributed.nanny.pre-spawn-environ``:
+    one-thread BLAS, ``MALLOC_TRIM_THRESHOLD_``, and ``PYTHONHASHSEED``) in the environment
+    of the process that starts them, this one, and leaves them there: after a Dask sweep,
+    any process the caller starts would run with one BLAS thread.
+    """
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in [n for n in os.environ if n not in saved]:
+            del os.environ[name]
+        for name, value in saved.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
 def dask_client(
     jobs: int | None, scheduler: str | None, log: Callable[[str], None] = lambda _m: None
+) -> Iterator[DaskCluster]:
+    """:func:`_dask_client`, leaving this process's environment as it was
+    (:func:`environment_kept`)."""
+    with environment_kept(), _dask_client(jobs, scheduler, log) as cluster:
+        yield cluster
+
+
+@contextlib.contextmanager
+def _dask_client(
+    jobs: int | None, scheduler: str | None, log: Callable[[str], None]
 ) -> Iterator[DaskCluster]:
     """A ``dask.distributed`` client and how many runs to keep in flight on it.
 

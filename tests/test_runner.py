@@ -523,3 +523,9 @@ def test_ctrl_c_on_a_local_dask_sweep_is_one_line_and_exit_130(tmp_path):
     assert stderr.strip().splitlines() == [
         "orgscale sweep: interrupted; finished runs are saved, run the same command to resume"
     ]
+
+
+def test_a_dask_sweep_leaves_the_callers_environment_as_it_was(spec_path, tmp_path):
+    before = dict(os.environ)
+    run_sweep(spec_path, out=tmp_path / "out", backend="dask", jobs=2, quiet=True)
+    assert dict(os.environ) == before  # no PYTHONHASHSEED, one-thread BLAS, ... left behind
