@@ -544,7 +544,9 @@ class ResultStore:
         The new table is renamed into place before any part is removed, so a kill at any
         moment leaves every run recorded at least once (duplicates are dropped on reading),
         and a reader sees the parts or the new table (see :func:`_result_files`). The merge
-        streams (:func:`compact_files`), so its memory does not grow with the sweep.
+        streams (:func:`compact_files`), so its memory does not grow with the sweep: the
+        plain read–dedupe–write (the whole table in memory) took benchmark (d)'s peak at
+        20,000 runs to 1.40 × the 1,000-run peak (target ≤ 1.2; streaming: 1.19).
         """
         parts = sorted((self.directory / PARTS_DIR).glob("part-*.parquet"))
         if not parts:
