@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv paper run test lint format browser clean-venv
+.PHONY: venv paper run test lint format browser screenshot clean-venv
 
 venv: $(STAMP)
 
@@ -34,6 +34,10 @@ test: venv browser
 
 browser:
 	@scripts/ensure-chromium || true
+
+## The README's picture of the view (docs/screenshot.png): the browser test, saving it there.
+screenshot: venv browser
+	ORGSCALE_SCREENSHOT=docs/screenshot.png $(VENV)/bin/python -m pytest tests/test_app_browser.py -k renders
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -42,7 +42,8 @@ NO_PRESET = "(defaults)"
 N_TEAMS_MAX = 64  # larger organisations still run, but a step no longer feels instant
 
 #: Controls of the page. Keys are :class:`OrgModel` parameters (``rng`` is the seed); values
-#: are Mesa's user-input dicts or fixed values. Pain is counted from day 0 (no warm-up).
+#: are Mesa's user-input dicts or fixed values. Every control starts at the model's default,
+#: so the first run is the model's default run (costs and pain count after the warm-up).
 model_params: dict[str, Any] = {
     "topology": {
         "type": "Select",
@@ -121,9 +122,16 @@ model_params: dict[str, Any] = {
         "step": 1,
         "label": "Fixed core: reviewers/split team",
     },
+    "warmup_days": {
+        "type": "SliderFloat",
+        "value": _D["warmup_days"],
+        "min": 0.0,
+        "max": 180.0,
+        "step": 10.0,
+        "label": "Warm-up, days (costs count after it)",
+    },
     # A slider, not a text box: an edited text seed reaches the model as a string (mesa #3516).
     "rng": {"type": "SliderInt", "value": 42, "min": 0, "max": 999, "step": 1, "label": "Seed"},
-    "warmup_days": 0.0,
 }
 
 BACKLOG_CMAP = "YlOrRd"
@@ -547,17 +555,36 @@ def Page(params: dict[str, Any] | None = None):
             plot(current)
 
 
+def on_steps(value: float, spec: dict[str, Any]) -> float:
+    """Where a slider of ``spec`` shows ``value``: the nearest ``min + k·step`` within
+    ``[min, max]``, rounded to the step's decimals, as the browser's slider (Vuetify's
+    ``roundValue``) puts it. A default or preset value off those steps (patience 68.89 on
+    steps of 5) is shown at 70, and the browser may send 70 back though nobody touched it.
+    """
+    step, low, high = spec["step"], spec["min"], spec["max"]
+    text = repr(float(step))
+    decimals = len(text.split(".")[1].rstrip("0")) if "e" not in text else 10
+    snapped = round((min(max(value, low), high) - low) / step) * step + low
+    return round(min(snapped, high), decimals)
+
+
 @solara.component
 def ParameterInputs(values: dict[str, Any], on_change: Callable[[str, Any], None]):
     """One input per adjustable entry of :data:`model_params`, its label showing its value.
 
-    Mesa's own ``UserInputs`` takes the same dicts but does not show slider values.
+    Mesa's own ``UserInputs`` takes the same dicts but does not show slider values. A slider
+    never changes a value the user did not touch: the value it sends back for the one it was
+    given, put on its steps (:func:`on_steps`), is not a change.
     """
     user_params, _ = split_model_params(model_params)
     for name, spec in user_params.items():
         kind, label, value = spec["type"], spec.get("label", name), values[name]
 
-        def set_value(new: Any, name: str = name) -> None:
+        def set_value(
+            new: Any, name: str = name, spec: dict[str, Any] = spec, shown: Any = value
+        ) -> None:
+            if spec["type"].startswith("Slider") and new != shown and new == on_steps(shown, spec):
+                return  # the slider showing our value on its steps, not the user's choice
             on_change(name, new)
 
         if kind == "Select":

@@ -192,10 +192,10 @@ def check_design(results_dir: Path, spec_path: str | Path = DEFAULT_SPEC) -> str
 
 # --------------------------------------------------------------------------- numbers
 def compute_numbers(
-    results_dir: Path, sens_dir: Path | None = None, design: str | None = None
+    results_dir: Path, sens_dir: Path | None = None, design: str | None = None, *, save=True
 ) -> dict[str, Any]:
     """Every number of the paper from the results folders; written to
-    ``paper_numbers.json`` in ``results_dir``."""
+    ``paper_numbers.json`` in ``results_dir`` when ``save``."""
     from sweeps import load_results
     from sweeps.spec import load_spec
 
@@ -226,15 +226,23 @@ def compute_numbers(
         doc["sensitivity_runs"] = len(sens_table)
         doc["sensitivity_days"] = float(sens_table["days"].iloc[0])
     doc = _json_safe(doc)
-    write_text(results_dir / _common.NUMBERS_FILE, json.dumps(doc, separators=(",", ":")) + "\n")
+    if save:
+        text = json.dumps(doc, separators=(",", ":")) + "\n"
+        write_text(results_dir / _common.NUMBERS_FILE, text)
     return doc
 
 
 def load_or_compute_numbers(
-    results_dir: Path, sens_dir: Path | None, design: str, log: Callable[[str], None]
+    results_dir: Path,
+    sens_dir: Path | None,
+    design: str,
+    log: Callable[[str], None],
+    *,
+    save: bool = True,
 ) -> dict[str, Any]:
     """The numbers of ``results_dir``: read when they were computed for this design and are
-    newer than every input, else computed (and said so)."""
+    newer than every input, else computed (and said so; written to the folder if
+    ``save``)."""
     path = results_dir / _common.NUMBERS_FILE
     if path.is_file():
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -246,8 +254,9 @@ def load_or_compute_numbers(
         fresh = all(p.stat().st_mtime <= path.stat().st_mtime for p in inputs)
         if doc.get("design_hash") == design and fresh:
             return doc
-    log(f"computing the paper's numbers from {_rel(results_dir)} (one bootstrap each)")
-    return compute_numbers(results_dir, sens_dir, design)
+    kept = "" if save else "; not saved: a reader does not write into results, orgscale paper does"
+    log(f"computing the paper's numbers from {_rel(results_dir)} (one bootstrap each{kept})")
+    return compute_numbers(results_dir, sens_dir, design, save=save)
 
 
 # --------------------------------------------------------------------------- values
@@ -1186,13 +1195,21 @@ def figures(
     sensitivity: str | Path | None = DEFAULT_SENSITIVITY,
     log: Callable[[str], None] | None = print,
 ) -> list[Path]:
-    """Check the design, make sure the numbers are current, draw every figure."""
+    """Check the design, draw every figure; writes nothing into ``results_dir``.
+
+    The folder's ``paper_numbers.json`` is used when it is current; otherwise the numbers
+    are computed for these figures and not saved (``orgscale paper`` saves them).
+    """
     results_dir = Path(results_dir)
     say = log or (lambda _m: None)
     design = check_design(results_dir, spec)
     sens = Path(sensitivity) if sensitivity else None
-    load_or_compute_numbers(results_dir, sens, design, say)
-    return draw_figures(results_dir, out_dir, log=log)
+    doc = load_or_compute_numbers(results_dir, sens, design, say, save=False)
+    _common.hold_numbers(results_dir, doc)
+    try:
+        return draw_figures(results_dir, out_dir, log=log)
+    finally:
+        _common.hold_numbers(results_dir, None)
 
 
 def write_pdf(markdown: Path) -> Path:

@@ -23,6 +23,12 @@ at the end, alone in a fresh process so that it cannot take others down with it,
 recorded as ``failed`` if its worker dies again; the other runs that loky's broken pool
 lost go back to the queue and run in parallel (a run lost in two broken pools is retried
 alone too, in case it killed its worker before announcing itself).
+
+What the tricks here buy, measured: a local cluster's workers forked from a preloaded
+forkserver (:func:`dask_start_method`) made the 32-run smoke sweep on 2 workers take 5.5 s
+instead of 10.7 s with Dask's own spawn start (load average 5); the tracker, see
+:mod:`sweeps.tracker`. What they rely on upstream is pinned in ``tests/test_upstream.py``.
+After a Dask sweep this process's environment is as it was (:func:`environment_kept`).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import contextlib
 import logging
 import math
 import os
+import signal
 import sys
 import threading
 import time
@@ -41,7 +48,7 @@ from typing import Any
 
 from sweeps.design import Task
 from sweeps.one_run import Result, describe_error, execute, execute_in_worker
-from sweeps.store import PACKAGES, environment
+from sweeps.provenance import environment, environment_difference
 from sweeps.tracker import WorkerTracker, tracking_available
 
 BACKENDS = ("loky", "sequential", "dask")
@@ -159,6 +166,66 @@ def dask_worker_environ() -> dict[str, str]:
     return environ
 
 
+# Ctrl-C on a terminal reaches the whole process group: each local Dask worker that took it
+# printed its traceback (some 80 lines in all) while the sweep stopped them anyway. The
+# sweep alone handles it: the forkserver starts with SIGINT ignored, so every worker forked
+# from it ignores it from birth, and workers started otherwise are told to ignore it as
+# soon as they are up (:func:`ignore_sigint`).
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this process during the block (a process started in it, even a new
+    interpreter, ignores it for good); a Ctrl-C meanwhile is lost, so keep it short. Only
+    in the main thread, where signal handlers are set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class _SigintHeld:
+    """Hold a Ctrl-C (SIGINT) back from the block until :meth:`release` (or the block's end).
+
+    :meth:`release` gives SIGINT its handler back and raises ``KeyboardInterrupt`` if one
+    came meanwhile. Only in the main thread, where signal handlers are set.
+    """
+
+    def __init__(self) -> None:
+        self.caught = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _SigintHeld:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._catch)
+        return self
+
+    def _catch(self, _signum: int, _frame: Any) -> None:
+        self.caught = True
+
+    def release(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        if self.caught:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+def ignore_sigint() -> None:
+    """Ignore SIGINT in this (worker) process: run on every local worker by ``Client.run``,
+    which calls it in the worker's main thread."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def prestart_local_workers() -> None:
     """Start the server that a ``LocalCluster``'s workers are forked from, now, if they are
     to be (:func:`dask_start_method` is ``"forkserver"``).
@@ -181,7 +248,8 @@ def prestart_local_workers() -> None:
     os.environ.update(environ)
     try:
         multiprocessing.get_context("forkserver").set_forkserver_preload(list(FORKSERVER_PRELOAD))
-        forkserver.ensure_running()
+        with _sigint_ignored():  # the forkserver, and so every worker, ignores Ctrl-C
+            forkserver.ensure_running()
     finally:
         for name, value in saved.items():
             if value is None:
@@ -434,17 +502,70 @@ def worker_environment() -> dict[str, Any]:
     return {**environment(), "host": socket.gethostname(), "pid": os.getpid()}
 
 
+# How long to wait for the first worker of an existing scheduler before saying so.
+WORKER_WAIT_SECONDS = 10.0
+
+
+def _wait_for_a_worker(client: Any, scheduler: str, log: Callable[[str], None]) -> None:
+    """Return once the scheduler has a worker; say so when none has come after a while."""
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
+    except TimeoutError:
+        log(
+            f"no Dask worker has joined the scheduler at {scheduler} after "
+            f"{WORKER_WAIT_SECONDS:g} s; waiting for one (start one with `dask worker "
+            f"{scheduler}`, or Ctrl-C to stop)"
+        )
+        client.wait_for_workers(1)
+
+
 @contextlib.contextmanager
-def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster]:
+def environment_kept() -> Iterator[None]:
+    """Give this process its environment variables back as they were, after the block.
+
+    Dask's Nanny sets its workers' variables (``distributed.nanny.pre-spawn-environ``:
+    one-thread BLAS, ``MALLOC_TRIM_THRESHOLD_``, and ``PYTHONHASHSEED``) in the environment
+    of the process that starts them, this one, and leaves them there: after a Dask sweep,
+    any process the caller starts would run with one BLAS thread.
+    """
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in [n for n in os.environ if n not in saved]:
+            del os.environ[name]
+        for name, value in saved.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def dask_client(
+    jobs: int | None, scheduler: str | None, log: Callable[[str], None] = lambda _m: None
+) -> Iterator[DaskCluster]:
+    """:func:`_dask_client`, leaving this process's environment as it was
+    (:func:`environment_kept`)."""
+    with environment_kept(), _dask_client(jobs, scheduler, log) as cluster:
+        yield cluster
+
+
+@contextlib.contextmanager
+def _dask_client(
+    jobs: int | None, scheduler: str | None, log: Callable[[str], None]
+) -> Iterator[DaskCluster]:
     """A ``dask.distributed`` client and how many runs to keep in flight on it.
 
     With ``scheduler``: a client of that scheduler (``jobs`` or all its threads in flight);
-    its package versions must match this process's (``get_versions(check=True)``). The
+    every worker's model code and package versions must match this process's
+    (:func:`refuse_other_workers`; a worker that joins later and runs other model code is
+    caught by the ``model_hash`` of its results). The
     scheduler's ``allowed-failures`` is its own (a scheduler-wide setting that a client
     cannot change for its tasks alone): a run whose worker died more often than it allows
-    is recorded as failed without a further retry. Without: a ``LocalCluster`` of ``jobs``
-    single-threaded worker processes on 127.0.0.1, started by :func:`dask_start_method`,
-    that allows no failure (the retry-once rule is applied here), closed on exit.
+    is recorded as failed without a further retry. A scheduler without workers is waited
+    for, and ``log`` told so after :data:`WORKER_WAIT_SECONDS`. Without: a
+    ``LocalCluster`` of ``jobs`` single-threaded worker processes on 127.0.0.1, started by
+    :func:`dask_start_method`, that allows no failure (the retry-once rule is applied
+    here), closed on exit.
     """
     if scheduler is None:
         prestart_local_workers()  # its imports overlap this process's of distributed
@@ -454,19 +575,15 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
     if scheduler is not None:
         client = Client(scheduler)
         try:
-            try:
-                client.get_versions(check=True, packages=list(PACKAGES))
-            except ValueError as err:
-                raise ValueError(
-                    f"the dask cluster at {scheduler} runs other package versions than this "
-                    f"process: {' '.join(str(err).split())}"
-                ) from None
+            _wait_for_a_worker(client, scheduler, log)
+            workers = client.run(worker_environment)
+            refuse_other_workers(workers, scheduler)
             try:
                 allowed = client.run_on_scheduler(_allowed_failures)
             except Exception:  # e.g. a scheduler that refuses to run functions
                 allowed = None
             window = jobs or max(sum(client.nthreads().values()), 1)
-            yield DaskCluster(client, window, allowed, client.run(worker_environment))
+            yield DaskCluster(client, window, allowed, workers)
         finally:
             client.close()
         return
@@ -482,18 +599,24 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
     }
     sys.stdout.flush()  # a forked worker must not inherit (and later write) buffered output
     sys.stderr.flush()
-    with dask.config.set(config), warnings.catch_warnings():
+    with contextlib.ExitStack() as stack:
+        # a Ctrl-C while the cluster starts stops the sweep once it is up and closed cleanly
+        held = stack.enter_context(_SigintHeld())
+        stack.enter_context(dask.config.set(config))
+        stack.enter_context(warnings.catch_warnings())
         warnings.filterwarnings(
             "ignore", message=r"This process .* is multi-threaded", category=DeprecationWarning
         )
         try:
-            cluster = LocalCluster(
-                n_workers=jobs or 1,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=jobs or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             )
         except RuntimeError as err:  # "Nanny failed to start."
             if method == "fork":
@@ -504,14 +627,28 @@ def dask_client(jobs: int | None, scheduler: str | None) -> Iterator[DaskCluster
                 "calls run_sweep with backend='dask' must do so under "
                 '`if __name__ == "__main__":`'
             ) from err
-    try:
-        client = Client(cluster)
-        try:
-            yield DaskCluster(client, jobs or 1, 0, client.run(worker_environment), method)
-        finally:
-            client.close()
-    finally:
-        cluster.close()
+        client = stack.enter_context(Client(cluster))
+        client.run(ignore_sigint)  # Ctrl-C is the sweep's to handle, not its workers'
+        workers = client.run(worker_environment)
+        held.release()
+        yield DaskCluster(client, jobs or 1, 0, workers, method)
+
+
+def refuse_other_workers(workers: dict[str, dict[str, Any]], scheduler: str) -> None:
+    """Raise ``ValueError`` naming the first worker whose model code, Python or package
+    versions differ from this process's (:func:`sweeps.provenance.environment_difference`).
+
+    Compared here rather than by ``Client.get_versions(check=True)``, which only warns
+    (distributed 2024 and later) and knows nothing of the model's code.
+    """
+    ours = environment()
+    for address, theirs in sorted(workers.items()):
+        why = environment_difference(theirs, ours)
+        if why is not None:
+            raise ValueError(
+                f"the dask worker {address} of {scheduler} runs other code than this "
+                f"process: {why}; give every worker the same checkout and environment"
+            )
 
 
 def _allowed_failures(dask_scheduler: Any) -> int:

@@ -38,7 +38,6 @@ import hashlib
 import json
 import logging
 import math
-import multiprocessing
 import random
 import sys
 import time
@@ -54,7 +53,9 @@ from model.presets import Pattern, Preset, load_preset
 from observe.simulated import run_patterns
 from sweeps.atomic import atomic_write_json
 from sweeps.calibration_report import CalibrationResult, last_epsilon, plot_calibration, summarise
+from sweeps.provenance import portable_path
 from sweeps.store import environment, move_aside, utc_now
+from sweeps.workers import forked_pool
 
 DEFAULT_ROOT = Path("results") / "calibration"
 PILOT_RUNS = 6
@@ -145,32 +146,32 @@ def _make_sampler(jobs: int, root_seed: int, quiet: bool, stream: TextIO):
             accepted = evaluated = 0
             bar = _bar(n, f"generation {t}" if t >= 0 else "initial sample", quiet, stream)
             _SIMULATE = simulate_one
-            pool = None
             try:
-                if self.jobs > 1:
-                    pool = multiprocessing.get_context("fork").Pool(self.jobs)
-                index = 0
-                while accepted < n and evaluated < max_eval:
-                    rate = accepted / evaluated if accepted else 0.0
-                    need = (n - accepted) / rate if rate > 0 else 4 * self.jobs
-                    size = 1 if pool is None else int(min(max(need, 2 * self.jobs), 64 * self.jobs))
-                    seeds = [particle_seed(self.root_seed, t, index + i) for i in range(size)]
-                    index += size
-                    particles = pool.map(_evaluate, seeds) if pool else [_evaluate(seeds[0])]
-                    for particle in particles:
-                        if accepted >= n or evaluated >= max_eval:
-                            break
-                        evaluated += 1
-                        sample.append(particle)
-                        if particle.accepted:
-                            accepted += 1
-                            if bar is not None:
-                                bar.update(1)
+                with contextlib.ExitStack() as stack:  # Ctrl-C terminates the pool
+                    pool = stack.enter_context(forked_pool(self.jobs)) if self.jobs > 1 else None
+                    index = 0
+                    while accepted < n and evaluated < max_eval:
+                        rate = accepted / evaluated if accepted else 0.0
+                        need = (n - accepted) / rate if rate > 0 else 4 * self.jobs
+                        size = (
+                            1
+                            if pool is None
+                            else int(min(max(need, 2 * self.jobs), 64 * self.jobs))
+                        )
+                        seeds = [particle_seed(self.root_seed, t, index + i) for i in range(size)]
+                        index += size
+                        particles = pool.map(_evaluate, seeds) if pool else [_evaluate(seeds[0])]
+                        for particle in particles:
+                            if accepted >= n or evaluated >= max_eval:
+                                break
+                            evaluated += 1
+                            sample.append(particle)
+                            if particle.accepted:
+                                accepted += 1
+                                if bar is not None:
+                                    bar.update(1)
             finally:
                 _SIMULATE = None
-                if pool is not None:
-                    pool.close()
-                    pool.join()
                 if bar is not None:
                     bar.close()
             np.random.seed(particle_seed(self.root_seed, t, -1))
@@ -334,7 +335,7 @@ def calibrate(
     out.mkdir(parents=True, exist_ok=True)
     manifest = {
         "preset": preset.name,
-        "preset_file": preset.path,
+        "preset_file": portable_path(preset.path),
         "fingerprint": key,
         "settings": settings,
         "method": "ABC-SMC (pyabc), seeded batch sampler",

@@ -1,7 +1,8 @@
 """The ``orgscale`` command line: dispatches to one module per sub-command.
 
 Each module in :mod:`sweeps.commands` defines ``add_parser(subparsers)`` (which registers
-its arguments) and ``run(args) -> int`` (the exit status). Exit status 2 means bad input.
+its arguments) and ``run(args) -> int`` (the exit status). Exit status 2 means bad input,
+130 an interruption (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 
+INTERRUPTED = 130
+BROKEN_PIPE = 141  # 128 + SIGPIPE
 COMMANDS = (
     "run",
     "presets",
@@ -26,9 +30,17 @@ COMMANDS = (
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line (argparse prints the whole usage
+    first, 4 to 6 lines), naming the error and where the usage is; exit status 2."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every sub-command registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="orgscale",
         description="Does splitting one core review team into N teams scale? Simulate, sweep, fit.",
     )
@@ -48,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the chosen sub-command; return its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:  # a command without its own message (sweep, paper: theirs)
+        print(f"orgscale {args.command}: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 def entry_point() -> None:
@@ -58,9 +74,16 @@ def entry_point() -> None:
     (``gc.freeze``), so the collections the interpreter runs while shutting down skip the
     ~100,000 objects that importing Mesa, pandas and scipy creates: about 0.2 s saved on
     every command, and nothing left that the operating system does not reclaim. The
-    commands close their own files before returning.
+    commands close their own files before returning. Output to a pipe whose reader has
+    stopped (``orgscale run | head``) ends the command quietly with status 141, as a
+    program killed by SIGPIPE.
     """
-    status = main()
+    try:
+        status = main()
+        sys.stdout.flush()  # here, so that a reader gone away is caught below
+    except BrokenPipeError:  # the reader stopped early (``| head``): not an error here
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush at exit
+        status = BROKEN_PIPE
     gc.freeze()
     sys.exit(status)
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from model import METRICS, PARAMETERS, OrgModel
 from sweeps.design import Task
+from sweeps.provenance import model_hash
 from sweeps.timeout import RunTimeout, time_limit
 from sweeps.tracker import announce
 
@@ -61,11 +62,12 @@ def row_params(row: Mapping[str, Any]) -> dict[str, Any]:
 def execute(task: Task, fault: str | None = None, timeout_s: float | None = None) -> Result:
     """Run ``task`` with :func:`run_one`, timing it and catching any exception it raises.
 
-    Returns ``{"run_id", "status", "error", "wall_s", "metrics"}``. A run still going after
-    ``timeout_s`` seconds (``None``: no limit) is stopped and ``failed`` with an error that
-    starts with ``timeout:``. ``fault`` is a test hook (see ``run_sweep(_fault=...)``):
-    ``"raise"`` raises inside the run, ``"kill"`` kills the process running it with SIGKILL,
-    ``"hang"`` never ends.
+    Returns ``{"run_id", "status", "error", "wall_s", "metrics", "model_hash"}`` (the hash
+    of the model code in this process, :func:`sweeps.provenance.model_hash`). A run still
+    going after ``timeout_s`` seconds (``None``: no limit) is stopped and ``failed`` with an
+    error that starts with ``timeout:``. ``fault`` is a test hook (see
+    ``run_sweep(_fault=...)``): ``"raise"`` raises inside the run, ``"kill"`` kills the
+    process running it with SIGKILL, ``"hang"`` never ends.
     """
     start = time.perf_counter()
     try:
@@ -89,6 +91,7 @@ def execute(task: Task, fault: str | None = None, timeout_s: float | None = None
         "error": error,
         "wall_s": time.perf_counter() - start,
         "metrics": metrics,
+        "model_hash": model_hash(),
     }
 
 
@@ -144,6 +147,7 @@ def make_row(task: Task, result: Result) -> dict[str, Any]:
         value = metrics.get(name, math.nan)
         row[name] = math.nan if value is None else float(value)
     row.update(status=result["status"], error=result["error"], wall_s=result["wall_s"])
+    row["model_hash"] = result.get("model_hash")
     return row
 
 

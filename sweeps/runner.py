@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -41,6 +42,7 @@ from sweeps.design import Task, design_hash, design_tasks
 from sweeps.extension import extension_check
 from sweeps.one_run import FAULTS, Result, execute, make_row, row_params, run_one
 from sweeps.progress import Progress, format_duration
+from sweeps.provenance import model_hash, portable_path
 from sweeps.spec import SweepSpec, load_spec
 from sweeps.store import (
     SPEC_FILE,
@@ -55,6 +57,10 @@ from sweeps.store import (
     move_aside,
     utc_now,
 )
+
+
+class ModelMismatchError(ValueError):
+    """A worker returned a run made by other model code than this process's."""
 
 
 # --------------------------------------------------------------------------- planning
@@ -197,9 +203,11 @@ def run_sweep(
         The folder holds another spec's runs (that this spec does not extend), is being
         written by another sweep, or is not a results folder (nothing is written).
     ValueError
-        A bad ``backend``, ``jobs``, ``timeout_s`` or ``scheduler``, a bad
-        ``ORGSCALE_LOKY_START``, or a dask cluster whose package versions differ from this
-        process's (nothing is written).
+        A bad ``backend``, ``jobs``, ``timeout_s``, ``scheduler`` or ``out`` (a path that
+        is not valid UTF-8), a bad
+        ``ORGSCALE_LOKY_START``, or a dask cluster whose package versions or model code
+        differ from this process's (nothing is written); :class:`ModelMismatchError` when a
+        worker returns a run of other model code (the sweep stops, finished runs are kept).
     """
     spec = _as_spec(spec_or_path)
     if backend not in BACKENDS:
@@ -222,6 +230,13 @@ def run_sweep(
     if log is None:
         log = (lambda _msg: None) if quiet else _stderr
     out = Path(out) if out is not None else default_out(spec)
+    try:
+        str(out.absolute()).encode("utf-8")
+    except UnicodeEncodeError:  # pyarrow takes paths as UTF-8 only: refuse before writing
+        raise ValueError(
+            f"out={os.fsencode(out)!r} is invalid: the results folder's path must be valid "
+            "UTF-8 (Parquet files cannot be written there); choose another name"
+        ) from None
 
     plan = plan_sweep(spec, out)
     if fresh and plan.state.exists:
@@ -238,7 +253,7 @@ def run_sweep(
         dask_cluster = None
         if backend == "dask" and plan.todo:  # connect before writing anything
             dask_cluster = stack.enter_context(
-                dask_client(jobs if scheduler else n_jobs, scheduler)
+                dask_client(jobs if scheduler else n_jobs, scheduler, log)
             )
             n_jobs = dask_cluster.window
         store = stack.enter_context(ResultStore(out, flush_seconds=flush_seconds))
@@ -250,10 +265,11 @@ def run_sweep(
         previous = store.read_manifest()
         manifest = {
             **environment(),
+            "model": plan.state.model,  # of the folder's runs (None: unknown, nothing to run)
             "spec": {
                 "name": spec.name,
                 "file": SPEC_FILE,
-                "source": spec.source,
+                "source": portable_path(spec.source),
                 "hash": spec.spec_hash,
                 "design_hash": plan.design_hash,
                 "canonical": spec.canonical(),
@@ -298,7 +314,16 @@ def run_sweep(
 
         store.on_part = part_written
 
+        ours = model_hash()
+
         def record(result: Result) -> None:
+            theirs = result.get("model_hash")
+            if theirs is not None and theirs != ours:  # e.g. a Dask worker of another checkout
+                raise ModelMismatchError(
+                    f"a worker ran run {result['run_id']} with other model code: model "
+                    f"{theirs[:12]}, not {ours[:12]} as here; its result is not recorded. "
+                    "Give every worker the same checkout (finished runs are kept)"
+                )
             ok = result["status"] == "ok"
             tally["run"] += 1
             tally["ok" if ok else "failed"] += 1
@@ -346,6 +371,7 @@ def _history(previous: dict[str, Any] | None) -> list[dict[str, Any]]:
         return []
     keep = ("orgscale_version", "git", "backend", "jobs", "started", "finished", "complete")
     earlier = {k: previous.get(k) for k in keep} | {"counts": previous.get("counts")}
+    earlier["model_hash"] = (previous.get("model") or {}).get("hash")
     spec = previous.get("spec") or {}
     earlier["spec_hash"] = spec.get("hash")
     return [*previous.get("history", []), earlier]

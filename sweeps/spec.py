@@ -310,17 +310,29 @@ def _run_table(source: str, raw: Any) -> float | None:
 
 def _check_size(spec: SweepSpec) -> None:
     """Refuse a design of more than :data:`LARGE_DESIGN_RUNS` runs, before expanding it."""
-    from sweeps.design import design_size
+    from sweeps.design import design_size, sample_size
 
     points = design_size(spec) // spec.replicates
     runs = points * spec.replicates
     if runs > LARGE_DESIGN_RUNS:
+        sizes = [math.prod(len(values) for _, values in grid) for grid in spec.grids] or [1]
+        sampled = sample_size(spec.sample) if spec.sample is not None else 1
+        # blame the larger factor: the replicates, or the parameter points (grid or sample)
+        if spec.replicates >= points:
+            key = "replicates"
+        elif spec.sample is not None and sampled >= max(sizes):
+            key = "sample.n"
+        else:
+            block = max(range(len(sizes)), key=sizes.__getitem__)
+            key = "grid" if len(spec.grids) <= 1 else f"grid[{block}]"
+        grid = " + ".join(f"{s:,}" for s in sizes)
         raise SpecError(
             spec.source,
-            "replicates",
+            key,
             f"a design of at most {LARGE_DESIGN_RUNS:,} runs, or --allow-large to run more; "
-            f"this one has up to {runs:,} runs ({points:,} parameter points × "
-            f"{spec.replicates:,} replicates)",
+            f"this one has up to {runs:,} runs ({points:,} parameter points: grid {grid}"
+            + (f" × sample {sampled:,}" if spec.sample is not None else "")
+            + f"; × {spec.replicates:,} replicates)",
         )
 
 
@@ -544,3 +556,14 @@ def did_you_mean(name: str, valid: Any) -> str:
     """`` (did you mean 'x'?)`` for the closest of ``valid`` to ``name``, or ``""``."""
     close = difflib.get_close_matches(name, [str(v) for v in valid], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_name(what: str, name: str, valid: Any, listed_by: str) -> str:
+    """``unknown <what> 'x' (did you mean 'y'?)`` and where the valid names are listed.
+
+    The closest valid name, not the list of all of them (50 to 110 names); when nothing is
+    close, ``listed_by`` says where to find them.
+    """
+    hint = did_you_mean(name, valid)
+    where = "" if hint else f"; {listed_by}"
+    return f"unknown {what} {name!r}{hint}{where}"

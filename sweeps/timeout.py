@@ -9,7 +9,11 @@ arrives within one bytecode of the limit; code stuck inside one call into compil
 interrupted only when that call returns.
 
 :class:`RunTimeout` derives from ``BaseException`` so that an ``except Exception`` inside the
-model cannot swallow it.
+model cannot swallow it. Why not a plain ``signal.alarm``: it reaches only a process's main
+thread, and a Dask worker runs its tasks in another (``tests/test_timeout.py``:
+``test_the_limit_works_in_a_thread_that_is_not_the_main_one``); the sequential backend
+runs in the sweep process itself, which a limit enforced by killing the worker process
+would kill.
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@ loky has noticed that death. Several workers reported dead at once are all suspe
 worker that dies before announcing its run is not seen here, which is why the runner also
 treats a run lost in two pool failures as a suspect.
 
+What it buys: without it every run lost with a broken pool is a suspect, retried alone
+one after another; in ``test_a_killed_worker_is_survived_and_only_its_run_is_retried_alone``
+that is 8 runs retried alone instead of the one that killed its worker (21.8 s instead
+of 3.5 s).
+
 POSIX only (Unix sockets); :func:`tracking_available` says whether it can be used.
 """
 

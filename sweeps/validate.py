@@ -8,8 +8,8 @@ paper includes this table for each preset; ``orgscale validate`` prints it.
 
 from __future__ import annotations
 
+import contextlib
 import math
-import multiprocessing
 import sys
 import tomllib
 from pathlib import Path
@@ -22,6 +22,7 @@ from model.params import validate_params
 from model.presets import Preset, PresetError, load_preset
 from observe.simulated import run_patterns
 from sweeps.design import run_seed
+from sweeps.workers import forked_pool
 
 DEFAULT_SEEDS = 10
 ROOT_SEED = 20131114
@@ -70,22 +71,16 @@ def simulate(
     stream = sys.stderr if stream is None else stream
     names = tuple(p.metric for p in preset.patterns)
     tasks = [(params, s, days, names) for s in run_seeds]
-    pool = None
-    if jobs > 1 and seeds > 1:  # forked workers start with the model imported
-        pool = multiprocessing.get_context("fork").Pool(min(jobs, seeds))
-        rows = pool.imap(_run, tasks)
-    else:
-        rows = map(_run, tasks)
-    if not quiet:
-        from tqdm import tqdm
+    with contextlib.ExitStack() as stack:
+        if jobs > 1 and seeds > 1:  # forked workers start with the model imported
+            rows = stack.enter_context(forked_pool(min(jobs, seeds))).imap(_run, tasks)
+        else:
+            rows = map(_run, tasks)
+        if not quiet:
+            from tqdm import tqdm
 
-        rows = tqdm(rows, total=seeds, desc=f"validate {preset.name}", unit="run", file=stream)
-    try:
+            rows = tqdm(rows, total=seeds, desc=f"validate {preset.name}", unit="run", file=stream)
         frame = pd.DataFrame(list(rows))
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
     frame.insert(0, "seed", run_seeds)
     return frame
 

@@ -281,3 +281,46 @@ def test_choosing_a_preset_rebuilds_the_model_with_its_configuration():
     rc.find(v.Select, label="Preset").widget.v_model = app.NO_PRESET
     assert rc.find(v.Select, label="Topology").widget.v_model == "flat"
     rc.close()
+
+
+# ----------------------------------------------------------------------------- first run
+def test_the_first_run_is_the_models_default_run():
+    from model import defaults
+
+    first = OrgModel(**app.initial_values())
+    assert {name: getattr(first, name) for name in PARAMETERS} == defaults()
+
+
+def on_slider_grid(value: float, spec: dict) -> float:
+    """Where a browser's slider puts ``value``: on ``min + k·step``, within [min, max]
+    (Vuetify's ``roundValue``)."""
+    step, low, high = spec["step"], spec["min"], spec["max"]
+    decimals = len(str(step).split(".")[1].rstrip("0")) if "." in str(step) else 0
+    snapped = round((min(max(value, low), high) - low) / step) * step + low
+    return round(min(snapped, high), decimals)
+
+
+def test_a_slider_showing_a_value_off_its_steps_does_not_change_it():
+    rc = render()
+    click_step(rc, 2)
+    sliders = {
+        name: spec
+        for name, spec in app.model_params.items()
+        if isinstance(spec, dict) and spec["type"].startswith("Slider")
+    }
+    defaults = app.initial_values()
+    off_grid = [n for n, s in sliders.items() if on_slider_grid(defaults[n], s) != defaults[n]]
+    assert "patience_days" in off_grid  # 68.89 on steps of 5: the browser shows 70
+    for name in off_grid:
+        spec = sliders[name]
+        label = f"{spec['label']}: {defaults[name]:g}"
+        widget = rc.find(v.Slider, label=label).widget
+        widget.v_model = on_slider_grid(defaults[name], spec)  # what the browser sends back
+        assert "Day 2" in day_info(rc), f"{name}: the model was rebuilt"
+        assert rc.find(v.Slider, label=label).widget  # the value shown is still the default
+    # a value the user chooses still rebuilds the model
+    spec = sliders["patience_days"]
+    rc.find(v.Slider, label=f"{spec['label']}: {defaults['patience_days']:g}").widget.v_model = 20
+    assert "Day 0" in day_info(rc)
+    assert rc.find(v.Slider, label=f"{spec['label']}: 20").widget
+    rc.close()

@@ -33,7 +33,11 @@ def test_set_overrides_parameters_with_typed_values(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--set", "colour=red"], "--set colour: unknown parameter; valid names are topology"),
+        (["--set", "colour=red"], "--set: unknown parameter 'colour'; python -c 'import model"),
+        (
+            ["--set", "chnage_rate=1"],
+            "unknown parameter 'chnage_rate' (did you mean 'change_rate'?)",
+        ),
         (["--set", "rework_prob=1.2"], "rework_prob=1.2 is out of range"),
         (["--set", "change_rate=-1"], "change_rate=-1.0 is out of range"),
         (

@@ -408,9 +408,9 @@ def test_cli_exits_2_for_a_folder_without_runs_or_with_tables_that_are_not_resul
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--metric", "lead_time"], "unknown column(s) 'lead_time'"),
-        (["--by", "topology,team_size"], "unknown column(s) 'team_size'"),
-        (["--n-col", "teams"], "unknown column(s) 'teams'"),
+        (["--metric", "lead_time"], "unknown column 'lead_time'"),
+        (["--by", "topology,team_size"], "unknown column 'team_size'"),
+        (["--n-col", "teams"], "unknown column 'teams' (did you mean 'n_teams'?)"),
         (["--metric", "zero_at_one"], "the power law needs a positive metric"),
         (["--metric", "two_n"], "has only 2 distinct N values; need at least 3"),
     ],

@@ -427,3 +427,31 @@ def test_paper_pdf_has_every_figure_and_no_unfilled_placeholder(built):
     text = "".join(page.extract_text() for page in reader.pages)
     assert "{{" not in text and "}}" not in text
     assert "Conclusion" in text
+
+
+def folder_state(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_orgscale_figures_writes_nothing_into_the_results_folder(built, tmp_path, capsys):
+    import shutil
+
+    results = tmp_path / "results"
+    shutil.copytree(built["results"], results)
+    (results / "paper_numbers.json").unlink()  # numbers to compute: still not written there
+    before = folder_state(results)
+    args = ["figures", str(results), "--out", str(tmp_path / "f")]
+    args += ["--spec", str(built["spec"]), "--sensitivity", str(built["sens"])]
+    assert orgscale(args) == 0
+    assert {p.stem for p in (tmp_path / "f").glob("*.png")} == set(build.FIGURES)
+    assert folder_state(results) == before
+    assert "not saved" in capsys.readouterr().out
+
+
+def test_orgscale_figures_into_an_unwritable_folder_is_one_line(built, tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    args = ["figures", str(built["results"]), "--out", str(tmp_path / "file" / "f")]
+    args += ["--spec", str(built["spec"]), "--sensitivity", str(built["sens"])]
+    assert orgscale(args) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("orgscale figures: ")

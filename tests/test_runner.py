@@ -454,16 +454,78 @@ def test_an_existing_dask_scheduler_is_checked_and_its_workers_recorded(
     assert {"git", "python", "platform", "host"} <= set(worker)
 
 
-def test_a_dask_cluster_with_other_versions_is_refused_before_anything_is_written(
-    spec_path, tmp_path, dask_scheduler, monkeypatch
-):
-    from distributed import Client
+def test_a_scheduler_without_workers_is_waited_for_and_said_so(spec_path, tmp_path, monkeypatch):
+    import threading
 
-    def mismatch(self, check=False, packages=None):
-        raise ValueError("Mismatched versions found\n\n+---------+\n| numpy | 2.0 | 1.0 |")
+    from distributed import LocalCluster
 
-    monkeypatch.setattr(Client, "get_versions", mismatch)
+    monkeypatch.setattr(backends, "WORKER_WAIT_SECONDS", 0.5)
+    said, done = [], {}
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+
+        def log(message: str) -> None:
+            said.append(message)
+            if message.startswith("no Dask worker"):
+                cluster.scale(1)  # the user starts a worker
+
+        def sweep() -> None:
+            done["table"] = run_sweep(
+                spec_path, out=tmp_path / "out", backend="dask",
+                scheduler=cluster.scheduler_address, log=log,
+            )  # fmt: skip
+
+        thread = threading.Thread(target=sweep, daemon=True)
+        thread.start()
+        thread.join(60)
+    assert said and said[0].startswith(
+        f"no Dask worker has joined the scheduler at {cluster.scheduler_address} after 0.5 s"
+    )
+    assert len(done["table"]) == 20
+
+
+LONG_SPEC = """\
+name = "long"
+root_seed = 7
+replicates = 8
+days = 400
+
+[fixed]
+warmup_days = 30
+
+[[grid]]
+topology = ["flat", "hierarchical", "modular"]
+n_teams = [8, 16]
+"""
+
+
+def test_ctrl_c_on_a_local_dask_sweep_is_one_line_and_exit_130(tmp_path):
+    import signal
+    import time
+
+    spec = tmp_path / "long.toml"
+    spec.write_text(LONG_SPEC)
     out = tmp_path / "out"
-    with pytest.raises(ValueError, match="runs other package versions than this process"):
-        run_sweep(spec_path, out=out, backend="dask", scheduler=dask_scheduler, quiet=True)
-    assert not out.exists()
+    command = [sys.executable, "-m", "sweeps.cli", "sweep", str(spec), "--out", str(out)]
+    command += ["--backend", "dask", "--jobs", "2", "--quiet"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((out / "parts").glob("part-*.parquet")):  # the workers are running
+            assert proc.poll() is None and time.monotonic() < deadline, "no runs finished"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C on a terminal: the whole process group
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines() == [
+        "orgscale sweep: interrupted; finished runs are saved, run the same command to resume"
+    ]
+
+
+def test_a_dask_sweep_leaves_the_callers_environment_as_it_was(spec_path, tmp_path):
+    before = dict(os.environ)
+    run_sweep(spec_path, out=tmp_path / "out", backend="dask", jobs=2, quiet=True)
+    assert dict(os.environ) == before  # no PYTHONHASHSEED, one-thread BLAS, ... left behind

@@ -118,7 +118,7 @@ def test_sobol_n_not_a_power_of_two_gives_one_clear_warning_line(tmp_path, capsy
     ("method", "extra", "metric", "message"),
     [
         ("lhs", "", "throughput", "sample.method: expected 'sobol' or 'morris'"),
-        ("sobol", "", "happiness", "--metric happiness: unknown metric"),
+        ("sobol", "", "happiness", "--metric: unknown metric 'happiness'"),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, method, extra, metric, message):

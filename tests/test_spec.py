@@ -233,9 +233,22 @@ BAD_SPECS = [
         [
             "replicates",
             "expected a design of at most 200,000 runs, or --allow-large to run more",
-            "up to 2,000,000,000 runs (2 parameter points × 1,000,000,000 replicates)",
+            "up to 2,000,000,000 runs (2 parameter points: grid 2; × 1,000,000,000 replicates)",
         ],
         id="design-too-large",
+    ),
+    pytest.param(
+        HEADER
+        + "[grid]\nn_teams = "
+        + str(list(range(1, 1002)))
+        + "\napprovals_needed = "
+        + str(list(range(1, 101)))
+        + "\n",
+        [
+            ": grid: expected a design of at most 200,000 runs",
+            "up to 200,200 runs (100,100 parameter points: grid 100,100; × 2 replicates)",
+        ],
+        id="design-too-large-by-its-grid-blames-the-grid",
     ),
 ]
 
@@ -300,7 +313,7 @@ def test_a_large_design_is_refused_before_it_is_expanded_unless_allowed(
     assert main(["sweep", str(path), "--out", str(out), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "expected a design of at most 10 runs, or --allow-large to run more" in err
-    assert "this one has up to 12 runs (2 parameter points × 6 replicates)" in err
+    assert "this one has up to 12 runs (2 parameter points: grid 2; × 6 replicates)" in err
     assert len(design_tasks(load_spec(path, allow_large=True))) == 12
     assert main(["sweep", str(path), "--out", str(out), "--dry-run", "--allow-large"]) == 0
     printed = capsys.readouterr().out

@@ -13,9 +13,11 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import sweeps.store as store_module
 from model import METRICS, PARAMETERS
 from sweeps import ResultsConflictError, load_results, plan_sweep, run_sweep
 from sweeps.cli import main
@@ -82,7 +84,7 @@ def test_results_table_has_one_typed_column_per_field(tmp_path):
     spec = write(tmp_path, SPEC, "small.toml")
     table = run_sweep(spec, out=tmp_path / "out", backend="sequential", quiet=True)
     expected = ["run_id", "replicate", "seed", "days", *PARAMETERS, *METRICS]
-    assert list(table.columns) == [*expected, "status", "error", "wall_s"]
+    assert list(table.columns) == [*expected, "status", "error", "wall_s", "model_hash"]
     assert table["replicate"].dtype == "int64"
     assert table["seed"].dtype == "int64"
     assert table["n_teams"].dtype == "int64"
@@ -352,7 +354,7 @@ def test_a_reader_racing_a_compaction_sees_every_run(tmp_path, monkeypatch):
     (out / RUNS_FILE).unlink()
     for i, half in enumerate((table.iloc[:5], table.iloc[5:])):
         half.to_parquet(out / PARTS_DIR / f"part-{i + 1:06d}.parquet", index=False)
-    real_read = pq.read_table
+    real_read = store_module.read_result_file
     compacted = []
 
     def compact_before_first_read(path, *args, **kwargs):
@@ -362,10 +364,55 @@ def test_a_reader_racing_a_compaction_sees_every_run(tmp_path, monkeypatch):
                 store.compact()
         return real_read(path, *args, **kwargs)
 
-    monkeypatch.setattr(pq, "read_table", compact_before_first_read)
+    monkeypatch.setattr(store_module, "read_result_file", compact_before_first_read)
     pd.testing.assert_frame_equal(load_results(out), table)
     assert compacted and compacted[0].parent.name == PARTS_DIR
     assert not list((out / PARTS_DIR).glob("*.parquet"))
+
+
+def _rename_over(target: Path, sources: list[Path], stop) -> None:  # pragma: no cover
+    """A compaction's last step, as often as it can: a new file renamed over ``target``."""
+    i = 0
+    while not stop.is_set():
+        tmp = target.with_name(f".new-{i % 2}")
+        shutil.copyfile(sources[i % 2], tmp)
+        os.replace(tmp, target)
+        i += 1
+
+
+def test_a_reader_racing_renames_of_runs_parquet_reads_one_whole_file(tmp_path):
+    import multiprocessing
+
+    spec = write(tmp_path, SPEC, "small.toml")
+    out = tmp_path / "out"
+    table = run_sweep(spec, out=out, backend="sequential", quiet=True)
+    small, large = tmp_path / "small.parquet", tmp_path / "large.parquet"
+    shutil.copyfile(out / RUNS_FILE, small)
+    # a larger table of other row groups: a footer of one file read against the other's
+    # bytes fails (pq.read_table opens the file twice)
+    big = pd.concat([table] * 40, ignore_index=True)
+    big["run_id"] = [f"{i:06d}" for i in range(len(big))]
+    pq.write_table(pa.Table.from_pandas(big, preserve_index=False), large, row_group_size=37)
+    stop = multiprocessing.get_context("fork").Event()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads around
+        writer = multiprocessing.get_context("fork").Process(
+            target=_rename_over, args=(out / RUNS_FILE, [small, large], stop)
+        )
+        writer.start()
+    errors, sizes = [], set()
+    try:
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            try:
+                sizes.add(len(load_results(out, ["run_id", "status", "n_teams"])))
+            except OSError as err:
+                errors.append(err)
+    finally:
+        stop.set()
+        writer.join()
+    assert errors == []
+    assert sizes == {len(table), len(big)}
 
 
 def test_two_sweeps_of_one_folder_in_one_process(tmp_path):
@@ -399,3 +446,12 @@ def test_a_sweep_right_after_a_sigkilled_one_takes_over_its_folder(tmp_path):
     table = run_sweep(spec, out=out, backend="loky", jobs=2, quiet=True)
     assert len(table) == len(plan_sweep(spec, out).tasks)
     assert (table["status"] == "ok").all()
+
+
+def test_a_results_path_that_is_not_utf8_is_refused_before_anything_is_written(tmp_path, capsys):
+    spec = write(tmp_path, TWO_RUNS_SPEC, "two.toml")
+    out = tmp_path / os.fsdecode(b"out\xff")
+    assert main(["sweep", str(spec), "--out", str(out), "--backend", "sequential"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "must be valid UTF-8" in line
+    assert not out.exists()

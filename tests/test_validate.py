@@ -1,7 +1,13 @@
 """Validation: a table of observed vs simulated per pattern for each preset; exit 0 always,
 1 with --check when an in-sample pattern misses, 2 for bad input."""
 
+import os
+import signal
+import subprocess
+import sys
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -100,7 +106,7 @@ def test_validate_writes_the_table_as_csv(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--set", "colour=red"], "--set colour: unknown parameter"),
+        (["--set", "colour=red"], "--set: unknown parameter 'colour'"),
         (["--days", "10"], "--days=10 is invalid: must exceed warmup_days=20"),
     ],
 )
@@ -110,3 +116,44 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, argv, message):
     assert main(["validate", "--preset", str(path), "--quiet", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and message in err
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_ctrl_c_stops_validate_with_two_jobs_with_exit_130():
+    command = [sys.executable, "-m", "sweeps.cli", "validate", "--preset", "nova-2013"]
+    command += ["--seeds", "2", "--jobs", "2", "--days", "100000", "--quiet"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(children(proc.pid)) < 2:  # both workers forked and running
+            assert proc.poll() is None and time.monotonic() < deadline, "no workers started"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C on a terminal does
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "orgscale validate: interrupted"
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "a-folder"])
+def test_an_unwritable_csv_is_refused_before_any_run(tmp_path, capsys, monkeypatch, where):
+    import sweeps.commands.validate as command
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError("ran the model before checking --csv")
+
+    monkeypatch.setattr(command, "validation_table", no_runs)
+    (tmp_path / "file").write_text("")
+    csv = tmp_path / "file" / "out.csv" if where == "under-a-file" else tmp_path
+    assert main(["validate", "--preset", "nova-2013", "--seeds", "1", "--csv", str(csv)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"orgscale validate: error: --csv {csv}: ")

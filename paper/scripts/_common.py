@@ -207,14 +207,33 @@ def law_label(law: dict[str, Any]) -> str:
     return f"{text} (χ²/dof {law['chi2_dof']:.2g}{fit})"
 
 
+# Numbers computed for a results folder without being written into it (``orgscale
+# figures`` reads results and never writes there): what load_numbers gives for the folder.
+_NUMBERS_HELD: dict[Path, dict[str, Any]] = {}
+
+
+def hold_numbers(results_dir: str | Path, doc: dict[str, Any] | None) -> None:
+    """Make :func:`load_numbers` of ``results_dir`` return ``doc`` (``None``: read the file
+    again) in this process."""
+    key = Path(results_dir).resolve()
+    if doc is None:
+        _NUMBERS_HELD.pop(key, None)
+    else:
+        _NUMBERS_HELD[key] = doc
+
+
 def load_numbers(results_dir: str | Path) -> dict[str, Any]:
-    """The paper's numbers (``paper_numbers.json``, written by ``paper/build.py``).
+    """The paper's numbers (``paper_numbers.json``, written by ``paper/build.py``, or the
+    numbers held for the folder by :func:`hold_numbers`).
 
     Raises
     ------
     FileNotFoundError
         The folder has no numbers yet (``orgscale paper`` or ``orgscale figures`` writes them).
     """
+    held = _NUMBERS_HELD.get(Path(results_dir).resolve())
+    if held is not None:
+        return held
     path = Path(results_dir) / NUMBERS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run orgscale figures or orgscale paper")

@@ -15,7 +15,7 @@ import sys
 from model.presets import PresetError, load_preset
 from sweeps.calibrate import CalibrationError, calibrate, check_preset
 from sweeps.calibration_report import format_summary
-from sweeps.commands import positive_int
+from sweeps.commands import nonnegative_int, positive_int
 
 
 def _non_negative(text: str) -> float:
@@ -39,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--population", type=positive_int, help="particles per generation")
     parser.add_argument("--generations", type=positive_int, help="most generations")
     parser.add_argument("--min-epsilon", type=_non_negative, help="stop below this distance")
-    parser.add_argument("--seed", type=int, help="root seed (default: the preset's)")
+    parser.add_argument("--seed", type=nonnegative_int, help="root seed (default: the preset's)")
     parser.add_argument("--days", type=_non_negative, help="simulated days per run")
     parser.add_argument(
         "--jobs", type=positive_int, default=None, help="worker processes (default: all cores)"

@@ -2,10 +2,11 @@
 
 The folder must hold the runs of the paper's spec (``--spec``): a folder whose design hash
 differs is refused (exit 2), never refitted silently. The paper's numbers
-(``paper_numbers.json``) are computed when missing or older than the runs; each figure
-script in ``paper/scripts/`` draws from them and writes ``<name>.png`` and ``<name>.pdf``
-into ``--out``. No model is run. Exit status 2 for a missing folder, a folder without
-runs, or runs of another design.
+(``paper_numbers.json``) are read from the folder when current, else computed in memory:
+nothing is written into the results folder, which may be read-only. Each figure script in
+``paper/scripts/`` draws from them and writes ``<name>.png`` and ``<name>.pdf`` into
+``--out``. No model is run. Exit status 2 for a missing folder, a folder without runs, runs
+of another design, or an ``--out`` that cannot be written.
 
 Usage: ``orgscale figures results/paper [--out paper/figures] [--spec SPEC]``
 """
@@ -91,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except (FileNotFoundError, build.DesignMismatchError) as err:
         print(f"orgscale figures: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. an --out folder that cannot be written
+        print(f"orgscale figures: {type(err).__name__}: {err}", file=sys.stderr)
         return 2
     print(f"{len(written)} files written to {out}")
     return 0

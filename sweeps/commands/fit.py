@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from sweeps.atomic import atomic_write_text
+from sweeps.commands import nonnegative_int
 from sweeps.fit import DEFAULT_N_BOOT, TableFit, fit_groups, fits_frame, fits_json
 from sweeps.store import PARTS_DIR, RUNS_FILE, load_results
 
@@ -58,7 +59,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", default=None, help="output folder (default: beside SOURCE; created if missing)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument(
+        "--seed", type=nonnegative_int, default=0, help="bootstrap seed (default 0)"
+    )
     parser.add_argument(
         "--bootstrap",
         type=int,

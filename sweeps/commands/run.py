@@ -18,7 +18,10 @@ import time
 from typing import Any
 
 from model import METRICS, PARAMETERS, OrgModel, validate_params
-from sweeps.spec import did_you_mean
+from sweeps.commands import nonnegative_int
+from sweeps.spec import did_you_mean, unknown_name
+
+PARAMETERS_LISTED = "python -c 'import model; print(model.describe())' lists them"
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -31,7 +34,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if not sep or not key:
         raise ValueError(f"--set {text!r} is invalid: expected key=value")
     if key not in PARAMETERS:
-        raise ValueError(f"--set {key}: unknown parameter; valid names are {', '.join(PARAMETERS)}")
+        raise ValueError(f"--set: {unknown_name('parameter', key, PARAMETERS, PARAMETERS_LISTED)}")
     spec = PARAMETERS[key]
     raw = raw.strip()
     try:
@@ -68,7 +71,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--days", type=float, default=None, help="simulated days (default: the preset's, or 365)"
     )
-    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--seed", type=nonnegative_int, default=1, help="random seed (default 1)")
     parser.add_argument(
         "--set",
         action="append",

@@ -20,7 +20,7 @@ from sweeps.atomic import atomic_write_text
 from sweeps.commands import positive_int, positive_seconds, print_spec_warnings
 from sweeps.runner import run_sweep
 from sweeps.sensitivity import SensitivityError, analyse, check_spec, to_frame
-from sweeps.spec import LARGE_DESIGN_RUNS, SpecError, load_spec
+from sweeps.spec import LARGE_DESIGN_RUNS, SpecError, load_spec, unknown_name
 from sweeps.store import ResultsConflictError
 
 
@@ -81,10 +81,13 @@ def _run(args: argparse.Namespace) -> int:
         from model import METRICS
 
         unknown = [m for m in metrics if m not in METRICS]
-        if not metrics or unknown:
+        if not metrics:
+            raise SensitivityError(f"--metric {args.metric!r}: expected metric names")
+        if unknown:
+            listed = "`orgscale run` prints every metric"
             raise SensitivityError(
-                f"--metric {','.join(unknown) or repr(args.metric)}: unknown metric; "
-                f"valid metrics are {', '.join(METRICS)}"
+                "--metric: "
+                + "; ".join(unknown_name("metric", m, METRICS, listed) for m in unknown)
             )
         print_spec_warnings("orgscale sensitivity", spec)
         out = Path(args.out) if args.out else Path("results") / spec.name

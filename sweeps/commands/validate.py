@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from model.presets import PresetError, load_preset, preset_names
+from sweeps.atomic import atomic_write_text
 from sweeps.calibrate import DEFAULT_ROOT
-from sweeps.commands import positive_int
+from sweeps.commands import check_writable, positive_int
 from sweeps.commands.run import parse_assignment
 from sweeps.validate import (
     DEFAULT_SEEDS,
@@ -67,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
                     **extra,
                 }
             per_preset.append((preset, extra))
+        if args.csv:
+            check_writable(Path(args.csv), "--csv")
     except (PresetError, ValueError) as err:
         print(f"orgscale validate: error: {err}", file=sys.stderr)
         return 2
@@ -91,9 +94,12 @@ def run(args: argparse.Namespace) -> int:
         print()
         misses += [f"{preset.name}/{p}" for p in missed_in_sample(table)]
     if args.csv:
-        path = Path(args.csv)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pd.concat(tables).to_csv(path, index=False)
+        try:
+            Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(Path(args.csv), pd.concat(tables).to_csv(index=False))
+        except OSError as err:  # e.g. a full disk
+            print(f"orgscale validate: error: --csv {args.csv}: {err}", file=sys.stderr)
+            return 2
     if misses:
         print(f"in-sample patterns missed: {', '.join(misses)}")
     return 1 if args.check and misses else 0

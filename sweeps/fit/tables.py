@@ -7,6 +7,7 @@ Still no file I/O: the ``orgscale fit`` command reads and writes. Columns and sc
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -110,10 +111,7 @@ def fit_groups(
     by = list(by)
     missing = [c for c in [metric, n_col, *by] if c not in df.columns]
     if missing:
-        raise ValueError(
-            f"unknown column(s) {', '.join(repr(c) for c in missing)}; "
-            f"columns are: {', '.join(map(str, df.columns))}"
-        )
+        raise ValueError("; ".join(_unknown_column(c, df.columns) for c in missing))
     if len(set(by)) != len(by) or metric in by or n_col in by or metric == n_col:
         raise ValueError(
             f"metric {metric!r}, N column {n_col!r} and group columns {by} must all differ"
@@ -293,3 +291,11 @@ def fits_json(table: TableFit) -> dict[str, Any]:
         "n_excluded_failed": table.n_excluded_failed,
         "groups": groups,
     }
+
+
+def _unknown_column(name: str, columns: Sequence[Any]) -> str:
+    """``unknown column 'x' (did you mean 'y'?)``: the closest column, not all of them."""
+    close = difflib.get_close_matches(name, [str(c) for c in columns], n=1)
+    if close:
+        return f"unknown column {name!r} (did you mean {close[0]!r}?)"
+    return f"unknown column {name!r}; the table has {len(columns)} columns (see its header)"
