@@ -30,7 +30,24 @@ One TOML file a system (``model/presets/<name>.toml``). A preset holds
     history, ``{ observe = "orgscale observe ...", repo = ..., commit = ..., date = ...,
     counted = ... }``: the exact command and the commit of the history it read) and
     optional ``id`` (unique within the preset, default the metric name; lets one metric
-    appear twice) and ``note``.
+    appear twice), ``note`` and ``role`` (``"fit"``, the default, or ``"check"``: a pattern
+    whose value the configuration fixes — ``tree_depth``, ``n_teams_total`` — is compared
+    with the observation and reported, but never counts in the calibration's distance).
+``[trajectory]``
+    Optional: patterns observed period by period (e.g. every quarter of a public history,
+    ``orgscale observe REPO --every quarter``), held out in time after a date. Keys:
+    ``start`` (ISO date the first period starts; the model maps it to day ``warmup_days``),
+    ``in_sample_until`` (ISO date: periods starting before it are in-sample, the rest are
+    held out in time), ``patterns`` (names of :data:`observe.patterns.PATTERNS` to fit per
+    period), ``tolerance`` (``{ rel = ..., abs = ... }`` for every pattern, or one such table
+    per pattern name), ``observe``, ``repo``, ``commit`` (the ``orgscale observe ...``
+    command and the history commit that produced the numbers), ``counted`` (what was
+    counted), and ``[[trajectory.period]]`` rows: ``since``, ``until`` (ISO dates) and one
+    key per pattern with its observed value (a number or ``[low, high]``; a pattern left out
+    was not observed in that period). Each period gives one pattern per name, id
+    ``"{name}@{since}"``, computed over the window ``[warmup_days + (since − start),
+    warmup_days + (until − start))`` in model days. ``days`` defaults to warm-up plus the
+    trajectory's span and must cover it.
 
 Everything is checked when the file is read: :class:`PresetError`'s one-line message names
 the file, the key and what was valid.
@@ -38,6 +55,7 @@ the file, the key and what was valid.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import math
 import tomllib
@@ -46,19 +64,67 @@ from pathlib import Path
 from typing import Any
 
 PRESETS_DIR = Path(__file__).resolve().parent
-TOP_KEYS = ("name", "description", "days", "config", "priors", "calibration", "pattern")
-PATTERN_KEYS = ("id", "metric", "observed", "tolerance", "in_sample", "why", "source", "note")
+TOP_KEYS = (
+    "name",
+    "description",
+    "days",
+    "config",
+    "priors",
+    "calibration",
+    "pattern",
+    "trajectory",
+)
+PATTERN_KEYS = (
+    "id",
+    "metric",
+    "observed",
+    "tolerance",
+    "in_sample",
+    "why",
+    "source",
+    "note",
+    "role",
+)
+ROLES = ("fit", "check")
+TRAJECTORY_KEYS = (
+    "start",
+    "in_sample_until",
+    "patterns",
+    "tolerance",
+    "observe",
+    "repo",
+    "commit",
+    "counted",
+    "period",
+)
 SOURCE_KEYS = ("ref", "date", "counted")
 # a pattern computed by ``orgscale observe`` from a public history: the exact command and
 # the commit of the history it read
 OBSERVED_SOURCE_KEYS = ("observe", "repo", "commit", "date", "counted")
 TOLERANCE_KEYS = ("rel", "abs")
-CALIBRATION_KEYS = ("population", "generations", "min_epsilon", "seed", "days")
+CALIBRATION_KEYS = (
+    "population",
+    "generations",
+    "min_epsilon",
+    "seed",
+    "days",
+    "seeds_per_particle",
+    "min_acceptance_rate",
+    "min_ess",
+    "distance",
+    "ppc_draws",
+)
+DISTANCES = ("adaptive", "tolerance")
 CALIBRATION_DEFAULTS: dict[str, Any] = {
     "population": 200,
     "generations": 8,
     "min_epsilon": 0.5,
     "seed": 20131114,
+    "seeds_per_particle": 1,
+    "min_acceptance_rate": 0.01,
+    "min_ess": 0.5,
+    "distance": "adaptive",
+    "ppc_draws": 100,
 }
 
 
@@ -90,6 +156,23 @@ class Pattern:
     why: str = ""
     note: str = ""
     command: str = ""  # the ``orgscale observe`` command that computed it, if one did
+    role: str = "fit"  # "check": fixed by the configuration, compared but not in the distance
+    window: tuple[float, float] | None = None  # model days [start, end) of a trajectory period
+    period: tuple[str, str] | None = None  # its ISO dates (since, until)
+
+    @property
+    def check(self) -> bool:
+        """Whether the pattern is a check (fixed by the configuration), not a distance."""
+        return self.role == "check"
+
+    @property
+    def role_label(self) -> str:
+        """``in-sample``, ``check``, ``held-out`` or ``held-out (in time)``."""
+        if self.check:
+            return "check"
+        if self.in_sample:
+            return "in-sample"
+        return "held-out (in time)" if self.period is not None else "held-out"
 
     @property
     def observed(self) -> str:
@@ -146,6 +229,7 @@ class Preset:
     patterns: tuple[Pattern, ...]
     calibration: tuple[tuple[str, Any], ...] = ()
     path: str = field(default="<preset>", compare=False)
+    trajectory: Trajectory | None = None
 
     def params(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Model parameters: ``[config]``, each prior's middle, then ``overrides``."""
@@ -160,8 +244,16 @@ class Preset:
         return params
 
     def in_sample(self) -> list[Pattern]:
-        """The patterns calibration uses."""
+        """The in-sample patterns (checks included: see :meth:`fitted`)."""
         return [p for p in self.patterns if p.in_sample]
+
+    def fitted(self) -> list[Pattern]:
+        """The patterns calibration's distance uses: in-sample and not checks."""
+        return [p for p in self.patterns if p.in_sample and not p.check]
+
+    def checks(self) -> list[Pattern]:
+        """The patterns marked ``role = "check"``."""
+        return [p for p in self.patterns if p.check]
 
     def held_out(self) -> list[Pattern]:
         """The patterns kept for validation only."""
@@ -172,6 +264,29 @@ class Preset:
         settings = dict(CALIBRATION_DEFAULTS, days=self.days)
         settings.update(dict(self.calibration))
         return settings
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A preset's ``[trajectory]``: patterns observed period by period from one history."""
+
+    start: dt.date
+    in_sample_until: dt.date
+    names: tuple[str, ...]
+    periods: tuple[tuple[dt.date, dt.date], ...]
+    observe: str
+    repo: str
+    commit: str
+    counted: str
+
+    def day(self, date: dt.date, warmup_days: float) -> float:
+        """Model day of ``date``: ``warmup_days`` at ``start``."""
+        return float(warmup_days) + (date - self.start).days
+
+    @property
+    def span_days(self) -> int:
+        """Days from ``start`` to the end of the last period."""
+        return (max(until for _, until in self.periods) - self.start).days
 
 
 def preset_names() -> list[str]:
@@ -232,9 +347,11 @@ def _build(raw: dict[str, Any], source: str) -> Preset:
     from model.params import PARAMETERS, validate_params
 
     _keys(source, "", raw, TOP_KEYS)
-    for key in ("name", "description", "pattern"):
+    for key in ("name", "description"):
         if key not in raw:
             raise PresetError(source, key, "this required key")
+    if "pattern" not in raw and "trajectory" not in raw:
+        raise PresetError(source, "pattern", "[[pattern]] tables and/or a [trajectory]")
     name = _str(source, "name", raw["name"])
     stem = Path(source).stem
     if Path(source).resolve().parent == PRESETS_DIR and stem != name:
@@ -290,16 +407,27 @@ def _build(raw: dict[str, Any], source: str) -> Preset:
                 where,
                 "one of " + ", ".join(CALIBRATION_KEYS) + _hint(key, CALIBRATION_KEYS),
             )
+        if key == "distance":
+            if value not in DISTANCES:
+                raise PresetError(source, where, "one of " + ", ".join(DISTANCES), value)
+            calibration.append((key, value))
+            continue
         ok = not isinstance(value, bool) and isinstance(value, int | float) and value >= 0
-        if key in ("population", "generations", "seed"):
-            ok = ok and isinstance(value, int) and (key == "seed" or value >= 1)
+        if key in ("population", "generations", "seed", "seeds_per_particle", "ppc_draws"):
+            ok = ok and isinstance(value, int) and (key in ("seed", "ppc_draws") or value >= 1)
+        if key in ("min_acceptance_rate", "min_ess"):
+            ok = ok and value <= 1
         if not ok:
             raise PresetError(
-                source, where, "a non-negative number (an integer >= 1 for counts)", value
+                source,
+                where,
+                "a non-negative number (an integer >= 1 for counts, at most 1 for "
+                "min_acceptance_rate and min_ess, a share of the population)",
+                value,
             )
         calibration.append((key, value))
 
-    patterns = _patterns(source, raw["pattern"])
+    patterns = _patterns(source, raw["pattern"]) if "pattern" in raw else ()
     preset = Preset(
         name=name,
         description=description,
@@ -314,13 +442,173 @@ def _build(raw: dict[str, Any], source: str) -> Preset:
         full = validate_params(preset.params())
     except ValueError as err:
         raise PresetError(source, "config", f"a valid parameter combination ({err})") from None
+    need = float(full["warmup_days"])
+    if "trajectory" in raw:
+        trajectory, periodic = _trajectory(source, raw["trajectory"], full["warmup_days"])
+        seen = {p.id for p in patterns}
+        for p in periodic:
+            if p.id in seen:
+                raise PresetError(
+                    source, "trajectory", "pattern ids not used by a [[pattern]]", p.id
+                )
+        need = full["warmup_days"] + trajectory.span_days
+        preset = Preset(
+            name=name,
+            description=description,
+            days=float(days) if "days" in raw else float(need),
+            config=tuple(config),
+            priors=tuple(priors),
+            patterns=patterns + periodic,
+            calibration=tuple(calibration),
+            path=source,
+            trajectory=trajectory,
+        )
     for key in ("days", *(["calibration.days"] if "days" in dict(calibration) else [])):
         value = preset.days if key == "days" else float(dict(calibration)["days"])
         if value <= full["warmup_days"]:
             raise PresetError(
                 source, key, f"more days than warmup_days={full['warmup_days']:g}", value
             )
+        if value < need:
+            raise PresetError(
+                source,
+                key,
+                f"at least warmup_days + the trajectory's span = {need:g} days",
+                value,
+            )
     return preset
+
+
+def _date(source: str, key: str, value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise PresetError(source, key, "an ISO date (2012-01-01)", value)
+
+
+def _tolerance(source: str, where: str, tol: Any) -> tuple[float, float]:
+    tol = _table(source, where, tol)
+    _keys(source, f"{where}.", tol, TOLERANCE_KEYS)
+    if not tol:
+        raise PresetError(source, where, "{ rel = share } and/or { abs = amount }")
+    for key, value in tol.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise PresetError(source, f"{where}.{key}", "a number >= 0", value)
+    return float(tol.get("rel", 0.0)), float(tol.get("abs", 0.0))
+
+
+def _trajectory(
+    source: str, raw: Any, warmup_days: float
+) -> tuple[Trajectory, tuple[Pattern, ...]]:
+    """Parse ``[trajectory]``: the trajectory and one pattern per period and name."""
+    from observe.patterns import PATTERNS
+
+    raw = _table(source, "trajectory", raw)
+    _keys(source, "trajectory.", raw, TRAJECTORY_KEYS)
+    for key in TRAJECTORY_KEYS:
+        if key not in raw:
+            raise PresetError(source, f"trajectory.{key}", "this required key")
+    start = _date(source, "trajectory.start", raw["start"])
+    until_in = _date(source, "trajectory.in_sample_until", raw["in_sample_until"])
+    names = raw["patterns"]
+    if not isinstance(names, list) or not names:
+        raise PresetError(source, "trajectory.patterns", "a non-empty list of pattern names", names)
+    for name in names:
+        if name not in PATTERNS:
+            raise PresetError(
+                source,
+                "trajectory.patterns",
+                "names of observe.patterns.PATTERNS (computed over a window)"
+                + _hint(str(name), PATTERNS),
+                name,
+            )
+    text = {k: _str(source, f"trajectory.{k}", raw[k]) for k in ("observe", "repo", "commit")}
+    counted = _str(source, "trajectory.counted", raw["counted"])
+    if not text["observe"].startswith("orgscale observe "):
+        raise PresetError(source, "trajectory.observe", "an 'orgscale observe ...' command")
+    tol_raw = _table(source, "trajectory.tolerance", raw["tolerance"])
+    if set(tol_raw) <= set(TOLERANCE_KEYS):
+        tolerances = {n: _tolerance(source, "trajectory.tolerance", tol_raw) for n in names}
+    else:
+        tolerances = {}
+        for name in names:
+            if name not in tol_raw:
+                raise PresetError(
+                    source, f"trajectory.tolerance.{name}", "a tolerance for every pattern"
+                )
+            tolerances[name] = _tolerance(source, f"trajectory.tolerance.{name}", tol_raw[name])
+        _keys(source, "trajectory.tolerance.", tol_raw, tuple(names))
+    rows = raw["period"]
+    if not isinstance(rows, list) or not rows:
+        raise PresetError(source, "trajectory.period", "one or more [[trajectory.period]] rows")
+    periods, patterns, previous = [], [], start
+    for i, row in enumerate(rows):
+        where = f"trajectory.period[{i}]"
+        row = _table(source, where, row)
+        _keys(source, f"{where}.", row, ("since", "until", *names))
+        for key in ("since", "until"):
+            if key not in row:
+                raise PresetError(source, f"{where}.{key}", "this required key")
+        since = _date(source, f"{where}.since", row["since"])
+        until = _date(source, f"{where}.until", row["until"])
+        if not until > since:
+            raise PresetError(source, f"{where}.until", f"a date after since={since}", str(until))
+        if since < previous:
+            raise PresetError(
+                source,
+                f"{where}.since",
+                f"periods in order, not overlapping, from start={start} ({previous} or later)",
+                str(since),
+            )
+        previous = until
+        periods.append((since, until))
+        window = (
+            float(warmup_days) + (since - start).days,
+            float(warmup_days) + (until - start).days,
+        )
+        in_sample = since < until_in
+        for name in names:
+            if name not in row:
+                continue
+            low, high = _observed(source, f"{where}.{name}", row[name])
+            rel, abs_ = tolerances[name]
+            patterns.append(
+                Pattern(
+                    id=f"{name}@{since.isoformat()}",
+                    metric=name,
+                    low=low,
+                    high=high,
+                    rel_tol=rel,
+                    abs_tol=abs_,
+                    in_sample=in_sample,
+                    ref=f"{text['repo']} at {text['commit'][:12]}, by {text['observe']}",
+                    date=f"{since.isoformat()} – {until.isoformat()}",
+                    counted=counted,
+                    command=text["observe"],
+                    why=""
+                    if in_sample
+                    else f"held out in time: the period starts on or after {until_in.isoformat()}",
+                    window=window,
+                    period=(since.isoformat(), until.isoformat()),
+                )
+            )
+    if not patterns:
+        raise PresetError(source, "trajectory.period", "observed values of the named patterns")
+    trajectory = Trajectory(
+        start=start,
+        in_sample_until=until_in,
+        names=tuple(names),
+        periods=tuple(periods),
+        counted=counted,
+        **text,
+    )
+    return trajectory, tuple(patterns)
 
 
 def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
@@ -353,15 +641,10 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
             raise PresetError(source, f"{where}.id", "an id not used by another pattern", pid)
         seen.add(pid)
         low, high = _observed(source, f"{where}.observed", item["observed"])
-        tol = _table(source, f"{where}.tolerance", item["tolerance"])
-        _keys(source, f"{where}.tolerance.", tol, TOLERANCE_KEYS)
-        if not tol:
-            raise PresetError(
-                source, f"{where}.tolerance", "{ rel = share } and/or { abs = amount }"
-            )
-        for key, value in tol.items():
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-                raise PresetError(source, f"{where}.tolerance.{key}", "a number >= 0", value)
+        rel_tol, abs_tol = _tolerance(source, f"{where}.tolerance", item["tolerance"])
+        role = item.get("role", "fit")
+        if role not in ROLES:
+            raise PresetError(source, f"{where}.role", "one of " + ", ".join(ROLES), role)
         in_sample = item["in_sample"]
         if not isinstance(in_sample, bool):
             raise PresetError(source, f"{where}.in_sample", "true or false", in_sample)
@@ -390,8 +673,9 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
                 metric=metric,
                 low=low,
                 high=high,
-                rel_tol=float(tol.get("rel", 0.0)),
-                abs_tol=float(tol.get("abs", 0.0)),
+                rel_tol=rel_tol,
+                abs_tol=abs_tol,
+                role=role,
                 in_sample=in_sample,
                 ref=src["ref"],
                 date=src["date"],
