@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from model.presets import parse_preset
-from sweeps.calibrate import CalibrationError, calibrate, model_code_hashes
+from sweeps.calibrate import CalibrationError, calibrate
 from sweeps.calibration_report import weighted_quantiles
 from sweeps.cli import main
 from sweeps.one_run import run_one
@@ -364,6 +364,8 @@ def test_a_changed_model_refuses_to_resume_naming_what_changed(
         "--jobs",
         "1",
     ]
+    from sweeps.calibrate import model_code_hashes
+
     assert main(args) == 0
     capsys.readouterr()
     code = model_code_hashes()
