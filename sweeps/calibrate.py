@@ -308,7 +308,7 @@ def calibrate(
     key = _digest(parts)
     previous = _previous_manifest(out)
     if fresh and out.exists():
-        if previous is None and any(p for p in out.iterdir() if not p.name.startswith(".")):
+        if previous is None and any(_visible(out)):
             raise CalibrationError(
                 f"{out} is not a calibration folder (no calibration manifest.json): --fresh "
                 "moves only a calibration aside; choose another --out"
@@ -320,7 +320,7 @@ def calibrate(
             f"{out} holds a calibration with another {_what_changed(previous, parts, code)}: "
             "pass --fresh to move it aside, or --out another folder"
         )
-    elif previous is None and out.exists() and any(out.iterdir()):
+    elif previous is None and out.exists() and any(_visible(out)):
         raise CalibrationError(f"{out} exists and is not a calibration folder: choose --out")
 
     simulator = Simulator(full, settings["days"], preset.patterns, settings["seeds_per_particle"])
@@ -356,6 +356,11 @@ def calibrate(
         raise CalibrationError(
             f"another calibration is writing to {out}; wait for it or choose another --out"
         ) from None
+
+
+def _visible(out: Path) -> list[Path]:
+    """Entries of ``out`` other than hidden ones (the lock, temporary files)."""
+    return [p for p in out.iterdir() if not p.name.startswith(".")]
 
 
 def _previous_manifest(out: Path) -> dict[str, Any] | None:
