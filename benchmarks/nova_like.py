@@ -58,8 +58,13 @@ def observe(theta: dict[str, float], seeds: list[int]) -> dict[str, float]:
     return {m: float(np.nanmean([r[m] for r in runs])) for m in PATTERNS}
 
 
-def preset_text(observed: dict[str, float], **calibration: object) -> str:
-    """The problem as preset TOML, with ``observed`` values and ``[calibration]`` settings."""
+def preset_text(
+    observed: dict[str, float], tolerance: float | None = None, **calibration: object
+) -> str:
+    """The problem as preset TOML, with ``observed`` values and ``[calibration]`` settings.
+
+    ``tolerance`` replaces every pattern's relative tolerance.
+    """
     config = "\n".join(
         f"{k} = {json.dumps(v) if isinstance(v, str | bool) else v}" for k, v in CONFIG.items()
     )
@@ -67,7 +72,7 @@ def preset_text(observed: dict[str, float], **calibration: object) -> str:
     settings = "\n".join(f"{k} = {json.dumps(v)}" for k, v in calibration.items())
     patterns = "".join(
         f'\n[[pattern]]\nmetric = "{m}"\nobserved = {observed[m]!r}\n'
-        f"tolerance = {{ rel = {tol} }}\nin_sample = true\n"
+        f"tolerance = {{ rel = {tolerance or tol} }}\nin_sample = true\n"
         f'source = {{ ref = "the model", date = "-", counted = "{m}" }}\n'
         for m, tol in PATTERNS.items()
     )
