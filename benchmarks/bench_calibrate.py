@@ -133,6 +133,8 @@ def compare(population: int, generations: int, jobs: int) -> list[str]:
             quiet=True,
             plot=False,
             min_epsilon=0.0,
+            distance="tolerance",  # the distance rejection ranks by: a like-for-like comparison
+            ppc_draws=0,
         )
         smc_wall = time.perf_counter() - t0
     widths = {}

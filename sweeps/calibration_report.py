@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +22,24 @@ from sweeps.progress import format_duration
 QUANTILES = (0.05, 0.5, 0.95)
 
 
+INTERVAL_CREDIBLE = "90% credible interval"
+INTERVAL_UNCONVERGED = "not converged: 90% posterior interval"
+
+
+def interval_label(converged: bool) -> str:
+    """What the 90% intervals may be called: credible only when the ABC converged."""
+    return INTERVAL_CREDIBLE if converged else INTERVAL_UNCONVERGED
+
+
 @dataclass(frozen=True)
 class CalibrationResult:
-    """What :func:`calibrate` wrote (``out``) and its main tables."""
+    """What :func:`calibrate` wrote (``out``) and its main tables.
+
+    ``converged`` decides what the intervals are called (:func:`interval_label`);
+    ``checks`` are the patterns fixed by the configuration (``{id: why}``), compared but not
+    fitted; ``ppc`` is the posterior predictive table (``ppc.csv``) and ``joint`` its joint
+    coverage (share of draws reproducing every fitted / held-out pattern / check at once).
+    """
 
     out: Path
     posterior: pd.DataFrame
@@ -34,6 +49,38 @@ class CalibrationResult:
     generations: int
     epsilon: float
     wall_s: float
+    converged: bool = False
+    checks: dict[str, str] = field(default_factory=dict)
+    ppc: pd.DataFrame | None = None
+    joint: dict[str, float] = field(default_factory=dict)
+    converged_reason: str = ""
+
+    def with_ppc(
+        self, ppc: pd.DataFrame | None, joint: dict[str, float], out: Path
+    ) -> CalibrationResult:
+        """This result with the posterior predictive check merged into ``patterns.csv``."""
+        patterns = self.patterns
+        if ppc is not None:
+            cols = ["ppc_median", "ppc_p05", "ppc_p95", "observed_quantile", "share_reproduced"]
+            extra = ppc.set_index("pattern")[cols].rename(
+                columns={"share_reproduced": "ppc_share_reproduced"}
+            )
+            patterns = patterns.drop(columns=["reproduced"]).join(extra, on="pattern")
+            tol = patterns["tolerance"].to_numpy(float)
+            patterns["distance"] = [
+                _distance(low, high, t, v)
+                for low, high, t, v in zip(
+                    patterns["observed_low"],
+                    patterns["observed_high"],
+                    tol,
+                    patterns["ppc_median"],
+                    strict=True,
+                )
+            ]
+            patterns["reproduced"] = patterns["distance"] <= 1.0
+            patterns["reproduced_by"] = "posterior predictive median"
+            write_frame(out / "patterns.csv", patterns)
+        return replace(self, patterns=patterns, ppc=ppc, joint=joint)
 
 
 def last_epsilon(history) -> float:
@@ -56,8 +103,29 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs=QUANTILES) ->
     return np.interp(qs, cdf, values)
 
 
-def summarise(preset: Preset, history, out: Path, started: float) -> CalibrationResult:
-    """Write the posterior, intervals, pattern table and ``calibrated.toml`` from ``history``."""
+def _distance(low: float, high: float, tol: float, value: float) -> float:
+    if not math.isfinite(value):
+        return math.inf
+    outside = max(low - value, value - high, 0.0)
+    return outside / tol if tol > 0 else (0.0 if outside == 0 else math.inf)
+
+
+def summarise(
+    preset: Preset,
+    history,
+    out: Path,
+    started: float,
+    *,
+    converged: bool = False,
+    checks: dict[str, str] | None = None,
+    fitted: list[str] | None = None,
+) -> CalibrationResult:
+    """Write the posterior, intervals, pattern table and ``calibrated.toml`` from ``history``.
+
+    ``converged`` decides whether the intervals are called credible (:func:`interval_label`).
+    """
+    checks = dict(checks or {})
+    label = interval_label(converged)
     t = history.max_t
     frame, weights = history.get_distribution(m=0, t=t)
     names = [name for name, _, _ in preset.priors]
@@ -72,7 +140,7 @@ def summarise(preset: Preset, history, out: Path, started: float) -> Calibration
         mean = float(np.average(posterior[name], weights=posterior["weight"]))
         rows.append(
             dict(parameter=name, prior_low=low, prior_high=high, mean=mean, median=q50)
-            | dict(ci90_low=q05, ci90_high=q95)
+            | dict(ci90_low=q05, ci90_high=q95, interval=label)
         )
     intervals = pd.DataFrame(rows)
     _write_csv(out / "intervals.csv", intervals)
@@ -81,19 +149,21 @@ def summarise(preset: Preset, history, out: Path, started: float) -> Calibration
     simulated = pd.DataFrame(stats).astype(float)
     simulated["weight"] = np.asarray(sim_weights, float)
     _write_parquet(out / "simulated.parquet", simulated)
-    patterns = pattern_table(preset.patterns, simulated)
+    patterns = pattern_table(preset.patterns, simulated, checks)
     _write_csv(out / "patterns.csv", patterns)
 
+    state = "converged" if converged else "NOT converged"
     lines = [
-        f"# Posterior medians of the calibration of {preset.name} (generation {t}).",
+        f"# Posterior medians of the calibration of {preset.name} (generation {t}, {state}).",
         "# Paste into the preset's [config] to make them its configuration.",
         "[config]",
     ]
+    short = "90% CI" if converged else "not converged: 90% posterior interval"
     for row in rows:
         value = row["median"]
         text = str(round(value)) if PARAMETERS[row["parameter"]].kind is int else f"{value:.4g}"
         lines.append(
-            f"{row['parameter']} = {text}    # 90% CI [{row['ci90_low']:.4g}, "
+            f"{row['parameter']} = {text}    # {short} [{row['ci90_low']:.4g}, "
             f"{row['ci90_high']:.4g}]"
         )
     atomic_write_bytes(out / "calibrated.toml", ("\n".join(lines) + "\n").encode())
@@ -106,11 +176,22 @@ def summarise(preset: Preset, history, out: Path, started: float) -> Calibration
         generations=t + 1,
         epsilon=last_epsilon(history),
         wall_s=time.perf_counter() - started,
+        converged=converged,
+        checks=checks,
     )
 
 
-def pattern_table(patterns: tuple[Pattern, ...], simulated: pd.DataFrame) -> pd.DataFrame:
-    """Per pattern: observed, simulated median and 90% interval, distance, share reproduced."""
+def pattern_table(
+    patterns: tuple[Pattern, ...], simulated: pd.DataFrame, checks: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Per pattern: role, observed, the accepted simulations' median and 90% interval.
+
+    ``accepted_*`` and ``accepted_share_reproduced`` describe the last population's own
+    simulations (what the ABC accepted, so they flatter the fit); whether a pattern is
+    reproduced is decided by the posterior predictive check on fresh seeds when there is one
+    (:meth:`CalibrationResult.with_ppc`), by the accepted median otherwise.
+    """
+    checks = checks or {}
     w = simulated["weight"].to_numpy(float) if "weight" in simulated else None
     rows = []
     for p in patterns:
@@ -122,18 +203,31 @@ def pattern_table(patterns: tuple[Pattern, ...], simulated: pd.DataFrame) -> pd.
             {
                 "pattern": p.id,
                 "metric": p.metric,
+                "role": "check" if p.id in checks else p.role_label,
                 "in_sample": p.in_sample,
+                "period": "" if p.period is None else f"{p.period[0]}/{p.period[1]}",
                 "observed": p.observed,
+                "observed_low": p.low,
+                "observed_high": p.high,
                 "tolerance": p.tolerance(),
-                "sim_median": q50,
-                "sim_ci90_low": q05,
-                "sim_ci90_high": q95,
+                "accepted_median": q50,
+                "accepted_ci90_low": q05,
+                "accepted_ci90_high": q95,
+                "accepted_share_reproduced": float(np.sum(weights * inside) / np.sum(weights)),
                 "distance": p.distance(q50),
-                "share_reproduced": float(np.sum(weights * inside) / np.sum(weights)),
                 "reproduced": bool(p.reproduced(q50)),
+                "reproduced_by": "accepted median",
             }
         )
     return pd.DataFrame(rows)
+
+
+def write_frame(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` atomically as Parquet or CSV, by ``path``'s suffix."""
+    if path.suffix == ".csv":
+        _write_csv(path, frame)
+    else:
+        _write_parquet(path, frame)
 
 
 def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
@@ -196,12 +290,13 @@ def plot_calibration(preset: Preset, result: CalibrationResult, path: Path) -> N
         ax.axvspan(pattern.low, high, color="C2", alpha=0.35) if pattern.low < high else (
             ax.axvline(pattern.low, color="C2", lw=2)
         )
-        role = "in-sample" if pattern.in_sample else "held-out"
+        role = "check" if pattern.id in result.checks else pattern.role_label
         ax.set_title(f"{pattern.id} ({role})", fontsize=9)
         ax.set_yticks([])
     fig.suptitle(
-        f"{preset.name}: priors vs posteriors (top); simulated patterns vs observed "
-        "(green: observed, pale: within tolerance)",
+        f"{preset.name}: priors vs posteriors (top; "
+        f"{'converged' if result.converged else 'NOT converged'}); accepted simulations vs "
+        "observed (green: observed, pale: within tolerance)",
         fontsize=9,
     )
     fig.tight_layout()
@@ -211,25 +306,51 @@ def plot_calibration(preset: Preset, result: CalibrationResult, path: Path) -> N
 
 
 def format_summary(result: CalibrationResult) -> str:
-    """A plain-text summary: intervals, pattern table and cost."""
+    """A plain-text summary: convergence, intervals, checks, pattern table, PPC and cost."""
+    label = interval_label(result.converged)
     lines = [
         f"{result.generations} generations, {result.n_simulations} simulations, "
-        f"final ε = {result.epsilon:.3g} tolerance units, {format_duration(result.wall_s)}",
+        f"final ε = {result.epsilon:.3g}, {format_duration(result.wall_s)}",
+        ("converged: " if result.converged else "NOT converged: ") + result.converged_reason,
         "",
-        "parameter               median   90% credible interval   prior",
+        f"parameter               median   {label:<24} prior",
     ]
     for row in result.intervals.itertuples():
         lines.append(
             f"{row.parameter:<22} {row.median:>8.4g}   [{row.ci90_low:.4g}, {row.ci90_high:.4g}]"
             f"{'':<6}[{row.prior_low:g}, {row.prior_high:g}]"
         )
-    lines += ["", "pattern                  observed      simulated (90%)            reproduced"]
-    for row in result.patterns.itertuples():
-        role = "" if row.in_sample else " (held out)"
+    by = "posterior predictive, fresh seeds" if result.ppc is not None else "accepted runs"
+    lines += [
+        "",
+        f"pattern                  observed      simulated median [90%] ({by})  reproduced",
+    ]
+    low, high = (
+        ("ppc_p05", "ppc_p95")
+        if result.ppc is not None
+        else ("accepted_ci90_low", "accepted_ci90_high")
+    )
+    mid = "ppc_median" if result.ppc is not None else "accepted_median"
+    for row in result.patterns.to_dict("records"):
+        role = "" if row["role"] == "in-sample" else f" ({row['role']})"
         lines.append(
-            f"{row.pattern:<24} {row.observed:<12} {row.sim_median:>8.4g} "
-            f"[{row.sim_ci90_low:.4g}, {row.sim_ci90_high:.4g}]"
-            f"{'':<4}{'yes' if row.reproduced else 'no'}{role}"
+            f"{row['pattern']:<24} {row['observed']:<12} {row[mid]:>8.4g} "
+            f"[{row[low]:.4g}, {row[high]:.4g}]"
+            f"{'':<4}{'yes' if row['reproduced'] else 'no'}{role}"
         )
+    if result.checks:
+        lines += ["", "checks (fixed by the configuration; compared, not fitted):"]
+        lines += [f"  {pid}: {why}" for pid, why in result.checks.items()]
+    if result.joint:
+
+        def share(v: float) -> str:
+            return "-" if v is None or not math.isfinite(v) else f"{v:.0%}"
+
+        lines += [
+            "",
+            "joint coverage (share of posterior predictive draws reproducing all at once): "
+            f"in-sample {share(result.joint.get('in_sample'))}, held-out "
+            f"{share(result.joint.get('held_out'))}, checks {share(result.joint.get('checks'))}",
+        ]
     lines.append(f"\nwritten to {result.out}/")
     return "\n".join(lines)

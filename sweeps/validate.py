@@ -20,6 +20,7 @@ import pandas as pd
 
 from model.params import validate_params
 from model.presets import Preset, PresetError, load_preset
+from observe.patterns import Window
 from observe.simulated import run_patterns
 from sweeps.design import run_seed
 from sweeps.workers import forked_pool
@@ -69,8 +70,9 @@ def simulate(
         )
     run_seeds = [run_seed(root_seed, r, params) for r in range(seeds)]
     stream = sys.stderr if stream is None else stream
-    names = tuple(p.metric for p in preset.patterns)
-    tasks = [(params, s, days, names) for s in run_seeds]
+    names = tuple(p.metric for p in preset.patterns if p.window is None)
+    windows = {p.id: (p.metric, Window(*p.window)) for p in preset.patterns if p.window}
+    tasks = [(params, s, days, names, windows) for s in run_seeds]
     with contextlib.ExitStack() as stack:
         if jobs > 1 and seeds > 1:  # forked workers start with the model imported
             rows = stack.enter_context(forked_pool(min(jobs, seeds))).imap(_run, tasks)
@@ -85,7 +87,7 @@ def simulate(
     return frame
 
 
-def _run(task: tuple[dict[str, Any], int, float, tuple[str, ...]]) -> dict[str, float]:
+def _run(task: tuple[dict[str, Any], int, float, tuple[str, ...], dict]) -> dict[str, float]:
     return run_patterns(*task)
 
 
@@ -105,7 +107,8 @@ def validation_table(
     Columns: ``preset``, ``pattern``, ``metric``, ``observed``, ``tolerance``, ``sim_median``,
     ``sim_p05``, ``sim_p95`` (over the seeds; nan values ignored), ``sim_nan`` (runs that
     gave nan), ``reproduced`` (the median lies within tolerance of the observed value or
-    interval), ``role`` (``in-sample`` or ``held-out``), ``source``. ``runs`` reuses an
+    interval), ``role`` (``in-sample``, ``check``, ``held-out``, or ``held-out (in time)``
+    for a trajectory's periods after its ``in_sample_until``), ``source``. ``runs`` reuses an
     existing :func:`simulate` table instead of running the model.
     """
     if not isinstance(preset, Preset):
@@ -122,7 +125,8 @@ def validation_table(
         )
     rows = []
     for p in preset.patterns:
-        values = runs[p.metric].to_numpy(float) if p.metric in runs else np.full(len(runs), np.nan)
+        column = p.id if p.window is not None else p.metric
+        values = runs[column].to_numpy(float) if column in runs else np.full(len(runs), np.nan)
         finite = values[np.isfinite(values)]
         q05, q50, q95 = np.quantile(finite, [0.05, 0.5, 0.95]) if len(finite) else (math.nan,) * 3
         rows.append(
@@ -137,7 +141,7 @@ def validation_table(
                 "sim_p95": float(q95),
                 "sim_nan": int(len(values) - len(finite)),
                 "reproduced": bool(p.reproduced(float(q50))),
-                "role": "in-sample" if p.in_sample else "held-out",
+                "role": p.role_label,
                 "source": p.source,
             }
         )
@@ -167,5 +171,5 @@ def format_table(table: pd.DataFrame) -> str:
 
 def missed_in_sample(table: pd.DataFrame) -> list[str]:
     """Patterns used for calibration whose simulated median is outside tolerance."""
-    misses = table[(table["role"] == "in-sample") & ~table["reproduced"]]
+    misses = table[table["role"].isin(["in-sample", "check"]) & ~table["reproduced"]]
     return misses["pattern"].tolist()

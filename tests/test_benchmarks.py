@@ -98,6 +98,27 @@ def test_bench_calibrate_compares_smc_with_rejection_at_equal_cost():
     assert "PASS" in out or "FAIL" in out
 
 
+@pytest.mark.slow
+def test_bench_calibrate_distance_compares_the_two_distances_on_the_same_data():
+    out = run_script(
+        "bench_calibrate_distance.py",
+        *("--replicates", "1", "--population", "8", "--generations", "1", "--ppc-draws", "4"),
+    )
+    assert "| tolerance | 0 |" in out and "| adaptive | 0 |" in out
+    assert "adaptive / tolerance mean 90% interval width" in out
+    assert "PASS" in out or "FAIL" in out
+
+
+@pytest.mark.slow
+def test_bench_sbc_prints_a_coverage_per_parameter():
+    out = run_script(
+        "bench_sbc.py", *("--replicates", "2", "--population", "8", "--generations", "1")
+    )
+    for name in ("change_rate", "review_rate", "rework_prob", "patience_days", "check_fail_prob"):
+        assert f"| {name} |" in out
+    assert "90% interval coverage" in out and ("PASS" in out or "FAIL" in out)
+
+
 def test_a_perfect_split_halves_the_runs_and_keeps_the_rest_of_the_call(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     from bench_sweep import perfect_split_inside

@@ -62,17 +62,18 @@ def synthetic_observed():
     }
 
 
-def test_recovers_two_known_parameters_within_the_90_percent_interval(tmp_path, synthetic_observed):
+def test_a_small_calibration_writes_every_output(tmp_path, synthetic_observed):
     preset = parse_preset(targets(synthetic_observed), source=str(tmp_path / "synthetic.toml"))
     result = calibrate(
-        preset, out=tmp_path / "out", population=60, generations=4, jobs=2, seed=3, quiet=True
+        preset,
+        out=tmp_path / "out",
+        population=20,
+        generations=2,
+        jobs=2,
+        seed=3,
+        quiet=True,
+        ppc_draws=8,
     )
-    intervals = result.intervals.set_index("parameter")
-    for name, true in TRUTH.items():
-        low, high = intervals.loc[name, ["ci90_low", "ci90_high"]]
-        assert low <= true <= high, (name, low, true, high)
-        prior_low, prior_high = intervals.loc[name, ["prior_low", "prior_high"]]
-        assert high - low < 0.7 * (prior_high - prior_low)  # the data narrowed the prior
     written = {p.name for p in (tmp_path / "out").iterdir()}
     assert {
         "abc.db",
@@ -80,13 +81,16 @@ def test_recovers_two_known_parameters_within_the_90_percent_interval(tmp_path, 
         "simulated.parquet",
         "intervals.csv",
         "patterns.csv",
+        "ppc.csv",
+        "ppc.parquet",
         "calibrated.toml",
         "calibration.png",
         "manifest.json",
     } <= written
     posterior = pd.read_parquet(tmp_path / "out" / "posterior.parquet")
-    assert len(posterior) == 60 and posterior["weight"].sum() == pytest.approx(1.0)
+    assert len(posterior) == 20 and posterior["weight"].sum() == pytest.approx(1.0)
     assert set(result.patterns["pattern"]) == set(synthetic_observed)
+    assert len(pd.read_parquet(tmp_path / "out" / "ppc.parquet")) == 8
 
 
 def test_posterior_is_the_same_for_one_or_two_jobs_and_after_resuming(tmp_path, synthetic_observed):
@@ -156,3 +160,333 @@ def test_pasting_the_posterior_into_the_preset_keeps_its_calibration_current():
     other = text.replace("n_teams = 192", "n_teams = 160")
     assert other != text
     assert fingerprint(parse_preset(other, source="linux.toml"), settings) != base
+
+
+# --------------------------------------------------------------------------- Nova-like recovery
+NOVA_LIKE = {
+    "topology": "single_core",
+    "staffing": "fixed_core",
+    "n_teams": 4,
+    "contributors_per_team": 4,
+    "core_reviewers": 4,
+    "approvals_needed": 2,
+    "gate": True,
+    "warmup_days": 30.0,
+}
+NOVA_DAYS = 120.0
+NOVA_TRUTH = {
+    "change_rate": 0.15,
+    "review_rate": 4.0,
+    "rework_prob": 0.3,
+    "patience_days": 40.0,
+    "check_fail_prob": 0.3,
+}
+NOVA_PRIORS = {
+    "change_rate": (0.05, 0.3),
+    "review_rate": (1.0, 10.0),
+    "rework_prob": (0.1, 0.6),
+    "patience_days": (10.0, 100.0),
+    "check_fail_prob": (0.0, 0.6),
+}
+NOVA_PATTERNS = {  # pattern: tolerance (share of the observed value)
+    "submitted_per_day": 0.1,
+    "merged_per_day": 0.1,
+    "abandoned_per_day": 0.3,
+    "patch_sets_per_change": 0.1,
+    "reviews_per_day": 0.1,
+    "first_review_wait_p50": 0.3,
+    "lead_time_p50": 0.3,
+}
+
+
+def nova_like_text(observed: dict[str, float], *, extra: str = "") -> str:
+    """A Nova-like preset (a core of 4 needing 2 approvals, a gate) with all five priors."""
+    config = "\n".join(
+        f"{k} = {json.dumps(v) if isinstance(v, str | bool) else v}" for k, v in NOVA_LIKE.items()
+    )
+    priors = "\n".join(f"{k} = [{lo}, {hi}]" for k, (lo, hi) in NOVA_PRIORS.items())
+    patterns = "".join(
+        f'\n[[pattern]]\nmetric = "{m}"\nobserved = {observed[m]!r}\n'
+        f"tolerance = {{ rel = {tol} }}\nin_sample = true\n"
+        f'source = {{ ref = "the model", date = "-", counted = "{m}" }}\n'
+        for m, tol in NOVA_PATTERNS.items()
+    )
+    return (
+        f'name = "nova-like"\ndescription = "recovery"\ndays = {NOVA_DAYS}\n[config]\n{config}\n'
+        f"[priors]\n{priors}\n{extra}{patterns}"
+    )
+
+
+@pytest.fixture(scope="module")
+def nova_observed():
+    """Mean over five seeds of the Nova-like model at NOVA_TRUTH."""
+    from observe.simulated import run_patterns
+
+    runs = [
+        run_patterns({**NOVA_LIKE, **NOVA_TRUTH}, seed, NOVA_DAYS, list(NOVA_PATTERNS))
+        for seed in range(5)
+    ]
+    return {m: float(np.mean([r[m] for r in runs])) for m in NOVA_PATTERNS}
+
+
+@pytest.mark.slow
+def test_recovers_five_parameters_of_a_nova_like_core_within_their_intervals(
+    tmp_path, nova_observed
+):
+    preset = parse_preset(nova_like_text(nova_observed), source="nova-like.toml")
+    result = calibrate(
+        preset,
+        out=tmp_path / "out",
+        population=60,
+        generations=4,
+        jobs=2,
+        seed=7,
+        quiet=True,
+        plot=False,
+        ppc_draws=20,
+    )
+    intervals = result.intervals.set_index("parameter")
+    for name, true in NOVA_TRUTH.items():
+        low, high = intervals.loc[name, ["ci90_low", "ci90_high"]]
+        assert low <= true <= high, (name, low, true, high)
+    width = (intervals["ci90_high"] - intervals["ci90_low"]) / (
+        intervals["prior_high"] - intervals["prior_low"]
+    )
+    assert width["change_rate"] < 0.5 and width["review_rate"] < 0.7  # the data narrowed them
+    ppc = pd.read_csv(tmp_path / "out" / "ppc.csv").set_index("pattern")
+    assert (ppc.loc[list(NOVA_PATTERNS), "observed_quantile"].between(0.02, 0.98)).all()
+
+
+def _manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def test_an_unconverged_run_says_so_and_does_not_call_its_intervals_credible(
+    tmp_path, synthetic_observed
+):
+    from sweeps.calibration_report import format_summary
+
+    preset = parse_preset(targets(synthetic_observed), source="synthetic.toml")
+    kw = dict(population=10, generations=1, quiet=True, plot=False, ppc_draws=4)
+    result = calibrate(preset, out=tmp_path / "strict", min_epsilon=0.0, **kw)
+    manifest = _manifest(tmp_path / "strict")
+    assert manifest["converged"] is False
+    assert "generation budget spent" in manifest["converged_reason"]
+    assert "> target 0" in manifest["converged_reason"]
+    assert set(result.intervals["interval"]) == {"not converged: 90% posterior interval"}
+    text = format_summary(result)
+    assert "NOT converged" in text and "credible" not in text
+    assert (
+        "not converged: 90% posterior interval"
+        in (tmp_path / "strict" / "calibrated.toml").read_text()
+    )
+
+    loose = calibrate(preset, out=tmp_path / "loose", min_epsilon=50.0, min_ess=0.0, **kw)
+    assert _manifest(tmp_path / "loose")["converged"] is True
+    assert set(loose.intervals["interval"]) == {"90% credible interval"}
+    assert "credible" in format_summary(loose)
+
+
+def test_an_ess_below_the_floor_is_not_converged():
+    from sweeps.calibration_checks import convergence
+
+    record = {"fit_distance": 0.1, "ess": 5.0, "population": 100}
+    settings = {"min_epsilon": 0.5, "min_ess": 0.5, "generations": 4}
+    converged, why = convergence([record], settings)
+    assert not converged and "effective sample size 5.0 < floor 50.0" in why
+    assert convergence([record | {"ess": 60.0}], settings)[0]
+
+
+def test_patterns_fixed_by_the_configuration_are_checks_not_distances(tmp_path, synthetic_observed):
+    extra = (
+        '[[pattern]]\nmetric = "tree_depth"\nobserved = 0\ntolerance = { abs = 0 }\n'
+        'in_sample = true\nsource = { ref = "the model", date = "-", counted = "depth" }\n'
+        '[[pattern]]\nid = "teams"\nmetric = "n_teams_total"\nobserved = 1\n'
+        'tolerance = { abs = 0 }\nin_sample = true\nrole = "check"\n'
+        'source = { ref = "the model", date = "-", counted = "teams" }\n'
+    )
+    preset = parse_preset(targets(synthetic_observed, extra=extra), source="synthetic.toml")
+    assert [p.id for p in preset.checks()] == ["teams"]
+    result = calibrate(
+        preset,
+        out=tmp_path / "out",
+        population=10,
+        generations=1,
+        quiet=True,
+        plot=False,
+        ppc_draws=4,
+    )
+    manifest = _manifest(tmp_path / "out")
+    assert set(manifest["checks"]) == {"tree_depth", "teams"}  # one found by the pilot
+    assert "pilot" in manifest["checks"]["tree_depth"]
+    assert set(manifest["fitted"]) == set(synthetic_observed)
+    roles = result.patterns.set_index("pattern")["role"]
+    assert roles["tree_depth"] == roles["teams"] == "check"
+    assert manifest["ppc"]["joint"]["checks"] == pytest.approx(1.0)
+
+
+def test_a_locked_folder_is_refused(tmp_path, synthetic_observed):
+    from sweeps.store import _folder_lock
+
+    preset = parse_preset(targets(synthetic_observed), source="synthetic.toml")
+    kw = dict(out=tmp_path / "out", population=10, quiet=True, plot=False)
+    calibrate(preset, generations=1, ppc_draws=0, **kw)
+    with (
+        _folder_lock(tmp_path / "out"),
+        pytest.raises(CalibrationError, match="another calibration is writing"),
+    ):
+        calibrate(preset, generations=2, ppc_draws=0, **kw)
+    with (
+        _folder_lock(tmp_path / "out"),
+        pytest.raises(CalibrationError, match="another calibration is writing"),
+    ):
+        calibrate(preset, generations=1, fresh=True, ppc_draws=0, **kw)
+
+
+def test_a_changed_model_refuses_to_resume_naming_what_changed(
+    tmp_path, capsys, monkeypatch, synthetic_observed
+):
+    path = tmp_path / "targets.toml"
+    path.write_text(targets(synthetic_observed))
+    out = tmp_path / "out"
+    args = [
+        "calibrate",
+        str(path),
+        "--out",
+        str(out),
+        "--quiet",
+        "--population",
+        "10",
+        "--generations",
+        "1",
+        "--ppc-draws",
+        "0",
+        "--jobs",
+        "1",
+    ]
+    from sweeps.calibrate import model_code_hashes
+
+    assert main(args) == 0
+    capsys.readouterr()
+    code = model_code_hashes()
+    assert "model/model.py" in code and "observe/patterns.py" in code
+    changed = dict(code, **{"model/review.py": "0" * 64})
+    monkeypatch.setattr("sweeps.calibrate.model_code_hashes", lambda: changed)
+    assert main([*args[:-4], "--generations", "2", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "model code (model/review.py)" in err and "--fresh" in err
+
+
+def test_fresh_refuses_a_folder_that_is_not_a_calibration(tmp_path, synthetic_observed):
+    preset = parse_preset(targets(synthetic_observed), source="synthetic.toml")
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious")
+    with pytest.raises(CalibrationError, match="not a calibration folder"):
+        calibrate(preset, out=out, fresh=True, population=10, generations=1, quiet=True)
+    assert (out / "thesis.tex").read_text() == "precious"
+
+
+def test_manifest_holds_no_absolute_path_and_counts_each_generation_once(
+    tmp_path, synthetic_observed
+):
+    preset = parse_preset(targets(synthetic_observed), source=str(tmp_path / "synthetic.toml"))
+    kw = dict(out=tmp_path / "out", population=10, quiet=True, plot=False, ppc_draws=0)
+    calibrate(preset, generations=1, **kw)
+    calibrate(preset, generations=2, **kw)  # resumed
+    calibrate(preset, generations=2, **kw)  # already finished
+    manifest = _manifest(tmp_path / "out")
+    text = json.dumps(manifest)
+    assert str(tmp_path) not in text and "/work/" not in text
+    assert manifest["generations"] == 2 and [r["t"] for r in manifest["history"]] == [0, 1]
+    assert manifest["n_simulations"] == sum(r["n_simulations"] for r in manifest["history"])
+
+
+def test_a_trajectory_is_calibrated_on_its_early_periods_and_tested_on_the_later(tmp_path):
+    from model.presets import load_preset
+
+    preset = load_preset(Path(__file__).parent / "data" / "trajectory-synthetic.toml")
+    result = calibrate(preset, out=tmp_path / "out", quiet=True, plot=False, jobs=1)
+    manifest = _manifest(tmp_path / "out")
+    assert manifest["fitted"] == [
+        "merged_per_day@2012-01-01",
+        "lead_time_p50@2012-01-01",
+        "merged_per_day@2012-02-01",
+        "lead_time_p50@2012-02-01",
+    ]
+    table = result.patterns.set_index("pattern")
+    assert table.loc["merged_per_day@2012-04-01", "role"] == "held-out (in time)"
+    assert table.loc["merged_per_day@2012-04-01", "period"] == "2012-04-01/2012-05-01"
+    ppc = pd.read_csv(tmp_path / "out" / "ppc.csv").set_index("pattern")
+    assert ppc.loc["lead_time_p50@2012-03-01", "role"] == "held-out (in time)"
+    assert np.isfinite(ppc["ppc_median"]).all()
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_within_5_s_and_the_resumed_run_reaches_the_same_posterior(
+    tmp_path, synthetic_observed
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "targets.toml"
+    path.write_text(targets(synthetic_observed))
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root))
+
+    def command(out: Path) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "sweeps.cli",
+            "calibrate",
+            str(path),
+            "--out",
+            str(out),
+            "--population",
+            "30",
+            "--generations",
+            "3",
+            "--jobs",
+            "2",
+            "--ppc-draws",
+            "0",
+            "--seed",
+            "4",
+        ]
+
+    proc = subprocess.Popen(
+        command(tmp_path / "cut"),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (tmp_path / "cut" / "abc.db").exists():
+        time.sleep(0.1)
+    time.sleep(1.0)  # well inside a generation
+    assert proc.poll() is None, proc.communicate()
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert time.monotonic() - sent <= 5.0
+    assert "interrupted" in err
+    resumed = subprocess.run(
+        command(tmp_path / "cut"), cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    whole = subprocess.run(
+        command(tmp_path / "whole"), cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert whole.returncode == 0, whole.stderr
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "cut" / "posterior.parquet"),
+        pd.read_parquet(tmp_path / "whole" / "posterior.parquet"),
+    )

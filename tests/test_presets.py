@@ -206,3 +206,72 @@ def test_shipped_spec_built_on_the_nova_preset_is_valid():
     assert {p["core_reviewers"] for p in points} >= {9, 17, 45}
     assert all(p["topology"] == "single_core" for p in points)
     assert spec.days == load_preset("nova-2013").days
+
+
+# --------------------------------------------------------------------------- trajectories
+TRAJECTORY = Path(__file__).parent / "data" / "trajectory-synthetic.toml"
+
+
+def test_a_trajectory_gives_one_pattern_per_period_and_name_over_its_model_window():
+    preset = load_preset(TRAJECTORY)
+    by_id = {p.id: p for p in preset.patterns}
+    assert list(by_id) == [
+        "merged_per_day@2012-01-01",
+        "lead_time_p50@2012-01-01",
+        "merged_per_day@2012-02-01",
+        "lead_time_p50@2012-02-01",
+        "merged_per_day@2012-03-01",
+        "lead_time_p50@2012-03-01",
+        "merged_per_day@2012-04-01",  # April's lead time was not observed
+    ]
+    # 2012-01-01 is model day warmup_days = 30; January has 31 days, February 29 (2012)
+    assert by_id["merged_per_day@2012-01-01"].window == (30.0, 61.0)
+    assert by_id["lead_time_p50@2012-02-01"].window == (61.0, 90.0)
+    assert by_id["merged_per_day@2012-04-01"].window == (121.0, 151.0)
+    assert preset.days == 151.0  # warm-up + the span, by default
+    early = [p.id for p in preset.fitted()]
+    assert early == list(by_id)[:4]
+    late = by_id["lead_time_p50@2012-03-01"]
+    assert not late.in_sample and late.role_label == "held-out (in time)"
+    assert "2012-03-01" in late.why and (late.low, late.high) == (2.0, 3.5)
+    assert late.tolerance() == pytest.approx(max(0.5, 0.3 * 2.75))
+    assert by_id["merged_per_day@2012-01-01"].tolerance() == pytest.approx(0.2 * 2.2)
+    assert late.command.startswith("orgscale observe ") and "example/synthetic" in late.ref
+    assert preset.trajectory.names == ("merged_per_day", "lead_time_p50")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("start = 2012-01-01 ", 'start = "January" ', "trajectory.start: expected an ISO date"),
+        ('"lead_time_p50"]', '"lead_time_p5"]', "trajectory.patterns: expected names of"),
+        (
+            "since = 2012-02-01",
+            "since = 2011-12-01",
+            "trajectory.period[1].since: expected periods",
+        ),
+        ("until = 2012-02-01", "until = 2012-01-01", "trajectory.period[0].until: expected a date"),
+        ("lead_time_p50 = 2.5", "lead_tme_p50 = 2.5", "trajectory.period[0].lead_tme_p50"),
+        ('observe = "orgscale', 'observe = "git log', "trajectory.observe: expected an 'orgscale"),
+        (
+            ", lead_time_p50 = { rel = 0.3, abs = 0.5 } }",
+            " }",
+            "trajectory.tolerance.lead_time_p50: expected a tolerance for every pattern",
+        ),
+        ('repo = "example/synthetic"\n', "", "trajectory.repo: expected this required key"),
+        ("# days defaults", "days = 100\n#", "days: expected at least warmup_days + the"),
+    ],
+)
+def test_a_bad_trajectory_raises_one_line_naming_the_key(old, new, message):
+    text = TRAJECTORY.read_text()
+    assert old in text
+    with pytest.raises(PresetError) as err:
+        parse_preset(text.replace(old, new, 1), source="t.toml")
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_preset_pattern_may_be_marked_a_check():
+    preset = parse_preset(GOOD.replace("in_sample = true", 'in_sample = true\nrole = "check"', 1))
+    assert [p.id for p in preset.checks()] == ["throughput"] and not preset.fitted()
+    with pytest.raises(PresetError, match=r"pattern\[0\]\.role: expected one of fit, check"):
+        parse_preset(GOOD.replace("in_sample = true", 'in_sample = true\nrole = "chek"', 1))

@@ -53,7 +53,9 @@ def test_validation_table_has_a_row_per_pattern_for_each_preset(name):
     preset = load_preset(name)
     table = validation_table(preset, seeds=2, days=35.0, overrides=SHORT)
     assert list(table["pattern"]) == [p.id for p in preset.patterns]
-    assert set(table["role"]) == {"in-sample", "held-out"}
+    assert (
+        set(table["role"]) == {p.role_label for p in preset.patterns} >= {"in-sample", "held-out"}
+    )
     finite = table.dropna(subset=["sim_median"])
     assert (finite["sim_p05"] <= finite["sim_median"]).all()
     assert (finite["sim_median"] <= finite["sim_p95"]).all()
@@ -157,3 +159,18 @@ def test_an_unwritable_csv_is_refused_before_any_run(tmp_path, capsys, monkeypat
     assert main(["validate", "--preset", "nova-2013", "--seeds", "1", "--csv", str(csv)]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"orgscale validate: error: --csv {csv}: ")
+
+
+def test_a_trajectory_is_validated_period_by_period_and_the_later_periods_are_held_out_in_time():
+    from pathlib import Path
+
+    preset = load_preset(Path(__file__).parent / "data" / "trajectory-synthetic.toml")
+    table = validation_table(preset, seeds=2).set_index("pattern")
+    assert list(table.index) == [p.id for p in preset.patterns]
+    assert table.loc["merged_per_day@2012-01-01", "role"] == "in-sample"
+    assert table.loc["merged_per_day@2012-04-01", "role"] == "held-out (in time)"
+    assert table["sim_median"].notna().all()
+    assert (
+        table.loc["merged_per_day@2012-01-01", "sim_median"]
+        != table.loc["merged_per_day@2012-02-01", "sim_median"]
+    )

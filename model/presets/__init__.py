@@ -30,7 +30,24 @@ One TOML file a system (``model/presets/<name>.toml``). A preset holds
     history, ``{ observe = "orgscale observe ...", repo = ..., commit = ..., date = ...,
     counted = ... }``: the exact command and the commit of the history it read) and
     optional ``id`` (unique within the preset, default the metric name; lets one metric
-    appear twice) and ``note``.
+    appear twice), ``note`` and ``role`` (``"fit"``, the default, or ``"check"``: a pattern
+    whose value the configuration fixes — ``tree_depth``, ``n_teams_total`` — is compared
+    with the observation and reported, but never counts in the calibration's distance).
+``[trajectory]``
+    Optional: patterns observed period by period (e.g. every quarter of a public history,
+    ``orgscale observe REPO --every quarter``), held out in time after a date. Keys:
+    ``start`` (ISO date the first period starts; the model maps it to day ``warmup_days``),
+    ``in_sample_until`` (ISO date: periods starting before it are in-sample, the rest are
+    held out in time), ``patterns`` (names of :data:`observe.patterns.PATTERNS` to fit per
+    period), ``tolerance`` (``{ rel = ..., abs = ... }`` for every pattern, or one such table
+    per pattern name), ``observe``, ``repo``, ``commit`` (the ``orgscale observe ...``
+    command and the history commit that produced the numbers), ``counted`` (what was
+    counted), and ``[[trajectory.period]]`` rows: ``since``, ``until`` (ISO dates) and one
+    key per pattern with its observed value (a number or ``[low, high]``; a pattern left out
+    was not observed in that period). Each period gives one pattern per name, id
+    ``"{name}@{since}"``, computed over the window ``[warmup_days + (since − start),
+    warmup_days + (until − start))`` in model days. ``days`` defaults to warm-up plus the
+    trajectory's span and must cover it.
 
 Everything is checked when the file is read: :class:`PresetError`'s one-line message names
 the file, the key and what was valid.
@@ -46,19 +63,67 @@ from pathlib import Path
 from typing import Any
 
 PRESETS_DIR = Path(__file__).resolve().parent
-TOP_KEYS = ("name", "description", "days", "config", "priors", "calibration", "pattern")
-PATTERN_KEYS = ("id", "metric", "observed", "tolerance", "in_sample", "why", "source", "note")
+TOP_KEYS = (
+    "name",
+    "description",
+    "days",
+    "config",
+    "priors",
+    "calibration",
+    "pattern",
+    "trajectory",
+)
+PATTERN_KEYS = (
+    "id",
+    "metric",
+    "observed",
+    "tolerance",
+    "in_sample",
+    "why",
+    "source",
+    "note",
+    "role",
+)
+ROLES = ("fit", "check")
+TRAJECTORY_KEYS = (
+    "start",
+    "in_sample_until",
+    "patterns",
+    "tolerance",
+    "observe",
+    "repo",
+    "commit",
+    "counted",
+    "period",
+)
 SOURCE_KEYS = ("ref", "date", "counted")
 # a pattern computed by ``orgscale observe`` from a public history: the exact command and
 # the commit of the history it read
 OBSERVED_SOURCE_KEYS = ("observe", "repo", "commit", "date", "counted")
 TOLERANCE_KEYS = ("rel", "abs")
-CALIBRATION_KEYS = ("population", "generations", "min_epsilon", "seed", "days")
+CALIBRATION_KEYS = (
+    "population",
+    "generations",
+    "min_epsilon",
+    "seed",
+    "days",
+    "seeds_per_particle",
+    "min_acceptance_rate",
+    "min_ess",
+    "distance",
+    "ppc_draws",
+)
+DISTANCES = ("adaptive", "tolerance")
 CALIBRATION_DEFAULTS: dict[str, Any] = {
     "population": 200,
     "generations": 8,
     "min_epsilon": 0.5,
     "seed": 20131114,
+    "seeds_per_particle": 1,
+    "min_acceptance_rate": 0.01,
+    "min_ess": 0.5,
+    "distance": "adaptive",
+    "ppc_draws": 100,
 }
 
 
@@ -90,6 +155,23 @@ class Pattern:
     why: str = ""
     note: str = ""
     command: str = ""  # the ``orgscale observe`` command that computed it, if one did
+    role: str = "fit"  # "check": fixed by the configuration, compared but not in the distance
+    window: tuple[float, float] | None = None  # model days [start, end) of a trajectory period
+    period: tuple[str, str] | None = None  # its ISO dates (since, until)
+
+    @property
+    def check(self) -> bool:
+        """Whether the pattern is a check (fixed by the configuration), not a distance."""
+        return self.role == "check"
+
+    @property
+    def role_label(self) -> str:
+        """``in-sample``, ``check``, ``held-out`` or ``held-out (in time)``."""
+        if self.check:
+            return "check"
+        if self.in_sample:
+            return "in-sample"
+        return "held-out (in time)" if self.period is not None else "held-out"
 
     @property
     def observed(self) -> str:
@@ -146,6 +228,7 @@ class Preset:
     patterns: tuple[Pattern, ...]
     calibration: tuple[tuple[str, Any], ...] = ()
     path: str = field(default="<preset>", compare=False)
+    trajectory: Trajectory | None = None
 
     def params(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Model parameters: ``[config]``, each prior's middle, then ``overrides``."""
@@ -160,8 +243,16 @@ class Preset:
         return params
 
     def in_sample(self) -> list[Pattern]:
-        """The patterns calibration uses."""
+        """The in-sample patterns (checks included: see :meth:`fitted`)."""
         return [p for p in self.patterns if p.in_sample]
+
+    def fitted(self) -> list[Pattern]:
+        """The patterns calibration's distance uses: in-sample and not checks."""
+        return [p for p in self.patterns if p.in_sample and not p.check]
+
+    def checks(self) -> list[Pattern]:
+        """The patterns marked ``role = "check"``."""
+        return [p for p in self.patterns if p.check]
 
     def held_out(self) -> list[Pattern]:
         """The patterns kept for validation only."""
@@ -232,9 +323,11 @@ def _build(raw: dict[str, Any], source: str) -> Preset:
     from model.params import PARAMETERS, validate_params
 
     _keys(source, "", raw, TOP_KEYS)
-    for key in ("name", "description", "pattern"):
+    for key in ("name", "description"):
         if key not in raw:
             raise PresetError(source, key, "this required key")
+    if "pattern" not in raw and "trajectory" not in raw:
+        raise PresetError(source, "pattern", "[[pattern]] tables and/or a [trajectory]")
     name = _str(source, "name", raw["name"])
     stem = Path(source).stem
     if Path(source).resolve().parent == PRESETS_DIR and stem != name:
@@ -290,16 +383,27 @@ def _build(raw: dict[str, Any], source: str) -> Preset:
                 where,
                 "one of " + ", ".join(CALIBRATION_KEYS) + _hint(key, CALIBRATION_KEYS),
             )
+        if key == "distance":
+            if value not in DISTANCES:
+                raise PresetError(source, where, "one of " + ", ".join(DISTANCES), value)
+            calibration.append((key, value))
+            continue
         ok = not isinstance(value, bool) and isinstance(value, int | float) and value >= 0
-        if key in ("population", "generations", "seed"):
-            ok = ok and isinstance(value, int) and (key == "seed" or value >= 1)
+        if key in ("population", "generations", "seed", "seeds_per_particle", "ppc_draws"):
+            ok = ok and isinstance(value, int) and (key in ("seed", "ppc_draws") or value >= 1)
+        if key in ("min_acceptance_rate", "min_ess"):
+            ok = ok and value <= 1
         if not ok:
             raise PresetError(
-                source, where, "a non-negative number (an integer >= 1 for counts)", value
+                source,
+                where,
+                "a non-negative number (an integer >= 1 for counts, at most 1 for "
+                "min_acceptance_rate and min_ess, a share of the population)",
+                value,
             )
         calibration.append((key, value))
 
-    patterns = _patterns(source, raw["pattern"])
+    patterns = _patterns(source, raw["pattern"]) if "pattern" in raw else ()
     preset = Preset(
         name=name,
         description=description,
@@ -314,13 +418,52 @@ def _build(raw: dict[str, Any], source: str) -> Preset:
         full = validate_params(preset.params())
     except ValueError as err:
         raise PresetError(source, "config", f"a valid parameter combination ({err})") from None
+    need = float(full["warmup_days"])
+    if "trajectory" in raw:
+        trajectory, periodic = parse_trajectory(source, raw["trajectory"], full["warmup_days"])
+        seen = {p.id for p in patterns}
+        for p in periodic:
+            if p.id in seen:
+                raise PresetError(
+                    source, "trajectory", "pattern ids not used by a [[pattern]]", p.id
+                )
+        need = full["warmup_days"] + trajectory.span_days
+        preset = Preset(
+            name=name,
+            description=description,
+            days=float(days) if "days" in raw else float(need),
+            config=tuple(config),
+            priors=tuple(priors),
+            patterns=patterns + periodic,
+            calibration=tuple(calibration),
+            path=source,
+            trajectory=trajectory,
+        )
     for key in ("days", *(["calibration.days"] if "days" in dict(calibration) else [])):
         value = preset.days if key == "days" else float(dict(calibration)["days"])
         if value <= full["warmup_days"]:
             raise PresetError(
                 source, key, f"more days than warmup_days={full['warmup_days']:g}", value
             )
+        if value < need:
+            raise PresetError(
+                source,
+                key,
+                f"at least warmup_days + the trajectory's span = {need:g} days",
+                value,
+            )
     return preset
+
+
+def _tolerance(source: str, where: str, tol: Any) -> tuple[float, float]:
+    tol = _table(source, where, tol)
+    _keys(source, f"{where}.", tol, TOLERANCE_KEYS)
+    if not tol:
+        raise PresetError(source, where, "{ rel = share } and/or { abs = amount }")
+    for key, value in tol.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise PresetError(source, f"{where}.{key}", "a number >= 0", value)
+    return float(tol.get("rel", 0.0)), float(tol.get("abs", 0.0))
 
 
 def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
@@ -353,15 +496,10 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
             raise PresetError(source, f"{where}.id", "an id not used by another pattern", pid)
         seen.add(pid)
         low, high = _observed(source, f"{where}.observed", item["observed"])
-        tol = _table(source, f"{where}.tolerance", item["tolerance"])
-        _keys(source, f"{where}.tolerance.", tol, TOLERANCE_KEYS)
-        if not tol:
-            raise PresetError(
-                source, f"{where}.tolerance", "{ rel = share } and/or { abs = amount }"
-            )
-        for key, value in tol.items():
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-                raise PresetError(source, f"{where}.tolerance.{key}", "a number >= 0", value)
+        rel_tol, abs_tol = _tolerance(source, f"{where}.tolerance", item["tolerance"])
+        role = item.get("role", "fit")
+        if role not in ROLES:
+            raise PresetError(source, f"{where}.role", "one of " + ", ".join(ROLES), role)
         in_sample = item["in_sample"]
         if not isinstance(in_sample, bool):
             raise PresetError(source, f"{where}.in_sample", "true or false", in_sample)
@@ -390,8 +528,9 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
                 metric=metric,
                 low=low,
                 high=high,
-                rel_tol=float(tol.get("rel", 0.0)),
-                abs_tol=float(tol.get("abs", 0.0)),
+                rel_tol=rel_tol,
+                abs_tol=abs_tol,
+                role=role,
                 in_sample=in_sample,
                 ref=src["ref"],
                 date=src["date"],
@@ -447,3 +586,7 @@ def _param_name(source: str, key: str, name: str) -> None:
 def _hint(name: str, valid: Any) -> str:
     close = difflib.get_close_matches(name, list(valid), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# at the end: trajectory.py uses the helpers above
+from model.presets.trajectory import Trajectory, parse_trajectory  # noqa: E402

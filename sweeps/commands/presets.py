@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
             for key, low, high in preset.priors:
                 print(f"  prior   {key} in [{low:g}, {high:g}]")
         for pattern in preset.patterns:
-            role = "in-sample" if pattern.in_sample else "held-out "
-            print(f"  {role}  {pattern.id} = {pattern.observed}  ({pattern.source})")
+            role = pattern.role_label
+            print(f"  {role:<9}  {pattern.id} = {pattern.observed}  ({pattern.source})")
             if args.name and not pattern.in_sample:
                 print(f"             why held out: {pattern.why}")
     return status
