@@ -20,6 +20,7 @@ COMMANDS = (
     "calibrate",
     "validate",
     "observe",
+    "advise",
     "figures",
     "paper",
     "viz",
