@@ -199,14 +199,15 @@ def _toml_value(value: Any) -> str:
 def calibration_settings(
     budget_minutes: float, run_seconds: float, jobs: int, n_priors: int
 ) -> dict[str, int]:
-    """Population and generations that fit ``budget_minutes × CALIBRATION_SHARE`` of runs
-    taking ``run_seconds`` each on ``jobs`` workers, assuming ABC-SMC evaluates about
-    2.5 candidates per accepted particle. At least 10 particles (3 per parameter) and 2
-    generations; at most 200 and 8."""
+    """Population and most generations for a calibration given ``budget_minutes ×
+    CALIBRATION_SHARE`` of runs taking ``run_seconds`` each on ``jobs`` workers: a tenth of
+    the runs the budget allows per particle population (generation 0 costs one run a
+    particle, later ones a few), at least 10 particles and 3 a parameter, at most 200;
+    generations stop at 8 or earlier when the budget is spent
+    (:func:`sweeps.advise.pipeline.stage_calibrate` checks the time between generations)."""
     runs = CALIBRATION_SHARE * budget_minutes * 60.0 * jobs / max(run_seconds, 1e-3)
-    generations = int(min(max(round(math.log2(max(runs, 1.0) / 40.0)), 2), 8))
-    population = int(min(max(runs / (2.5 * generations), 3 * n_priors, 10), 200))
-    return {"population": population, "generations": generations}
+    population = int(min(max(runs / 10.0, 3 * n_priors, 10), 200))
+    return {"population": population, "generations": 8}
 
 
 #: Shares of the budget: calibration, comparison (the rest is observing and reporting).

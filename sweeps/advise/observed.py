@@ -57,7 +57,7 @@ def observe_project(table, *, workflow: str, source: str, commit: str | None) ->
     landed = changes.table["landed"].to_numpy(float)
     if not np.isfinite(landed).any():
         raise TooLittleHistory("the history holds no landed change: nothing to calibrate")
-    first = float(np.nanmin(changes.table["created"].to_numpy(float)))
+    first = float(np.nanmin(landed))
     end = float(np.floor(np.nanmax(landed)) + 1)
     span = end - max(first, 0.0)
     if span < MIN_DAYS:

@@ -209,8 +209,12 @@ def stage_calibrate(opts: Options, manifest: Manifest, observed: dict, fp_obs: s
     """Calibrate the behaviour parameters to the project; returns (result info, fingerprint)."""
     from model.presets import parse_preset
     from sweeps.advise.compare import time_one_run
-    from sweeps.advise.mapping import as_is_config, calibration_settings, preset_text
-    from sweeps.calibrate import calibrate
+    from sweeps.advise.mapping import (
+        CALIBRATION_SHARE,
+        as_is_config,
+        calibration_settings,
+        preset_text,
+    )
 
     fp = _hash("calibrate", fp_obs, opts.budget_minutes, opts.population, opts.generations)
     out = opts.out / "calibration"
@@ -227,6 +231,7 @@ def stage_calibrate(opts: Options, manifest: Manifest, observed: dict, fp_obs: s
         seconds = time_one_run(preset.params(), days)
         settings = calibration_settings(opts.budget_minutes, seconds, opts.jobs, len(preset.priors))
         settings["run_seconds"] = seconds
+        settings["seconds"] = CALIBRATION_SHARE * opts.budget_minutes * 60
         if opts.population:
             settings["population"] = opts.population
         if opts.generations:
@@ -239,19 +244,10 @@ def stage_calibrate(opts: Options, manifest: Manifest, observed: dict, fp_obs: s
     say(
         f"calibrate: {len(preset.priors)} parameters, {len(preset.in_sample())} patterns, "
         f"population {settings['population']}, up to {settings['generations']} generations of "
-        f"{days:.0f}-day runs ({settings['run_seconds']:.2f} s each)"
+        f"{days:.0f}-day runs ({settings['run_seconds']:.2f} s each), "
+        f"{settings['seconds']:.0f} s budget"
     )
-    result = calibrate(
-        preset,
-        out=out,
-        population=settings["population"],
-        generations=settings["generations"],
-        seed=ROOT_SEED,
-        days=days,
-        jobs=opts.jobs,
-        fresh=fresh,
-        stream=__import__("sys").stderr,
-    )
+    result = _calibrate_within(preset, out, settings, days, opts.jobs, fresh, say)
     info = {
         "epsilon": result.epsilon,
         "generations_run": result.generations,
@@ -261,6 +257,50 @@ def stage_calibrate(opts: Options, manifest: Manifest, observed: dict, fp_obs: s
     }
     manifest.finish("calibrate", **info)
     return manifest.stage("calibrate"), fp
+
+
+def _calibrate_within(preset, out: Path, settings: dict, days: float, jobs: int, fresh, say):
+    """:func:`sweeps.calibrate.calibrate` one generation more at a time while the next one
+    (predicted to take as long as the last, or 1.5× it) fits in ``settings["seconds"]``,
+    up to ``settings["generations"]`` or until ε reaches the preset's ``min_epsilon``.
+    A finished calibration is continued, never restarted (its fingerprint ignores the
+    number of generations), so a resumed stage picks up where it stopped."""
+    import sys
+    import time
+
+    from sweeps.calibrate import calibrate
+
+    def step(generations: int, plot: bool):
+        return calibrate(
+            preset,
+            out=out,
+            population=settings["population"],
+            generations=generations,
+            seed=ROOT_SEED,
+            days=days,
+            jobs=jobs,
+            fresh=fresh and generations == 1,
+            plot=plot,
+            stream=sys.stderr,
+        )
+
+    started = time.monotonic()
+    min_epsilon = preset.settings()["min_epsilon"]
+    done, last = 0, 0.0
+    while done < settings["generations"]:
+        if done and time.monotonic() - started + 1.5 * last > settings["seconds"]:
+            say(f"calibrate: budget reached after {done} generations")
+            break
+        began = time.monotonic()
+        result = step(done + 1, plot=False)
+        last = time.monotonic() - began
+        if result.generations <= done:  # nothing more to run (finished before)
+            break
+        done = result.generations
+        say(f"calibrate: generation {done - 1} done, ε = {result.epsilon:.3g} ({last:.0f} s)")
+        if result.epsilon <= min_epsilon:
+            break
+    return step(max(done, 1), plot=True)
 
 
 # --------------------------------------------------------------------------- compare

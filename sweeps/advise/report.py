@@ -52,6 +52,22 @@ def signed(value: float, digits: int = 3) -> str:
     return "—" if not math.isfinite(value) else f"{value:+.{digits}g}"
 
 
+def growth_text(rate: float) -> str:
+    """A growth rate per year as a signed percentage: ``+12%``."""
+    return "—" if rate is None or not math.isfinite(rate) else f"{100 * rate:+.0f}%"
+
+
+def years_text(years: float) -> str:
+    return "1 year" if years == 1 else f"{fmt(years)} years"
+
+
+def value_text(value: Any) -> str:
+    """A parameter's value for a table."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else fmt(value)
+
+
 def md_table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -118,9 +134,19 @@ def report_values(opts, observed, cal, table, summary, orgs) -> dict[str, str]:
                 f" (extrapolating utilisation in proportion to demand, about {fmt(years_out, 2)}"
                 " years)"
             )
-    best = analysis.best_alternative(summary, end)
+    best_any = analysis.best_alternative(summary, end)
+    alternatives = summary[
+        (summary["organisation"] != "as_is") | summary["ci_automation"].astype(bool)
+    ]
+    best = analysis.best_alternative(alternatives, end)
     best_now = analysis.best_alternative(summary, now)
     cheap = analysis.cheapest(summary, end)
+    if best_any is None:
+        as_is_rank = "is saturated, and so is every alternative"
+    elif best_any["organisation"] == "as_is" and not best_any["ci_automation"]:
+        as_is_rank = "keeps the lowest median lead time of all"
+    else:
+        as_is_rank = "does not keep the lowest median lead time"
     if best is not None:
         lead = analysis.paired_difference(
             table, best["organisation"], bool(best["ci_automation"]), end, "lead_time_p50"
@@ -156,7 +182,7 @@ def report_values(opts, observed, cal, table, summary, orgs) -> dict[str, str]:
     window = observed["window"]
     org = observed["organisation"]
     return {
-        "project": Path(observed["source"]["path"]).name,
+        "project": project_name(observed["source"]["path"]),
         "generated": dt.date.today().isoformat(),
         "as_is_label": f"as it is ({_org_text(org, config)})",
         "util_now": pct(util),
@@ -164,13 +190,15 @@ def report_values(opts, observed, cal, table, summary, orgs) -> dict[str, str]:
         "util_now_hi": pct(as_is["max_team_utilization_hi"]),
         "sat_now": pct(as_is["saturated_share"]),
         "limit_verdict": verdict,
-        "demand_growth": f"{signed(100 * growth['demand_per_year'], 2)}%",
-        "people_growth": f"{signed(100 * growth['contributors_per_year'], 2)}%",
+        "demand_growth": growth_text(growth["demand_per_year"]),
+        "people_growth": growth_text(growth["contributors_per_year"]),
         "limit_when": when,
-        "horizon": fmt(end),
+        "horizon": years_text(end),
+        "as_is_rank": as_is_rank,
+        "merge_interval": fmt(_default("merge_interval_days")),
         "best_label": label(best["organisation"], best["ci_automation"])
         if best is not None
-        else "no organisation (all saturate)",
+        else "none (every alternative saturates)",
         "best_lead": fmt(best["lead_time_p50_p50"]) if best is not None else "—",
         "as_is_lead": fmt(as_is_end["lead_time_p50_p50"]),
         "lead_diff": signed(lead.median),
@@ -203,21 +231,7 @@ def report_values(opts, observed, cal, table, summary, orgs) -> dict[str, str]:
         "draws": str(cmp_settings.get("draws", "—")),
         "replicates": str(cmp_settings.get("replicates", "—")),
         "failed_note": f"{failed} of {len(table)} runs failed and are left out." if failed else "",
-        "mapping_table": md_table(
-            ["parameter", "value", "from", "approximation"],
-            [
-                [
-                    f"`{k}`",
-                    fmt(config[k]) if not isinstance(config.get(k), str) else config[k],
-                    rule,
-                    "yes" if approx else "no",
-                ]
-                if k in config
-                else [f"`{k}`", "per split", rule, "yes" if approx else "no"]
-                for k, (rule, approx) in MAPPING.items()
-                if k in config or k in ("link_change_prob", "change_rate")
-            ],
-        ),
+        "mapping_table": mapping_table(config),
         "growth_years": fmt(growth["years_fitted"], 2),
         "source_line": f"Source: `{observed['source']['path']}` "
         f"({observed['source']['workflow']} workflow, commit "
@@ -240,7 +254,7 @@ def report_values(opts, observed, cal, table, summary, orgs) -> dict[str, str]:
                     a["landed"],
                     pct(a["share"]),
                     fmt(a["lead_time_p50"]),
-                    f"{signed(100 * a['growth_per_year'], 2)}%",
+                    growth_text(a["growth_per_year"]),
                 ]
                 for a in observed["areas"]
             ],
@@ -300,6 +314,29 @@ def report_values(opts, observed, cal, table, summary, orgs) -> dict[str, str]:
         "runs": str(len(table)),
         "days": fmt(cal.get("days", math.nan)),
     }
+
+
+def mapping_table(config: dict[str, Any]) -> str:
+    """Each mapped parameter: its value as it is, the rule, whether it is an approximation."""
+    special = {"change_rate": "calibrated", "link_change_prob": "per split"}
+    rows = [
+        [
+            f"`{k}`",
+            value_text(config[k]) if k in config else special[k],
+            rule,
+            "yes" if approx else "no",
+        ]
+        for k, (rule, approx) in MAPPING.items()
+        if k in config or k in special
+    ]
+    return md_table(["parameter", "value as it is", "from", "approximation"], rows)
+
+
+def project_name(path: str) -> str:
+    """The project's name from its path (a mirror's ``repo`` or ``x.git`` folder: its parent's)."""
+    p = Path(path)
+    name = p.name.removesuffix(".git")
+    return p.resolve().parent.name if name in ("repo", "") else name
 
 
 def compare_table(summary: pd.DataFrame, year: float) -> str:

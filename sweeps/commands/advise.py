@@ -14,14 +14,17 @@ Usage: ``orgscale advise SOURCE [--since DATE] [--areas-depth K | --areas FILE]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import signal
 import sys
 from pathlib import Path
 
 from sweeps.commands import positive_int
 
 PROG = "orgscale advise"
+_MAIN_PID = [0]  # the process that runs the command (forked workers differ)
 
 
 def _positive(text: str) -> float:
@@ -70,6 +73,41 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def child_pids(pid: int | None = None) -> list[int]:
+    """This process's descendants (Linux ``/proc``; none elsewhere), deepest first."""
+    pid = os.getpid() if pid is None else pid
+    out: list[int] = []
+    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children = [int(c) for c in tasks.read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            out += [*child_pids(child), child]
+    return out
+
+
+def _on_interrupt(signum, frame) -> None:
+    """Ctrl-C: stop this command's worker processes and exit 130 at once.
+
+    Every file a stage writes is renamed into place whole, the calibration keeps its
+    finished generations and the comparison its finished runs, so nothing is lost that a
+    rerun needs; waiting for a worker pool to drain its queue would only delay the exit.
+    A forked worker (which inherits this handler) just exits.
+    """
+    if os.getpid() != _MAIN_PID[0]:
+        os._exit(130)
+    print(
+        f"{PROG}: interrupted; finished stages and runs are kept, run the same command to resume",
+        file=sys.stderr,
+        flush=True,
+    )
+    for pid in child_pids():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    os._exit(130)
+
+
 def fail(message: str) -> int:
     print(f"{PROG}: error: {message}", file=sys.stderr)
     return 2
@@ -97,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         budget_minutes=args.budget_minutes,
         jobs=args.jobs or os.cpu_count() or 1,
     )
+    _MAIN_PID[0] = os.getpid()
+    previous = signal.signal(signal.SIGINT, _on_interrupt)
     try:
         report = advise(opts, progress=stderr_progress(PROG))
     except AdviseError as err:
@@ -107,5 +147,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
     print(report)
     return 0
