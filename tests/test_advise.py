@@ -245,3 +245,53 @@ def test_a_folder_that_is_not_a_repository_is_refused(tmp_path, capsys):
     assert main(["advise", str(folder), "--out", str(tmp_path / "out")]) == 2
     assert "orgscale advise: error:" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_130_and_the_same_command_finishes_the_run(project, tmp_path):
+    import signal
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sweeps.cli", "advise", str(project), "--out", str(out)]
+    command += ["--budget-minutes", "0.5", "--horizon-years", "1", "--jobs", "2"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in proc.stderr:  # wait until the calibration runs
+        lines.append(line)
+        if "generations of" in line:
+            break
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=20)
+    rest = proc.stderr.read()
+    assert proc.returncode == 130, "".join(lines) + rest
+    assert "interrupted" in rest
+    assert (out / "observed.toml").is_file() and not (out / "report.md").exists()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "observe: done already" in done.stderr
+    assert (out / "report.md").is_file()
+
+
+def test_maintainers_areas_give_a_split_per_entry_and_one_per_top_directory(project, tmp_path):
+    from sweeps.advise.organisations import organisations
+    from sweeps.advise.pipeline import _observe
+
+    maintainers = tmp_path / "MAINTAINERS"
+    maintainers.write_text(
+        "MODULE A\nF:\talpha/\nF:\tbeta/\nF:\tgamma/\n\nMODULE B\nF:\tdelta/\nF:\tepsilon/\n"
+        "F:\tzeta/\n"
+    )
+    opts = Options(source=project, out=tmp_path / "out", areas_file=maintainers)
+    observed = _observe(opts, lambda _m: None)
+    assert {a["area"] for a in observed["areas"]} == {"MODULE A", "MODULE B"}
+    assert observed["groupings"]["per_area"]["cross_share"] == pytest.approx(0.0)
+    assert len(observed["groupings"]["top_directory"]["groups"]) == 6
+    assert observed["groupings"]["top_directory"]["cross_share"] > 0.99
+    names = {o.name: o for o in organisations(observed, maintainers=True)}
+    assert set(names) == {"as_is", "split_maintainers", "split_top_directory"}
+    assert names["split_maintainers"].n_teams == 2
+    assert names["split_top_directory"].params["link_change_prob"] > 0.99

@@ -64,8 +64,9 @@ MAPPING: dict[str, tuple[str, bool]] = {
     "gate": ("on for Gerrit (Zuul's gate), off otherwise", False),
 }
 
-#: Share of Nova's changes touching more than one area at depth 2 (2013–2026, by
-#: ``orgscale observe`` on openstack/nova): the reference the default coupling stands for.
+#: Share of Nova's changes touching more than one area at depth 2 (0.55 in the year to
+#: 2026-08-22, by ``orgscale advise`` on openstack/nova): the reference level the model's
+#: default coupling is taken to stand for (an assumption, not a calibration).
 NOVA_MULTI_AREA_SHARE = 0.55
 
 

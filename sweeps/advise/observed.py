@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from observe.patterns import Changes, Window, change_table, co_change, compute
 from observe.summary import summarize
@@ -44,8 +45,18 @@ class TooLittleHistory(ValueError):
     """The history is too short or too small to calibrate (the message says which)."""
 
 
-def observe_project(table, *, workflow: str, source: str, commit: str | None) -> dict[str, Any]:
+def observe_project(
+    table,
+    *,
+    workflow: str,
+    source: str,
+    commit: str | None,
+    directories: pa.Table | None = None,
+) -> dict[str, Any]:
     """Everything ``advise`` observes about one history (see the module docstring).
+
+    ``directories``: the same history read with top-level directories as areas, when
+    ``table``'s areas are MAINTAINERS entries; it gives the split by top-level directory.
 
     Raises :class:`TooLittleHistory` when the calibration window holds fewer than
     :data:`MIN_LANDED` landed changes or the history spans fewer than :data:`MIN_DAYS` days.
@@ -84,9 +95,14 @@ def observe_project(table, *, workflow: str, source: str, commit: str | None) ->
     top = top_directory(areas)
     if 1 < len(set(top.values())) < len(areas):
         groupings["top_directory"] = top
+    if directories is not None:
+        groupings["top_directory"] = directory_grouping(directories, window)
     pairs = co_change(changes, window)
     groupings["cochange"] = cochange_communities(areas, pairs)
-    shares = {name: cross_share(changes, window, g) for name, g in groupings.items()}
+    shares = {
+        name: g.pop("_cross_share") if "_cross_share" in g else cross_share(changes, window, g)
+        for name, g in groupings.items()
+    }
     reviewers = (
         int(changes.votes[window.holds(changes.votes["time"])]["reviewer"].nunique())
         if changes.has_reviews
@@ -139,6 +155,19 @@ def observe_project(table, *, workflow: str, source: str, commit: str | None) ->
             for name, g in groupings.items()
         },
     }
+
+
+def directory_grouping(table: pa.Table, window: Window) -> dict[str, Any]:
+    """One group per top-level directory kept (:func:`keep_areas`) of a history read with
+    ``areas_depth=1``, with the share of its changes touching more than one
+    (``_cross_share``)."""
+    changes = change_table(table)
+    kept, area_map = keep_areas(changes, window)
+    changes = remap_areas(changes, area_map)
+    grouping: dict[str, Any] = {a: a for a in kept}
+    share = cross_share(changes, window, dict(grouping))
+    grouping["_cross_share"] = share
+    return grouping
 
 
 def keep_areas(changes: Changes, window: Window) -> tuple[list[str], dict[str, str]]:

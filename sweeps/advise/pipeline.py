@@ -43,6 +43,7 @@ class Options:
     source: Path
     out: Path
     since: str | None = None
+    until: str | None = None
     areas_depth: int | None = None
     areas_file: Path | None = None
     horizon_years: float = 3.0
@@ -128,6 +129,7 @@ def stage_observe(opts: Options, manifest: Manifest | None, say) -> tuple[dict, 
         str(opts.source.resolve()),
         source_identity(opts.source),
         opts.since,
+        opts.until,
         opts.areas_depth,
         areas_hash,
     )
@@ -144,17 +146,19 @@ def _observe(opts: Options, say) -> dict[str, Any]:
     from observe.sources import ObserveError, read_source
     from sweeps.advise.observed import TooLittleHistory, observe_project
 
-    since = None
-    if opts.since:
+    bounds = []
+    for option, text in (("--since", opts.since), ("--until", opts.until)):
         try:
-            since = dt.date.fromisoformat(opts.since)
+            bounds.append(dt.date.fromisoformat(text) if text else None)
         except ValueError:
-            raise AdviseError(f"--since {opts.since!r} is not a date (YYYY-MM-DD)") from None
+            raise AdviseError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+    since, until = bounds
     say(f"observe: reading {opts.source}")
     try:
         history = read_source(
             opts.source,
             since=since,
+            until=until,
             areas_depth=opts.areas_depth or (None if opts.areas_file else 1),
             areas_file=opts.areas_file,
             progress=lambda m: say(f"observe: {m}"),
@@ -163,12 +167,20 @@ def _observe(opts: Options, say) -> dict[str, Any]:
         raise AdviseError(str(err)) from None
     if history.workflow == "model":
         raise AdviseError(f"{opts.source}: a model run's event log, not a project's history")
+    directories = None
+    if opts.areas_file is not None:  # the split by top-level directory needs them too
+        say("observe: reading again with top-level directories as areas")
+        try:
+            directories = read_source(opts.source, since=since, until=until, areas_depth=1)
+        except ObserveError as err:
+            raise AdviseError(str(err)) from None
     try:
         observed = observe_project(
             history.table,
             workflow=history.workflow,
             source=str(opts.source),
             commit=history.commit,
+            directories=None if directories is None else directories.table,
         )
     except TooLittleHistory as err:
         raise AdviseError(f"{opts.source}: {err}") from None

@@ -486,6 +486,8 @@ def _command_args(opts) -> list[str]:
     args = [str(opts.source)]
     if opts.since:
         args += ["--since", opts.since]
+    if opts.until:
+        args += ["--until", opts.until]
     if opts.areas_depth is not None:
         args += ["--areas-depth", str(opts.areas_depth)]
     if opts.areas_file is not None:

@@ -7,7 +7,7 @@ output is there and matches its inputs; a killed run continues with the stages d
 Exit status 2 for bad input or a history too short or too small to calibrate (nothing
 written), 130 when interrupted.
 
-Usage: ``orgscale advise SOURCE [--since DATE] [--areas-depth K | --areas FILE]
+Usage: ``orgscale advise SOURCE [--since DATE] [--until DATE] [--areas-depth K | --areas FILE]
 [--horizon-years Y] [--budget-minutes M] [--jobs N] [--out DIR]``
 """
 
@@ -45,6 +45,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("source", help="git repository or Gerrit/GitHub export")
     parser.add_argument("--since", default=None, metavar="DATE", help="history start (YYYY-MM-DD)")
+    parser.add_argument(
+        "--until",
+        default=None,
+        metavar="DATE",
+        help="history end, exclusive (YYYY-MM-DD): advice as of that date",
+    )
     areas = parser.add_mutually_exclusive_group()
     areas.add_argument(
         "--areas-depth",
@@ -129,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         source=source,
         out=out,
         since=args.since,
+        until=args.until,
         areas_depth=args.areas_depth if args.areas is None else None,
         areas_file=Path(args.areas) if args.areas else None,
         horizon_years=args.horizon_years,
