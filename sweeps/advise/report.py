@@ -195,6 +195,7 @@ def report_values(opts, observed, cal, table, summary, orgs) -> dict[str, str]:
         "limit_when": when,
         "horizon": years_text(end),
         "as_is_rank": as_is_rank,
+        "has_best": best is not None,
         "merge_interval": fmt(_default("merge_interval_days")),
         "best_label": label(best["organisation"], best["ci_automation"])
         if best is not None
