@@ -295,3 +295,31 @@ def test_maintainers_areas_give_a_split_per_entry_and_one_per_top_directory(proj
     assert set(names) == {"as_is", "split_maintainers", "split_top_directory"}
     assert names["split_maintainers"].n_teams == 2
     assert names["split_top_directory"].params["link_change_prob"] > 0.99
+
+
+def test_maintainer_trees_map_onto_a_hierarchy_of_the_observed_depth_and_direct_share():
+    from model.params import validate_params
+    from sweeps.advise.mapping import as_is_config
+    from sweeps.advise.organisations import organisations
+
+    areas = [{"area": f"a{i}"} for i in range(9)]
+    observed = {
+        "areas": areas,
+        "patterns": {"authors": 45.0, "merged_per_day": 3.0},
+        "organisation": {"kind": "maintainer_trees", "direct_share": 0.02, "depth": 2.0},
+        "source": {"workflow": "pull"},
+        "groupings": {
+            "per_area": {"groups": [[a["area"]] for a in areas], "cross_share": 0.3},
+            "cochange": {"groups": [["a0", "a1", "a2"], ["a3", "a4", "a5"]], "cross_share": 0.1},
+        },
+        "multi_area_share": 0.3,
+    }
+    config = as_is_config(observed)
+    assert config["topology"] == "hierarchical"
+    assert config["branching"] == 3  # 3² = 9 areas at depth 2
+    assert config["top_direct_share"] == pytest.approx(0.02)
+    assert config["contributors_per_team"] == 5
+    assert config["gate"] is False
+    validate_params(config)
+    names = [o.name for o in organisations(observed)]
+    assert names == ["as_is", "one_core", "split_per_area", "split_cochange"]
