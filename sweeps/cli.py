@@ -24,6 +24,7 @@ COMMANDS = (
     "calibrate",
     "validate",
     "observe",
+    "advise",
     "figures",
     "paper",
     "viz",
