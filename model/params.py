@@ -551,21 +551,61 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "pull_days": (0.01, 0.2),
     "pull_days_per_change": (0.0005, 0.005),
     "ci_detection_prob": (0.5, 0.99),
+    # assumptions the paper's sensitivity did not sample before (issue 20): the review-time
+    # spread (lognormal σ 0.5–1.5 brackets the exponential's coefficient of variation, 1,
+    # at σ ≈ 0.83), the code's module fan-out, and the two Herbsleb–Mockus slowdowns, whose
+    # 2.5 is one study's cross-site figure
+    "review_time_sigma": (0.5, 1.5),
+    "coupling_branching": (2, 8),
+    "cross_team_factor": (1.5, 4.0),
+    "nonexpert_slowdown": (1.5, 4.0),
+    # 0 by default (and for one core, where it does not act); the kernel's posterior below
+    "top_direct_share": (0.0, 0.05),
 }
 PLAUSIBLE_RANGES.update({name: (low, high) for name, (_, low, high) in CALIBRATED.items()})
+
+#: Where the kernel's calibrated values come from (``orgscale calibrate linux``).
+KERNEL_CALIBRATION_SOURCE = "results/calibration/linux/intervals.csv"
+
+#: Parameters calibrated against the Linux kernel (the ``linux`` preset's posterior medians
+#: and 90% credible intervals, four significant digits of :data:`KERNEL_CALIBRATION_SOURCE`).
+#: They are not defaults (the defaults are Nova's), but a plausible range must hold them: a
+#: sensitivity analysis that excluded the kernel's values would sample a world both
+#: calibrations rule out.
+KERNEL_CALIBRATED: dict[str, tuple[float, float, float]] = {
+    "change_rate": (0.1084, 0.09590, 0.1446),
+    "top_direct_share": (0.02291, 0.01024, 0.04914),
+    "conflict_fix_days": (0.01256, 0.003078, 0.03206),
+    "bisect_step_days": (0.00445, 0.001452, 0.007805),
+    "pull_days_per_change": (0.0009922, 0.0002302, 0.00155),
+}
+for _name, (_, _low, _high) in KERNEL_CALIBRATED.items():
+    _old = PLAUSIBLE_RANGES.get(_name, (_low, _high))
+    PLAUSIBLE_RANGES[_name] = (min(_old[0], _low), max(_old[1], _high))
 
 
 def source_of(name: str) -> str:
     """Where a parameter's default comes from: calibrated (posterior median and 90% credible
     interval), a cited source, a control, or an assumption with its plausible range."""
+    kernel = ""
+    if name in KERNEL_CALIBRATED:
+        median, lo, hi = KERNEL_CALIBRATED[name]
+        kernel = (
+            f"; kernel posterior median {median:g}, 90% CI {lo:g}–{hi:g} "
+            f"({KERNEL_CALIBRATION_SOURCE})"
+        )
     if name in CALIBRATED:
         _, lo, hi = CALIBRATED[name]
-        return (
+        text = (
             f"calibrated: nova-2013 posterior median, 90% CI {lo:g}–{hi:g} ({CALIBRATION_SOURCE})"
         )
+        if PLAUSIBLE_RANGES[name] != (lo, hi):
+            low, high = PLAUSIBLE_RANGES[name]
+            text += f"{kernel}; plausible {low:g}–{high:g} holds both"
+        return text
     if name in PLAUSIBLE_RANGES:
         lo, hi = PLAUSIBLE_RANGES[name]
-        return f"{SOURCES.get(name, 'assumption')} (plausible {lo:g}–{hi:g})"
+        return f"{SOURCES.get(name, 'assumption')}{kernel} (plausible {lo:g}–{hi:g})"
     return SOURCES.get(name, "assumption")
 
 
