@@ -108,6 +108,8 @@ class IntegrationMechanism:
         """Merge a reviewed change into its home tree (the mainline for the top team)."""
         team = self.teams[change.home]
         change.in_home_tree = True
+        if self.staff.earned:  # its approvers' trust goes to its author (model.staffing)
+            self.staff.landed(change)
         if self.code_is_coupled:
             self.close_change(team, change)
             self.invalidate_coupled(team, change)

@@ -46,6 +46,7 @@ class Change:
         "origin",
         "patch_sets",
         "pending_agreements",
+        "rejected",
         "stale",
         "submitted_at",
     )
@@ -72,6 +73,7 @@ class Change:
         self.patch_sets = 1
         self.stale = False
         self.abandoned = False
+        self.rejected = False  # abandoned because a review rejected it
         self.in_home_tree = False
         self.open_slot = -1
         self.ended_at = -1.0  # when it landed at the top or was abandoned (days)
