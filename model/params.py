@@ -41,8 +41,8 @@ APPROVAL_ORDERS = ("sequential", "parallel")
 
 #: Earned staffing's rules (``staffing = 'earned'``), checked against nova-core's size over
 #: time in openstack/reviewstats' git history: see ``docs/nova-core.md``.
-PROMOTION_REVIEWS = 8
-PROMOTION_ENDORSEMENTS = 0.25
+PROMOTION_REVIEWS = 24
+PROMOTION_ENDORSEMENTS = 0.2
 #: nova-core, 2013-05-09 to 2015-05-12 (reviewstats ``projects/nova.json``, ``core-team``):
 #: 13 members left over 36.7 member-years.
 REVIEWER_ATTRITION = 0.355

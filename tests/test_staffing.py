@@ -88,13 +88,13 @@ def test_a_splits_reviewers_keep_up_with_its_areas_and_one_cores_fall_behind():
     needs the trust of its own few reviewers; one core needs the trust of a share of the
     whole core, while a contributor's changes are approved by its area's few experts."""
     ends = {}
-    for topology in ("single_core", "flat"):
+    for topology in ("single_core", "hierarchical"):
         for n in (4, 32):
             org = run(730, topology=topology, n_teams=n, staffing="earned", warmup_days=365.0)
             ends[topology, n] = org.metrics()["reviewers_per_area_end"]
-    assert ends["flat", 32] >= 0.8 * ends["flat", 4]
+    assert ends["hierarchical", 32] >= 0.8 * ends["hierarchical", 4]
     assert ends["single_core", 32] < 0.7 * ends["single_core", 4]
-    assert ends["single_core", 32] < 0.7 * ends["flat", 32]
+    assert ends["single_core", 32] < 0.7 * ends["hierarchical", 32]
 
 
 def test_contributors_grow_by_the_yearly_share():
