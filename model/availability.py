@@ -117,6 +117,24 @@ class Availability:
         at = self.next_available(reviewer.unique_id, model.now)
         model.events.push(at, self.come_on_duty, reviewer)
 
+    def work_between(self, uid: int, start: float, end: float) -> float:
+        """Work (capacity-days) reviewer ``uid`` does in its blocks between ``start`` and
+        ``end`` (days): what a job running to ``end`` still has to do at ``start``."""
+        if end <= start:
+            return 0.0
+        phase = self.phase[uid]
+        first, last = start + phase, end + phase
+        total = 0.0
+        day = math.floor(first)
+        while day < last:
+            if day % 7 < self.days_per_week:
+                low = first if first > day else day
+                high = min(last, day + self.share)
+                if high > low:
+                    total += high - low
+            day += 1
+        return total * self.speed
+
     def _next_local(self, local: float) -> float:
         """The first local time ≥ ``local`` inside a review block."""
         day = math.floor(local)

@@ -259,10 +259,19 @@ def reviewer_utilization(model: OrgModel) -> float:
 
 
 def _overhang(model: OrgModel, team) -> float:
-    """Reviewer-days booked in advance: jobs and sync running past the end of the run."""
+    """Reviewer-days booked in advance: jobs and sync running past the end of the run
+    (the work still to do in the reviewer's review hours, :mod:`model.availability`)."""
     now = model.time
+    avail = model.availability
+    if avail is None:
+        return sum(
+            max(r.busy_until - now, 0.0) if r.busy else max(r.free_from - now, 0.0)
+            for r in team.reviewers
+        )
     return sum(
-        max(r.busy_until - now, 0.0) if r.busy else max(r.free_from - now, 0.0)
+        avail.work_between(r.unique_id, now, r.busy_until)
+        if r.busy
+        else max(r.free_from - now, 0.0)
         for r in team.reviewers
     )
 

@@ -44,6 +44,14 @@ def test_a_week_of_work_takes_a_week_whatever_the_hours():
         assert avail.finish(0, start, 70.0) - start == pytest.approx(70.0, abs=7.0)
 
 
+def test_work_left_on_a_job_is_counted_in_review_hours():
+    avail = hours(share=0.25)
+    end = avail.finish(0, 0.2, 3.0)  # 3 capacity-days from Monday's block on
+    assert avail.work_between(0, 0.2, end) == pytest.approx(3.0)
+    assert avail.work_between(0, 4.5, 7.0) == 0.0  # Friday night to Monday: nothing done
+    assert avail.work_between(0, 0.0, 7.0) == pytest.approx(7.0)
+
+
 def test_the_phase_shifts_the_block_in_model_time():
     avail = hours(share=0.25, phase=0.5)  # local day starts at model time −0.5
     assert avail.on_duty(0, 0.6)  # local 1.1, Tuesday's block
