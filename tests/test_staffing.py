@@ -147,3 +147,73 @@ def test_a_rejected_change_is_logged_as_abandoned_rejected_by_its_reviewer():
     by_change = vetoes.groupby("change").actor.apply(set)
     assert all(row.actor in by_change[row.change] for row in rejected.itertuples())
     assert org.metrics()["rejected_per_day"] > 0
+
+
+# ---------------------------------------------------------------- the parameter contract
+
+NEW_PARAMETERS = (
+    "promotion_reviews",
+    "promotion_endorsements",
+    "reviewer_attrition",
+    "contributor_growth",
+    "approval_order",
+    "review_share",
+    "review_days_per_week",
+    "reject_prob",
+)
+NEW_METRICS = (
+    "bare_areas",
+    "reviewers_per_area_end",
+    "reviewer_promotions_per_year",
+    "reviewer_departures_per_year",
+    "rejected_per_day",
+)
+
+
+def test_new_parameters_follow_the_contract_and_new_metrics_are_results_columns():
+    from pathlib import Path
+
+    from model import METRICS, PARAMETERS, describe
+    from model.params import validate_params
+    from sweeps.design import design_tasks
+    from sweeps.one_run import make_row
+    from sweeps.spec import parse_spec
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = describe()
+    for name in NEW_PARAMETERS:
+        assert name in PARAMETERS and f"`{name}`" in table and f"| `{name}` |" in readme
+        with pytest.raises(ValueError, match=name):
+            validate_params({name: -1})
+    for name in NEW_METRICS:
+        assert name in METRICS and f"| `{name}` |" in readme
+    spec = parse_spec(
+        """
+        name = "earned"
+        root_seed = 1
+        replicates = 1
+        days = 90
+        [fixed]
+        n_teams = 4
+        staffing = "earned"
+        approval_order = "parallel"
+        review_share = 0.25
+        review_days_per_week = 6
+        reject_prob = 0.01
+        promotion_reviews = 5
+        promotion_endorsements = 0.5
+        reviewer_attrition = 0.3
+        contributor_growth = 0.1
+        """
+    )
+    (task,) = design_tasks(spec)
+    row = make_row(task, {"metrics": {}, "status": "ok", "error": None, "wall_s": 0.0})
+    assert row["staffing"] == "earned" and row["review_share"] == 0.25
+    assert set(NEW_PARAMETERS) | set(NEW_METRICS) <= set(row)
+
+
+def test_rework_and_rejection_together_cannot_exceed_one():
+    from model.params import validate_params
+
+    with pytest.raises(ValueError, match="reject_prob"):
+        validate_params({"rework_prob": 0.9, "reject_prob": 0.2})
