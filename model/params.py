@@ -23,7 +23,13 @@ results columns and the app's controls. Every default has one of three origins, 
   credible interval).
 
 ``staffing = 'equal_headcount'``: organisations are compared for the same people;
-``fixed_core`` asks the seed's question (a core of 17 against split teams of 3).
+``fixed_core`` asks the seed's question (a core of 17 against split teams of 3); ``earned``
+starts from equal headcount and lets headcount follow promotions and departures, whose
+rules (``promotion_reviews``, ``promotion_endorsements``, ``reviewer_attrition``) are read
+off and checked against nova-core's size over time in openstack/reviewstats' git history
+(``docs/nova-core.md``). Review hours (``review_share``, ``review_days_per_week``),
+``reject_prob`` and ``approval_order`` are stated assumptions; their neutral values
+(1, 7, 0, ``'parallel'``) give the model the queueing oracles test.
 """
 
 from __future__ import annotations
@@ -140,7 +146,7 @@ PARAMETERS: dict[str, ParamSpec] = {
             "reviewers_per_area",
             float,
             3.0,
-            "equal_headcount: H = reviewers_per_area × n_teams reviewers in all",
+            "equal_headcount (and earned's seed): H = reviewers_per_area × n_teams reviewers",
             "people per area",
             low=0.0,
             low_open=True,
