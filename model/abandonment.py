@@ -33,15 +33,22 @@ class AbandonmentMechanism:
         """The author abandons ``change`` unless it already merged into its home tree."""
         if change.in_home_tree or change.abandoned:
             return
+        self.abandon(change, change.author, "author")
+
+    def abandon(self, change: Change, actor: int, detail: str) -> None:
+        """``change`` leaves the system unmerged: given up by its author (``detail``
+        "author") or rejected by reviewer ``actor`` ("rejected", :mod:`model.review`)."""
         change.abandoned = True
         change.ended_at = self.now
         if self.event_log is not None:
-            self.event_log.append(
-                (self.now, ABANDONED, change.id, change.home, change.author, "author")
-            )
+            self.event_log.append((self.now, ABANDONED, change.id, change.home, actor, detail))
         if self.code_is_coupled:
             self.close_change(self.teams[change.home], change)
         self.count_wip(-1)
         self.n_abandoned_all += 1
+        rejected = detail == "rejected"
+        change.rejected = rejected
+        self.n_rejected_all += rejected
         if self.measuring:
             self.n_abandoned += 1
+            self.n_rejected += rejected

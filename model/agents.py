@@ -78,3 +78,4 @@ class Reviewer(mesa.Agent):
         self.job_kind = 0
         self.is_idle = False
         self.idle_token = 0  # entries in the idle queues with another token are stale
+        self.active = True  # False once the reviewer has left its team (staffing 'earned')

@@ -90,7 +90,23 @@ model_params: dict[str, Any] = {
         "min": 1.0,
         "max": 8.0,
         "step": 0.5,
-        "label": "Equal headcount: reviewers/area",
+        "label": "Equal headcount (earned: seed): reviewers/area",
+    },
+    "contributor_growth": {
+        "type": "SliderFloat",
+        "value": _D["contributor_growth"],
+        "min": 0.0,
+        "max": 1.0,
+        "step": 0.05,
+        "label": "Contributors joining a year (share)",
+    },
+    "review_share": {
+        "type": "SliderFloat",
+        "value": _D["review_share"],
+        "min": 0.05,
+        "max": 1.0,
+        "step": 0.025,
+        "label": "Share of each working day on review",
     },
     "review_routing": {
         "type": "Select",
@@ -388,6 +404,12 @@ SERIES_VIEWS = (
         ("cost_sync_day", "cost_negotiation_day", "cost_pull_day", "cost_conflict_day"),
         ("sync (Brooks)", "link negotiation", "pulls", "conflicts"),
         stacked=True,
+    ),
+    SeriesView(
+        "Reviewers per area",
+        "people per area",
+        ("reviewers_per_area_now",),
+        ("teams with code",),
     ),
 )
 

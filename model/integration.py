@@ -116,6 +116,8 @@ class IntegrationMechanism:
         team = self.teams[change.home]
         change.in_home_tree = True
         change.home_at = self.now
+        if self.staff.earned:  # its approvers' trust goes to its author (model.staffing)
+            self.staff.landed(change)
         if self.code_is_coupled:
             self.close_change(team, change)
             self.invalidate_coupled(team, change)

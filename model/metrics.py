@@ -147,7 +147,7 @@ def n_teams_total(model: OrgModel) -> float:
 
 @metric
 def n_reviewers(model: OrgModel) -> float:
-    """Reviewers (maintainers / core members) in all teams."""
+    """Reviewers (maintainers / core members) in all teams at the end of the run."""
     return float(model.n_reviewers)
 
 
@@ -273,30 +273,42 @@ def wip_mean(model: OrgModel) -> float:
 
 @metric
 def reviewer_utilization(model: OrgModel) -> float:
-    """Share of reviewer time spent busy (any job) after warm-up, in [0, 1]."""
-    days = measured_days(model)
-    if days <= 0 or model.n_reviewers == 0:
+    """Share of paid reviewer time spent busy (any job) after warm-up, in [0, 1]."""
+    paid = model.staff.paid_reviewer_days()
+    if measured_days(model) <= 0 or paid <= 0:
         return math.nan
     overhang = sum(_overhang(model, team) for team in model.teams)
-    return (model.busy_days - overhang) / (model.n_reviewers * days)
+    return (model.busy_days - overhang) / paid
 
 
 def _overhang(model: OrgModel, team) -> float:
-    """Reviewer-days booked in advance: jobs and sync running past the end of the run."""
+    """Reviewer-days booked in advance: jobs and sync running past the end of the run
+    (the work still to do in the reviewer's review hours, :mod:`model.availability`)."""
     now = model.time
+    avail = model.availability
+    if avail is None:
+        return sum(
+            max(r.busy_until - now, 0.0) if r.busy else max(r.free_from - now, 0.0)
+            for r in team.reviewers
+        )
     return sum(
-        max(r.busy_until - now, 0.0) if r.busy else max(r.free_from - now, 0.0)
+        avail.work_between(r.unique_id, now, r.busy_until)
+        if r.busy
+        else max(r.free_from - now, 0.0)
         for r in team.reviewers
     )
 
 
 def team_utilizations(model: OrgModel) -> np.ndarray:
     """Share of each team's reviewer time spent busy after warm-up (by node id)."""
-    days = measured_days(model)
-    if days <= 0:
+    if measured_days(model) <= 0:
         return np.full(len(model.teams), math.nan)
+    paid = [model.staff.team_paid_days(t) for t in model.teams]
     return np.array(
-        [(t.busy_days - _overhang(model, t)) / (len(t.reviewers) * days) for t in model.teams]
+        [
+            (t.busy_days - _overhang(model, t)) / days if days > 0 else math.nan
+            for t, days in zip(model.teams, paid, strict=True)
+        ]
     )
 
 
@@ -328,7 +340,7 @@ def paid_reviewer_days_per_change(model: OrgModel) -> float:
     """
     if model.n_landed_contributions == 0:
         return math.nan
-    return model.n_reviewers * measured_days(model) / model.n_landed_contributions
+    return model.staff.paid_reviewer_days() / model.n_landed_contributions
 
 
 @metric
@@ -337,6 +349,48 @@ def expert_review_share(model: OrgModel) -> float:
     if model.n_reviews_started == 0:
         return math.nan
     return model.n_expert_reviews / model.n_reviews_started
+
+
+@metric
+def bare_areas(model: OrgModel) -> float:
+    """Code areas that no reviewer of the team reviewing them knows at the end of the run
+    (count): in one core, areas outside every reviewer's ``expert_areas`` (the dealt rule
+    leaves areas bare when reviewers × expert_areas < areas); in a split, the areas of a
+    team without reviewers."""
+    bare = 0
+    for team in model.coding_teams:
+        n_areas = model.graph.nodes[team.node]["areas"]
+        if not team.reviewers:
+            bare += n_areas
+        elif n_areas > 1:
+            known: set[int] = set()
+            for reviewer in team.reviewers:
+                if reviewer.experts is None:
+                    known = set(range(n_areas))
+                    break
+                known |= reviewer.experts
+            bare += n_areas - len(known)
+    return float(bare)
+
+
+@metric
+def reviewers_per_area_end(model: OrgModel) -> float:
+    """Reviewers of the teams that own code (the core, split teams, leaves; maintainer teams
+    not counted) per code area at the end of the run (people per area): under
+    ``staffing = 'earned'`` an outcome of promotions and departures."""
+    return sum(len(t.reviewers) for t in model.coding_teams) / model.n_areas
+
+
+@metric
+def reviewer_promotions_per_year(model: OrgModel) -> float:
+    """Contributors promoted to reviewer after warm-up, per year (365 days)."""
+    return 365.0 * _per_day(model, model.staff.n_promotions)
+
+
+@metric
+def reviewer_departures_per_year(model: OrgModel) -> float:
+    """Reviewers who left their team after warm-up, per year (365 days)."""
+    return 365.0 * _per_day(model, model.staff.n_departures)
 
 
 @metric
@@ -360,8 +414,15 @@ def merged_per_day(model: OrgModel) -> float:
 
 @metric
 def abandoned_per_day(model: OrgModel) -> float:
-    """Changes abandoned by their authors per day (patience ran out)."""
+    """Changes abandoned per day: by their authors (patience ran out) or rejected by a
+    review, as a Gerrit history counts them (:func:`observe.patterns.abandoned_per_day`)."""
     return _per_day(model, model.n_abandoned)
+
+
+@metric
+def rejected_per_day(model: OrgModel) -> float:
+    """Changes abandoned because a review rejected them (a −2), per day."""
+    return _per_day(model, model.n_rejected)
 
 
 @metric
@@ -423,8 +484,8 @@ def reviews_per_day(model: OrgModel) -> float:
 @metric
 def reviews_per_reviewer_day(model: OrgModel) -> float:
     """Reviews of patch sets completed per reviewer per day."""
-    rate = reviews_per_day(model)
-    return rate / model.n_reviewers if model.n_reviewers else math.nan
+    paid = model.staff.paid_reviewer_days()
+    return model.n_reviews_done / paid if paid > 0 else math.nan
 
 
 @metric

@@ -6,7 +6,10 @@ the mechanisms, one module each:
 ====================  =========================  ==========================================
 mechanism             module                     what it models
 ====================  =========================  ==========================================
-staffing              :mod:`model.staffing`      reviewers per team (fixed core or equal H)
+staffing              :mod:`model.staffing`      reviewers per team (fixed core, equal H,
+                                                 or earned: promotion and attrition),
+                                                 expertise, contributors joining
+availability          :mod:`model.availability`  review hours on working days
 arrivals and review   :mod:`model.review`        Poisson changes, queues, routing, rework
 gate                  :mod:`model.gate`          each tree's gate: none, independent, serial
 coordination          :mod:`model.coordination`  sync time caused by each job (Brooks)
@@ -34,6 +37,7 @@ import numpy as np
 
 from model.abandonment import AbandonmentMechanism
 from model.agents import Contributor, Reviewer, Team
+from model.availability import Availability
 from model.coordination import Coordination
 from model.coupling import RebaseMechanism, area_coupling
 from model.eventlog import LANDED, EventRecorder
@@ -44,7 +48,7 @@ from model.links import LinkMechanism
 from model.params import PARAMETERS, defaults, validate_params
 from model.review import ReviewMechanism
 from model.series import DailySeries
-from model.staffing import team_sizes
+from model.staffing import Staffing, dealt_areas, team_sizes
 from model.topologies import build_topology
 from model.work import Change, JobKind
 
@@ -98,12 +102,20 @@ class OrgModel(
         reviewers_per_team: int = _D["reviewers_per_team"],
         core_reviewers: int = _D["core_reviewers"],
         maintainer_span: int = _D["maintainer_span"],
+        promotion_reviews: int = _D["promotion_reviews"],
+        promotion_endorsements: float = _D["promotion_endorsements"],
+        reviewer_attrition: float = _D["reviewer_attrition"],
+        contributor_growth: float = _D["contributor_growth"],
         change_rate: float = _D["change_rate"],
         review_rate: float = _D["review_rate"],
         review_time_dist: str = _D["review_time_dist"],
         review_time_sigma: float = _D["review_time_sigma"],
         review_routing: str = _D["review_routing"],
         approvals_needed: int = _D["approvals_needed"],
+        approval_order: str = _D["approval_order"],
+        review_share: float = _D["review_share"],
+        review_days_per_week: int = _D["review_days_per_week"],
+        reject_prob: float = _D["reject_prob"],
         rework_prob: float = _D["rework_prob"],
         rework_days: float = _D["rework_days"],
         check_fail_prob: float = _D["check_fail_prob"],
@@ -169,6 +181,16 @@ class OrgModel(
         # changes go straight to the top only in a hierarchy (a top without contributors)
         root_kind = self.graph.nodes[self.root]["kind"]
         self.direct_share = self.top_direct_share if root_kind == "top" else 0.0
+        # reviewers' review hours (None: available around the clock, the neutral values)
+        self.availability: Availability | None = None
+        if not Availability.neutral(self.review_share, self.review_days_per_week):
+            self.availability = Availability(
+                review_share=self.review_share,
+                review_days_per_week=self.review_days_per_week,
+                rand=self.random,
+                model=self,
+            )
+        self.staff = Staffing(self)  # promotions, departures, newcomers, paid headcount
         self.build_links()
         self._build_code()
         self._build_teams()
@@ -189,6 +211,7 @@ class OrgModel(
         )
         self._init_accounts()
         self._schedule_start()
+        self.staff.start()
         self.datacollector = DailySeries(SERIES_COLUMNS)
         self._collect_day()
 
@@ -244,19 +267,17 @@ class OrgModel(
             )
             if many_areas:
                 team.open_counts = np.zeros(self.n_areas, dtype=np.int64)
-            if data["areas"] > 1:
-                k = min(self.expert_areas, data["areas"])
-                for _ in range(sizes[node]):
-                    areas = self.rng.choice(data["areas"], size=k, replace=False)
-                    self._add_reviewer(team, frozenset(int(a) for a in areas))
+            if data["areas"] > 1:  # expertise by the dealt rule (model.staffing)
+                for i in range(sizes[node]):
+                    self.add_reviewer(team, dealt_areas(i, self.expert_areas, data["areas"]))
                 if self.review_routing == "expertise":
                     team.area_queues = {}
                     team.idle_experts = {a: deque() for a in range(data["areas"])}
             else:
                 for _ in range(sizes[node]):
-                    self._add_reviewer(team, None)
+                    self.add_reviewer(team, None)
             for reviewer in team.reviewers:
-                self.set_idle(reviewer)
+                self.report_for_duty(reviewer)
             team.approval_slots = min(self.approvals_needed, len(team.reviewers))
             if data["has_contributors"]:
                 areas = range(data["areas"]) if data["areas"] > 1 else (team.area,)
@@ -265,6 +286,8 @@ class OrgModel(
                         self.contributors.append(Contributor(self, team, area))
                 team.n_contributors = len(areas) * self.contributors_per_team
         self.n_reviewers = sum(len(t.reviewers) for t in self.teams)
+        #: teams that own code areas (with contributors): the single core, split teams, leaves
+        self.coding_teams = [t for t in self.teams if self.graph.nodes[t.node]["has_contributors"]]
         self.children: dict[int, list[int]] = {}
         for team in self.teams:
             if team.parent is not None:
@@ -287,9 +310,18 @@ class OrgModel(
                 areas[parent] += areas[node]
         return [max(a, 1) for a in areas]
 
-    def _add_reviewer(self, team: Team, experts: frozenset[int] | None) -> None:
+    def report_for_duty(self, reviewer: Reviewer) -> None:
+        """A new reviewer waits for work now, or from its first review block."""
+        if self.availability is None or self.availability.start(reviewer):
+            self.set_idle(reviewer)
+
+    def add_reviewer(self, team: Team, experts: frozenset[int] | None) -> Reviewer:
+        """A reviewer joins ``team`` knowing ``experts`` (None: all the team reviews)."""
         reviewer = Reviewer(self, team, experts)
         team.reviewers.append(reviewer)
+        if self.availability is not None:
+            self.availability.add(reviewer.unique_id)
+        return reviewer
 
     def _init_accounts(self) -> None:
         """Counters from which :mod:`model.metrics` computes everything."""
@@ -300,12 +332,14 @@ class OrgModel(
         self._wip_since = 0.0
         self.n_submitted = 0  # whole run
         self.n_landed_all = 0  # whole run
-        self.n_abandoned_all = 0  # whole run
+        self.n_abandoned_all = 0  # whole run, rejected changes included
+        self.n_rejected_all = 0  # whole run: abandoned because a review rejected them
         self.n_submitted_measured = 0  # after warm-up
         self.n_landed = 0  # after warm-up
         self.n_landed_contributions = 0  # after warm-up, API changes not counted
         self.n_landed_direct = 0  # after warm-up, homed in the mainline (no other tree)
-        self.n_abandoned = 0  # after warm-up
+        self.n_abandoned = 0  # after warm-up, rejected changes included
+        self.n_rejected = 0  # after warm-up
         self.measured_changes: list[Change] = []  # submitted after warm-up
         self.lead_times: list[float] = []
         self.landed_patch_sets: list[int] = []
@@ -330,6 +364,8 @@ class OrgModel(
         self.backlog_now = 0
         self.throughput_day = 0.0
         self.lead_time_day = float("nan")
+        self.reviewers_now = 0
+        self.reviewers_per_area_now = 0.0
         for column in DAY_COST_COLUMNS:
             setattr(self, column, 0.0)
 
@@ -441,10 +477,15 @@ class OrgModel(
 
     def start_job(self, reviewer: Reviewer, kind: JobKind, job: object, days: float) -> None:
         """Keep ``reviewer`` busy for ``days`` on ``job`` (after any sync time it owes),
-        booked to its kind's account (a review: its task's ``account``)."""
+        booked to its kind's account (a review: its task's ``account``), inside its review
+        hours (:mod:`model.availability`)."""
         account = job.account if kind == REVIEW else kind
         now, free_from = self.now, reviewer.free_from
-        end = (free_from if free_from > now else now) + days
+        if self.availability is None:
+            end = (free_from if free_from > now else now) + days
+        else:
+            owed = free_from - now if free_from > now else 0.0
+            end = self.availability.finish(reviewer.unique_id, now, owed + days)
         reviewer.busy = True
         reviewer.job = job
         reviewer.job_kind = kind
@@ -474,6 +515,11 @@ class OrgModel(
                 self.maybe_land_pull(reviewer.team, job)
             elif kind == CONFLICT:
                 self.finish_conflict(reviewer.team, job)
+        if not reviewer.active:  # it left during the job (model.staffing)
+            return
+        avail = self.availability
+        if avail is not None and not avail.on_duty(reviewer.unique_id, self.now):
+            return  # it ended its block on this job: it comes back on duty at the next
         if not self.pick_work(reviewer):
             self.set_idle(reviewer)
 
@@ -523,6 +569,9 @@ class OrgModel(
             self.cost_rebase_day,
         ) = day_cost
         self.integration_cost_day = sum([day_cost[i] for i in INTEGRATION_SLOTS])
+        self.reviewers_now = self.n_reviewers
+        coding = sum(len(t.reviewers) for t in self.coding_teams)
+        self.reviewers_per_area_now = coding / self.n_areas
         self._day_landed = 0
         self._day_lead = []
         self._day_cost = [0.0] * len(day_cost)
@@ -564,4 +613,6 @@ SERIES_COLUMNS = (
     "cost_pull_day",
     "cost_conflict_day",
     "cost_rebase_day",
+    "reviewers_now",
+    "reviewers_per_area_now",
 )

@@ -23,7 +23,13 @@ results columns and the app's controls. Every default has one of three origins, 
   credible interval).
 
 ``staffing = 'equal_headcount'``: organisations are compared for the same people;
-``fixed_core`` asks the seed's question (a core of 17 against split teams of 3).
+``fixed_core`` asks the seed's question (a core of 17 against split teams of 3); ``earned``
+starts from equal headcount and lets headcount follow promotions and departures, whose
+rules (``promotion_reviews``, ``promotion_endorsements``, ``reviewer_attrition``) are read
+off and checked against nova-core's size over time in openstack/reviewstats' git history
+(``docs/nova-core.md``). Review hours (``review_share``, ``review_days_per_week``),
+``reject_prob`` and ``approval_order`` are stated assumptions; their neutral values
+(1, 7, 0, ``'parallel'``) give the model the queueing oracles test.
 """
 
 from __future__ import annotations
@@ -38,6 +44,15 @@ from model.topologies import TOPOLOGIES
 
 REVIEW_TIME_DISTS = ("exponential", "lognormal")
 REVIEW_ROUTINGS = ("expertise", "fifo")
+APPROVAL_ORDERS = ("sequential", "parallel")
+
+#: Earned staffing's rules (``staffing = 'earned'``), checked against nova-core's size over
+#: time in openstack/reviewstats' git history: see ``docs/nova-core.md``.
+PROMOTION_REVIEWS = 24
+PROMOTION_ENDORSEMENTS = 0.2
+#: nova-core, 2013-05-09 to 2015-05-12 (reviewstats ``projects/nova.json``, ``core-team``):
+#: 13 members left over 36.7 member-years.
+REVIEWER_ATTRITION = 0.355
 
 #: Where the calibrated defaults come from (``orgscale calibrate nova-2013``).
 CALIBRATION_SOURCE = "results/calibration/nova-2013/intervals.csv"
@@ -137,7 +152,7 @@ PARAMETERS: dict[str, ParamSpec] = {
             "reviewers_per_area",
             float,
             3.0,
-            "equal_headcount: H = reviewers_per_area × n_teams reviewers in all",
+            "equal_headcount (and earned's seed): H = reviewers_per_area × n_teams reviewers",
             "people per area",
             low=0.0,
             low_open=True,
@@ -169,6 +184,45 @@ PARAMETERS: dict[str, ParamSpec] = {
             "teams per person",
             low=1,
             high=100_000,
+        ),
+        _p(
+            "promotion_reviews",
+            int,
+            PROMOTION_REVIEWS,
+            "earned: landed changes of a contributor a reviewer must have approved to endorse "
+            "them (0: nobody is promoted)",
+            "changes",
+            low=0,
+            high=100_000,
+        ),
+        _p(
+            "promotion_endorsements",
+            float,
+            PROMOTION_ENDORSEMENTS,
+            "earned: share of the team's reviewers who must endorse a contributor before it "
+            "is promoted to reviewer (at least one)",
+            "share of the team",
+            low=0.0,
+            low_open=True,
+            high=1.0,
+        ),
+        _p(
+            "reviewer_attrition",
+            float,
+            REVIEWER_ATTRITION,
+            "earned: rate at which reviewers of teams with code leave",
+            "1/year per reviewer",
+            low=0.0,
+            high=10.0,
+        ),
+        _p(
+            "contributor_growth",
+            float,
+            0.0,
+            "contributors join each year, as a share of those there (compounded)",
+            "1/year",
+            low=0.0,
+            high=10.0,
         ),
         _p(
             "change_rate",
@@ -203,6 +257,43 @@ PARAMETERS: dict[str, ParamSpec] = {
         ),
         _p("review_time_sigma", float, 1.0, "lognormal sigma of review durations", "", low=0.0),
         _p("approvals_needed", int, 2, "distinct approvals per patch set", "", low=1, high=100),
+        _p(
+            "approval_order",
+            str,
+            "sequential",
+            "sequential: each further approval is a review task of its own, routed once the "
+            "one before it approved; parallel: all approvals taken at once",
+            choices=APPROVAL_ORDERS,
+        ),
+        _p(
+            "review_share",
+            float,
+            0.125,
+            "share of each working day a reviewer spends on review, in one block (1 with 7 "
+            "days a week: available around the clock)",
+            "share of 24 h",
+            low=0.0,
+            low_open=True,
+            high=1.0,
+        ),
+        _p(
+            "review_days_per_week",
+            int,
+            5,
+            "days of each week a reviewer reviews (the rest is its weekend)",
+            "days",
+            low=1,
+            high=7,
+        ),
+        _p(
+            "reject_prob",
+            float,
+            0.02,
+            "probability a review rejects the change (a −2: it is abandoned, 'rejected')",
+            "",
+            low=0.0,
+            high=0.5,
+        ),
         _p(
             "rework_prob",
             float,
@@ -484,7 +575,13 @@ def validate_params(params: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(
             "branching=1 is invalid: must be 0 (no maintainer tree) or an integer >= 2"
         )
-    if full["staffing"] == "equal_headcount" and full["topology"] in ("hierarchical", "modular"):
+    if full["rework_prob"] + full["reject_prob"] > 1.0:
+        raise ValueError(
+            f"rework_prob={full['rework_prob']:g} and reject_prob={full['reject_prob']:g} are "
+            "invalid together: a review asks for rework or rejects, so their sum must be ≤ 1"
+        )
+    seeded = full["staffing"] in ("equal_headcount", "earned")
+    if seeded and full["topology"] in ("hierarchical", "modular"):
         from model.staffing import team_sizes
         from model.topologies import build_topology
 
@@ -513,7 +610,8 @@ def mmc_parameters(
     One team over one area, ``servers`` reviewers who all know it, Poisson arrivals at
     ``arrival_rate`` per day from ``sources`` contributors, exponential reviews at
     ``service_rate`` per day, one approval, no rework, no links, no coordination, no code
-    coupling (so no rebases), no gate, no abandonment.
+    coupling (so no rebases), no gate, no abandonment, no rejection, and reviewers available
+    around the clock.
     """
     return {
         "topology": "single_core",
@@ -535,6 +633,10 @@ def mmc_parameters(
         "gate": "none",
         "patience_days": 0.0,
         "check_fail_prob": 0.0,
+        "review_share": 1.0,
+        "review_days_per_week": 7,
+        "approval_order": "parallel",
+        "reject_prob": 0.0,
     }
 
 
@@ -566,6 +668,20 @@ SOURCES: dict[str, str] = {
     "gate_flaky_growth": "Gate Math (openstack-dev 2013-11/019042): failure probabilities of "
     "independent test jobs add up, so 1; 0 bounds it below",
     "top_direct_share": "kernel 2.6.38: Linus applied ≈1.3% of patches himself; 0 by default",
+    "review_share": "assumption: a core reviewer's 3 hours of review in each working day",
+    "review_days_per_week": "assumption: a five-day working week",
+    "approval_order": "OpenStack review dashboards (gerrit-dash-creator) list changes that have "
+    "one +2 in a section of their own, 'Needs final +2': the last approval is a task of its "
+    "own, taken first",
+    "reject_prob": "assumption (Nova's abandoned changes, 4.4 a day, count rejected ones too)",
+    "promotion_reviews": "checked against nova-core's size, May 2013 – May 2015 "
+    "(openstack/reviewstats; docs/nova-core.md)",
+    "promotion_endorsements": "the same check (docs/nova-core.md); nova-core's nominations are "
+    "voted on by the existing core",
+    "reviewer_attrition": "nova-core, May 2013 – May 2015: 13 left over 36.7 member-years "
+    "(openstack/reviewstats git history; docs/nova-core.md)",
+    "contributor_growth": "0: stationary demand; Nova's authors per quarter grew by about half "
+    "from 2012 to 2014 (≈0.2 a year)",
     "topology": CONTROL,
     "n_teams": CONTROL,
     "staffing": CONTROL,
@@ -606,21 +722,67 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "pull_days": (0.01, 0.2),
     "pull_days_per_change": (0.0005, 0.005),
     "ci_detection_prob": (0.5, 0.99),
+    "review_share": (0.04, 0.33),  # 1 to 8 hours of each working day
+    "review_days_per_week": (5, 7),
+    "reject_prob": (0.0, 0.05),
+    "promotion_reviews": (3, 20),
+    "promotion_endorsements": (0.1, 0.5),
+    "reviewer_attrition": (0.15, 0.5),
+    # assumptions the paper's sensitivity did not sample before (issue 20): the review-time
+    # spread (lognormal σ 0.5–1.5 brackets the exponential's coefficient of variation, 1,
+    # at σ ≈ 0.83), the code's module fan-out, and the two Herbsleb–Mockus slowdowns, whose
+    # 2.5 is one study's cross-site figure
+    "review_time_sigma": (0.5, 1.5),
+    "coupling_branching": (2, 8),
+    "cross_team_factor": (1.5, 4.0),
+    "nonexpert_slowdown": (1.5, 4.0),
+    # 0 by default (and for one core, where it does not act); the kernel's posterior below
+    "top_direct_share": (0.0, 0.05),
 }
 PLAUSIBLE_RANGES.update({name: (low, high) for name, (_, low, high) in CALIBRATED.items()})
+
+#: Where the kernel's calibrated values come from (``orgscale calibrate linux``).
+KERNEL_CALIBRATION_SOURCE = "results/calibration/linux/intervals.csv"
+
+#: Parameters calibrated against the Linux kernel (the ``linux`` preset's posterior medians
+#: and 90% credible intervals, four significant digits of :data:`KERNEL_CALIBRATION_SOURCE`).
+#: They are not defaults (the defaults are Nova's), but a plausible range must hold them: a
+#: sensitivity analysis that excluded the kernel's values would sample a world both
+#: calibrations rule out.
+KERNEL_CALIBRATED: dict[str, tuple[float, float, float]] = {
+    "change_rate": (0.1084, 0.09590, 0.1446),
+    "top_direct_share": (0.02291, 0.01024, 0.04914),
+    "conflict_fix_days": (0.01256, 0.003078, 0.03206),
+    "bisect_step_days": (0.00445, 0.001452, 0.007805),
+    "pull_days_per_change": (0.0009922, 0.0002302, 0.00155),
+}
+for _name, (_, _low, _high) in KERNEL_CALIBRATED.items():
+    _old = PLAUSIBLE_RANGES.get(_name, (_low, _high))
+    PLAUSIBLE_RANGES[_name] = (min(_old[0], _low), max(_old[1], _high))
 
 
 def source_of(name: str) -> str:
     """Where a parameter's default comes from: calibrated (posterior median and 90% credible
     interval), a cited source, a control, or an assumption with its plausible range."""
+    kernel = ""
+    if name in KERNEL_CALIBRATED:
+        median, lo, hi = KERNEL_CALIBRATED[name]
+        kernel = (
+            f"; kernel posterior median {median:g}, 90% CI {lo:g}–{hi:g} "
+            f"({KERNEL_CALIBRATION_SOURCE})"
+        )
     if name in CALIBRATED:
         _, lo, hi = CALIBRATED[name]
-        return (
+        text = (
             f"calibrated: nova-2013 posterior median, 90% CI {lo:g}–{hi:g} ({CALIBRATION_SOURCE})"
         )
+        if PLAUSIBLE_RANGES[name] != (lo, hi):
+            low, high = PLAUSIBLE_RANGES[name]
+            text += f"{kernel}; plausible {low:g}–{high:g} holds both"
+        return text
     if name in PLAUSIBLE_RANGES:
         lo, hi = PLAUSIBLE_RANGES[name]
-        return f"{SOURCES.get(name, 'assumption')} (plausible {lo:g}–{hi:g})"
+        return f"{SOURCES.get(name, 'assumption')}{kernel} (plausible {lo:g}–{hi:g})"
     return SOURCES.get(name, "assumption")
 
 

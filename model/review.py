@@ -10,8 +10,16 @@
   at no core reviewer's cost (Nova: ≈4.1 patch sets per change, far more than its cores
   reviewed).
 * Review: a patch set needs ``approvals_needed`` distinct reviewers of its home team (all
-  of them if the team is smaller); reviews run in parallel; each asks for rework with
-  ``rework_prob`` and the author answers after ``rework_days`` with a new patch set.
+  of them if the team is smaller). With ``approval_order = 'sequential'`` (the default) the
+  first review is one task; once it approves, the next approval is a task of its own, put
+  at the front of the queue and routed again (idle experts first), as reviewers look for
+  changes that need a final +2; with ``'parallel'`` all approvals are taken at once. Each
+  review asks for rework with ``rework_prob`` (the author answers after ``rework_days``
+  with a new patch set) or rejects the change with ``reject_prob`` (a −2: the change is
+  abandoned, "rejected", apart from authors giving up, :mod:`model.abandonment`; a
+  team's own API change is never rejected).
+* Availability: reviewers start and do their jobs in their review hours only
+  (:mod:`model.availability`); a review's wait runs to the moment its reviewer starts it.
 * Routing (``review_routing``): ``fifo`` takes the oldest task a reviewer can take;
   ``expertise`` takes the oldest waiting review in one of the reviewer's areas if there is
   one, else the oldest overall. A single-core reviewer outside its ``expert_areas`` is
@@ -87,7 +95,8 @@ class ReviewMechanism:
 
     def enqueue_review(self, team: Team, change: Change) -> None:
         """Put a patch set at the back of ``team``'s queue (and of its area's queue)."""
-        task = ReviewTask(REVIEW, change, team.approval_slots, self.now)
+        slots = 1 if self.approval_order == "sequential" else team.approval_slots
+        task = ReviewTask(REVIEW, change, slots, self.now)
         if change.rebase_only:  # reviewed again only because it was rebased
             task.account = REBASE
             change.rebase_only = False
@@ -201,16 +210,18 @@ class ReviewMechanism:
                 task.change.queued_days += start - task.enqueued_at
         measuring = now >= self.warmup_days
         kind = task.kind
+        free_from = reviewer.free_from
+        starts = free_from if free_from > now else now
+        if self.availability is not None:
+            starts = self.availability.next_available(reviewer.unique_id, starts)
         if len(takers) == 1 and measuring:
             waits = self.review_waits if kind == REVIEW else self.negotiation_waits
-            free_from = reviewer.free_from
-            waits.append((free_from if free_from > now else now) - task.enqueued_at)
+            waits.append(starts - task.enqueued_at)
         if kind == REVIEW and self.event_log is not None:
-            free_from = reviewer.free_from
             change = task.change
             self.event_log.append(
                 (
-                    free_from if free_from > now else now,
+                    starts,
                     REVIEW_STARTED,
                     change.id,
                     change.home,
@@ -240,29 +251,56 @@ class ReviewMechanism:
         return self.random.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
 
     def finish_review(self, task: ReviewTask, reviewer_id: int = -1) -> None:
-        """A review by ``reviewer_id`` ends: rework with ``rework_prob``; once all reviews
-        of the patch set are in, the change is approved or goes back for rework (and a
-        rebase if it is stale)."""
+        """A review by ``reviewer_id`` ends: rework with ``rework_prob``, rejection with
+        ``reject_prob``; once all reviews of the task are in, the change goes back for
+        rework (and a rebase if it is stale), waits for its next approval (a task of its
+        own, ``approval_order = 'sequential'``) or is approved."""
         task.done += 1
         if self.now >= self.warmup_days:
             self.n_reviews_done += 1
-        asks_rework = self.random.random() < self.rework_prob
+        draw = self.random.random()  # one draw: rework below rework_prob, reject at the top
+        asks_rework = draw < self.rework_prob
+        rejects = draw >= 1.0 - self.reject_prob and not change_is_api(task)
         if asks_rework:
             task.rework = True
         change = task.change
         log = self.event_log
         if log is not None:
-            vote = "-1" if asks_rework else "+2"
+            vote = "-1" if asks_rework else "-2" if rejects else "+2"
             log.append((self.now, REVIEW_FINISHED, change.id, change.home, reviewer_id, vote))
+        if rejects and not change.abandoned:
+            self.abandon(change, reviewer_id, "rejected")
         if task.done < task.slots or change.abandoned:
             return
         if task.rework or change.stale:
             self.send_back(change, rework=task.rework)
+        elif task.slots < self.teams[change.home].approval_slots:
+            self.ask_next_approval(task)
         else:
             change.approved = True
             if log is not None:
                 log.append((self.now, APPROVED, change.id, change.home, reviewer_id, ""))
+            if self.staff.earned:
+                self.staff.approved(change, task.takers)
             self.try_merge(change)
+
+    def ask_next_approval(self, task: ReviewTask) -> None:
+        """The change has ``task.slots`` approvals and needs another: a review task of its
+        own, which those approvers cannot take, at the front of the home team's queue (and
+        of its area's), offered to idle experts first."""
+        change = task.change
+        team = self.teams[change.home]
+        follow = ReviewTask(REVIEW, change, task.slots + 1, task.enqueued_at)
+        follow.takers = list(task.takers)
+        follow.done = task.done
+        team.queue.appendleft(follow)
+        if team.area_queues is not None:
+            queue = team.area_queues.get(change.area)
+            if queue is None:
+                queue = team.area_queues[change.area] = deque()
+            queue.appendleft(follow)
+            self.wake_expert(team, change.area)
+        self.wake(team)
 
     def send_back(self, change: Change, *, rework: bool) -> None:
         """The author reworks and/or rebases the change; a new patch set follows."""
@@ -299,6 +337,11 @@ class ReviewMechanism:
             self.gates.submit(change)
         else:
             self.merge_home(change)
+
+
+def change_is_api(task: ReviewTask) -> bool:
+    """True for a team's own API change (the team wrote it: its review never rejects it)."""
+    return task.change.is_api
 
 
 def pop_idle(waiting: deque[tuple[int, Reviewer]]) -> Reviewer | None:

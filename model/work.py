@@ -52,6 +52,7 @@ class Change:
         "pending_agreements",
         "queued_days",
         "rebase_only",
+        "rejected",
         "stale",
         "submitted_at",
     )
@@ -81,6 +82,7 @@ class Change:
         self.home_at = -1.0  # when it merged into its home tree (its author's part ends)
         self.queued_days = 0.0  # days waited in review queues and gates (not in service)
         self.abandoned = False
+        self.rejected = False  # abandoned because a review rejected it
         self.in_home_tree = False
         self.open_slot = -1
         self.ended_at = -1.0  # when it landed at the top or was abandoned (days)

@@ -65,12 +65,12 @@ def test_module_level_page_is_an_element():
     assert isinstance(app.page, reacton.core.Element)
 
 
-def test_default_page_shows_graph_and_four_plots_at_day_zero():
+def test_default_page_shows_graph_and_five_plots_at_day_zero():
     rc = render()
     texts = captions(rc)
-    assert len(texts) == 1 + len(app.SERIES_VIEWS) == 5
+    assert len(texts) == 1 + len(app.SERIES_VIEWS) == 6
     assert all(t.startswith("day 0") for t in texts)
-    assert len(rc.find(v.Html, class_="orgscale-caption").widgets) == 5
+    assert len(rc.find(v.Html, class_="orgscale-caption").widgets) == 6
     assert "Day 0" in day_info(rc)
     rc.close()
 

@@ -22,6 +22,10 @@ CONFIG = {
     "contributors_per_team": 4,
     "core_reviewers": 3,
     "warmup_days": 20.0,
+    # reviewers on duty around the clock: with three reviewers in short review hours the
+    # wait for review is the wait for someone to come on duty, which review_rate cannot move
+    "review_share": 1.0,
+    "review_days_per_week": 7,
 }
 DAYS = 150.0
 TRUTH = {"change_rate": 0.2, "review_rate": 6.0}

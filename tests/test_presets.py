@@ -63,8 +63,36 @@ def test_calibrated_defaults_are_the_nova_posterior_medians():
         for value, column in ((median, "median"), (low, "ci90_low"), (high, "ci90_high")):
             assert value == float(f"{table.loc[name, column]:.4g}"), (name, column)
         assert defaults()[name] == median
-        assert PLAUSIBLE_RANGES[name] == (low, high)
+        assert PLAUSIBLE_RANGES[name][0] <= low < high <= PLAUSIBLE_RANGES[name][1]
         assert dict(preset.config)[name] == median  # the preset states the same values
+
+
+@pytest.mark.parametrize(
+    ("calibration", "preset"), [("nova-2013", "nova-2013"), ("linux", "linux")]
+)
+def test_plausible_ranges_hold_every_calibrated_value_and_every_preset_value(calibration, preset):
+    """Each calibration's 90% credible interval (Nova's and the kernel's) and every value a
+    shipped preset sets lies inside the parameter's plausible range: the sensitivity
+    analysis never samples a world that leaves out a calibration."""
+    import pandas as pd
+
+    from model.params import KERNEL_CALIBRATED, PLAUSIBLE_RANGES
+
+    root = Path(__file__).resolve().parents[1]
+    table = pd.read_csv(root / "results" / "calibration" / calibration / "intervals.csv")
+    for row in table.itertuples():
+        low, high = PLAUSIBLE_RANGES[row.parameter]
+        for value in (row.median, row.ci90_low, row.ci90_high):
+            assert low <= float(f"{value:.4g}") <= high, (calibration, row.parameter, value)
+    if calibration == "linux":
+        assert set(KERNEL_CALIBRATED) == set(table.parameter)
+        for row in table.itertuples():
+            expected = tuple(float(f"{row[i]:.4g}") for i in (5, 6, 7))
+            assert KERNEL_CALIBRATED[row.parameter] == expected
+    for name, value in load_preset(preset).config:
+        if name in PLAUSIBLE_RANGES and not isinstance(value, bool | str):
+            low, high = PLAUSIBLE_RANGES[name]
+            assert low <= value <= high, (preset, name, value)
 
 
 def test_there_are_presets_for_nova_and_the_kernel():
