@@ -448,12 +448,21 @@ def write_pdf(markdown: Path) -> Path:
 
 
 def _calibration_patterns(out: Path) -> pd.DataFrame:
+    """The calibration's ``patterns.csv``; the simulated median and 90% interval are the
+    posterior predictive check's where it ran (``ppc_*``), else the accepted runs'."""
     path = out / "calibration" / "patterns.csv"
-    return (
-        pd.read_csv(path)
-        if path.exists()
-        else pd.DataFrame(columns=["pattern", "in_sample", "reproduced"])
-    )
+    if not path.exists():
+        return pd.DataFrame(columns=["pattern", "in_sample", "reproduced"])
+    table = pd.read_csv(path)
+    for ours, ppc, accepted in (
+        ("sim_median", "ppc_median", "accepted_median"),
+        ("sim_ci90_low", "ppc_p05", "accepted_ci90_low"),
+        ("sim_ci90_high", "ppc_p95", "accepted_ci90_high"),
+    ):
+        if ours not in table:
+            source = ppc if ppc in table else accepted
+            table[ours] = table[source] if source in table else float("nan")
+    return table
 
 
 def _intervals(out: Path) -> pd.DataFrame:
