@@ -49,6 +49,7 @@ from sweeps.store import (
     FolderState,
     ResultsConflictError,
     ResultStore,
+    StaleResultsError,
     count_results,
     environment,
     inspect_folder,
@@ -246,7 +247,8 @@ def run_sweep(
             )
         log(f"moved the old results aside to {move_aside(out)}")
     elif plan.state.problem:
-        raise ResultsConflictError(plan.state.problem)
+        error = StaleResultsError if plan.state.stale else ResultsConflictError
+        raise error(plan.state.problem)
 
     n_jobs = 1 if backend == "sequential" else (jobs or default_jobs())
     with contextlib.ExitStack() as stack:
@@ -259,7 +261,8 @@ def run_sweep(
         store = stack.enter_context(ResultStore(out, flush_seconds=flush_seconds))
         plan = _plan(spec, out, plan.tasks)  # the folder again, now that it is locked
         if plan.state.problem:
-            raise ResultsConflictError(plan.state.problem)
+            error = StaleResultsError if plan.state.stale else ResultsConflictError
+            raise error(plan.state.problem)
         todo = plan.todo
         skipped = len(plan.tasks) - len(todo)
         previous = store.read_manifest()

@@ -77,6 +77,11 @@ class ResultsConflictError(ValueError):
     """The results folder cannot take this sweep (other spec, another writer, not ours)."""
 
 
+class StaleResultsError(ResultsConflictError):
+    """The results folder holds runs of the same spec made by another model (its code, or
+    its parameters' defaults, changed since): they cannot be mixed with new runs."""
+
+
 def results_schema() -> pa.Schema:
     """The Arrow schema of a results table (see the module docstring)."""
     fields = [
@@ -260,6 +265,7 @@ class FolderState:
     ok: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     problem: str | None = None
+    stale: bool = False  # the problem is only that another model made the runs
     extends: dict[str, Any] | None = None
     model: dict[str, Any] | None = field(default_factory=model_identity)
 
@@ -331,6 +337,7 @@ def inspect_folder(
         return FolderState(
             directory,
             True,
+            stale=True,
             problem=f"{directory} holds runs of the same spec but a different set of runs: "
             "the model's parameters or their defaults changed since "
             f"(git {manifest.get('git', {}).get('sha')}); use --fresh to start over",
@@ -345,6 +352,7 @@ def inspect_folder(
     state.problem, state.model = _model_check(
         directory, manifest.get("model"), table, complete=run_ids <= state.ok
     )
+    state.stale = state.problem is not None
     return state
 
 

@@ -455,3 +455,49 @@ def test_orgscale_figures_into_an_unwritable_folder_is_one_line(built, tmp_path,
     assert orgscale(args) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("orgscale figures: ")
+
+
+def test_paper_sweep_made_by_another_model_is_moved_aside_and_rebuilt(tmp_path, capsys):
+    """The paper follows the code: a folder of the same spec that another model's defaults
+    made is moved aside (nothing deleted) and run again, not refused."""
+    from sweeps.commands.paper import _sweep_current
+    from sweeps.runner import run_sweep
+    from sweeps.spec import parse_spec
+    from sweeps.store import StaleResultsError
+
+    text = """
+name = "stale"
+root_seed = 1
+days = 20
+replicates = 1
+[fixed]
+warmup_days = 5
+[[grid]]
+n_teams = [2]
+"""
+    out = tmp_path / "stale"
+    run_sweep(parse_spec(text), out=out, quiet=True)
+    changed = parse_spec(text)  # the same spec; its runs' model is made to differ below
+    import sweeps.store as store
+
+    original = store.inspect_folder
+
+    def model_changed(*args, **kwargs):
+        state = original(*args, **kwargs)
+        if state.ok:  # the folder's finished runs were made by "another model"
+            state.problem, state.stale = f"{out} holds runs of another model", True
+        return state
+
+    store_patch = pytest.MonkeyPatch()
+    try:
+        import sweeps.runner as runner
+
+        store_patch.setattr(runner, "inspect_folder", model_changed)
+        with pytest.raises(StaleResultsError):
+            run_sweep(changed, out=out, quiet=True)
+        table = _sweep_current(run_sweep, changed, out=out, quiet=True, fresh=False)
+    finally:
+        store_patch.undo()
+    assert len(table) == 1
+    assert "rebuilding it for the current model" in capsys.readouterr().out
+    assert list(tmp_path.glob("stale.old-*"))

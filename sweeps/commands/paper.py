@@ -98,6 +98,23 @@ def run(args: argparse.Namespace) -> int:
         return 130
 
 
+def _sweep_current(run_sweep, spec, *, out: Path, **options):
+    """Run a paper sweep; results made by another model are moved aside and rebuilt.
+
+    The paper states what the current code gives: a folder of the same spec whose runs
+    another model made (its code or its defaults changed) cannot be resumed, so it is moved
+    aside (``<out>.old-<time>``, nothing deleted) with one line saying so, and the sweep
+    runs again. Any other conflict (another spec, a folder that is not ours) still stops.
+    """
+    from sweeps.store import StaleResultsError
+
+    try:
+        return run_sweep(spec, out=out, **options)
+    except StaleResultsError as err:
+        print(f"orgscale paper: {err}; rebuilding it for the current model", flush=True)
+        return run_sweep(spec, out=out, **{**options, "fresh": True})
+
+
 def _run(args: argparse.Namespace) -> int:
     from sweeps.runner import run_sweep
     from sweeps.spec import SpecError, load_spec
@@ -115,7 +132,8 @@ def _run(args: argparse.Namespace) -> int:
             print_spec_warnings("orgscale paper", sens_spec)
             sens_out = results.parent / sens_spec.name
         print(f"orgscale paper: 1/4 sweep {spec.name} into {results}", flush=True)
-        table = run_sweep(
+        table = _sweep_current(
+            run_sweep,
             spec,
             out=results,
             backend=args.backend,
@@ -127,7 +145,8 @@ def _run(args: argparse.Namespace) -> int:
         failed = int((table["status"] != "ok").sum())
         if sens_spec is not None:
             print(f"orgscale paper: 2/4 sweep {sens_spec.name} into {sens_out}", flush=True)
-            sens = run_sweep(
+            sens = _sweep_current(
+                run_sweep,
                 sens_spec,
                 out=sens_out,
                 backend=args.backend,
