@@ -31,6 +31,11 @@ import math
 import random
 from typing import TYPE_CHECKING
 
+#: Days added to a local time before it is placed in a day and a block, so that a time
+#: computed as a block's start or end (phase subtracted, then added back) falls on the
+#: intended side of the boundary despite rounding: duty events never repeat at one time.
+EPS = 1e-9
+
 if TYPE_CHECKING:
     from model.agents import Reviewer
     from model.model import OrgModel
@@ -76,7 +81,7 @@ class Availability:
 
     def on_duty(self, uid: int, at: float) -> bool:
         """True when reviewer ``uid`` is in a review block at time ``at`` (days)."""
-        local = at + self.phase[uid]
+        local = at + self.phase[uid] + EPS
         day = math.floor(local)
         return day % 7 < self.days_per_week and local - day < self.share
 
@@ -94,7 +99,7 @@ class Availability:
 
     def _schedule_off(self, reviewer: Reviewer) -> None:
         phase = self.phase[reviewer.unique_id]
-        day = math.floor(self.model.now + phase)
+        day = math.floor(self.model.now + phase + EPS)
         self.model.events.push(day + self.share - phase, self.go_off_duty, reviewer)
 
     def come_on_duty(self, reviewer: Reviewer) -> None:
@@ -152,7 +157,9 @@ class Availability:
     def next_available(self, uid: int, at: float) -> float:
         """The first time ≥ ``at`` (days) when reviewer ``uid`` is in a review block."""
         phase = self.phase[uid]
-        return self._next_local(at + phase) - phase
+        local = at + phase + EPS
+        found = self._next_local(local)
+        return at if found == local else found - phase
 
     def finish(self, uid: int, start: float, work_days: float) -> float:
         """When reviewer ``uid``, starting at ``start``, has done ``work_days`` of work

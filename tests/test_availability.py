@@ -77,3 +77,23 @@ def test_review_hours_lengthen_the_wait_for_review_not_the_reviews_done():
     assert h["reviews_per_day"] == pytest.approx(a["reviews_per_day"], rel=0.1)
     # fewer of an area's experts are on duty at once: more reviews by slower non-experts
     assert h["expert_review_share"] < a["expert_review_share"]
+
+
+def test_a_block_start_computed_from_a_phase_is_on_duty_and_ends_later():
+    """Rounding in phase arithmetic must not put a block's start just before the block
+    (a reviewer once went on and off duty at one time forever)."""
+    rand = random.Random(7)
+    avail = hours(share=0.125)
+    for _ in range(20_000):
+        avail.phase[0] = rand.random()
+        start = avail.next_available(0, rand.uniform(0.0, 30.0))
+        assert avail.on_duty(0, start)
+        assert avail.next_available(0, start) == start
+
+
+def test_a_run_with_reviewers_on_many_phases_advances():
+    org = OrgModel(
+        topology="modular", n_teams=16, branching=4, staffing="earned", reject_prob=0.3, rng=3
+    )
+    org.run_for(20)
+    assert org.now == 20
