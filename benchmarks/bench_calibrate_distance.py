@@ -1,6 +1,6 @@
 """Which ABC distance to calibrate with: adaptive (MAD-scaled) against the fixed tolerance RMS.
 
-The recovery problem of ``nova_like.py``: five unknown parameters (every one the Nova preset
+The recovery problem of ``sweeps/nova_like.py``: five unknown parameters (every one the Nova preset
 calibrates) of a small Nova-like core, seven patterns the model produced at known values
 (mean of five runs; a new set of runs each replicate). Each replicate calibrates the same
 data twice with the same population, generations, seed and ``min_epsilon = 0`` (so both run
@@ -37,12 +37,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import nova_like
 from common import load_average, machine
 
 from model.presets import parse_preset
+from sweeps import nova_like
 from sweeps.calibrate import calibrate
 
 DISTANCES = ("tolerance", "adaptive")

@@ -1,6 +1,6 @@
 """Simulation-based calibration of the whole pipeline: do 90% intervals cover the truth 90%?
 
-At the Nova-like configuration of ``nova_like.py`` with all five calibrated parameters
+At the Nova-like configuration of ``sweeps/nova_like.py`` with all five calibrated parameters
 unknown: each replicate draws a true parameter point from the prior, runs the model once
 at it on a fresh seed (one realisation, as a real project gives), takes the seven
 patterns of that run as the observed values, calibrates against them with
@@ -35,12 +35,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import nova_like
 from common import load_average, machine
 
 from model.presets import parse_preset
+from sweeps import nova_like
 from sweeps.calibrate import calibrate
 
 NOMINAL = 0.9

@@ -568,10 +568,17 @@ LOSS_MARGIN = 0.1
 
 
 def resolved_landed_share(model: OrgModel) -> float:
-    """Share of the changes submitted after warm-up and resolved by the end (landed or
-    abandoned) that landed."""
+    """Share of the changes submitted after warm-up and resolved by the end that landed,
+    among those not rejected: landed or abandoned by their authors. A rejection is a
+    reviewer's decision about the change, not work lost to waiting, so it is left out of
+    the comparison with ``landed_share_patience``."""
     _, landed, is_open = _outcomes(model)
-    resolved = int(np.count_nonzero(~is_open))
+    rejected = np.fromiter(
+        (c.rejected for c in model.measured_changes),
+        dtype=bool,
+        count=len(model.measured_changes),
+    )
+    resolved = int(np.count_nonzero(~is_open & ~rejected))
     return int(np.count_nonzero(landed)) / resolved if resolved else math.nan
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from model.presets import parse_preset
+from sweeps import nova_like
 from sweeps.calibrate import CalibrationError, calibrate
 from sweeps.calibration_report import weighted_quantiles
 from sweeps.cli import main
@@ -167,70 +168,20 @@ def test_pasting_the_posterior_into_the_preset_keeps_its_calibration_current():
 
 
 # --------------------------------------------------------------------------- Nova-like recovery
-NOVA_LIKE = {
-    "topology": "single_core",
-    "staffing": "fixed_core",
-    "n_teams": 4,
-    "contributors_per_team": 4,
-    "core_reviewers": 4,
-    "approvals_needed": 2,
-    "gate": True,
-    "warmup_days": 30.0,
-}
-NOVA_DAYS = 120.0
-NOVA_TRUTH = {
-    "change_rate": 0.15,
-    "review_rate": 4.0,
-    "rework_prob": 0.3,
-    "patience_days": 40.0,
-    "check_fail_prob": 0.3,
-}
-NOVA_PRIORS = {
-    "change_rate": (0.05, 0.3),
-    "review_rate": (1.0, 10.0),
-    "rework_prob": (0.1, 0.6),
-    "patience_days": (10.0, 100.0),
-    "check_fail_prob": (0.0, 0.6),
-}
-NOVA_PATTERNS = {  # pattern: tolerance (share of the observed value)
-    "submitted_per_day": 0.1,
-    "merged_per_day": 0.1,
-    "abandoned_per_day": 0.3,
-    "patch_sets_per_change": 0.1,
-    "reviews_per_day": 0.1,
-    "first_review_wait_p50": 0.3,
-    "lead_time_p50": 0.3,
-}
+NOVA_TRUTH = nova_like.TRUTH
+NOVA_PATTERNS = nova_like.PATTERNS
 
 
-def nova_like_text(observed: dict[str, float], *, extra: str = "") -> str:
+def nova_like_text(observed: dict[str, float]) -> str:
     """A Nova-like preset (a core of 4 needing 2 approvals, a gate) with all five priors."""
-    config = "\n".join(
-        f"{k} = {json.dumps(v) if isinstance(v, str | bool) else v}" for k, v in NOVA_LIKE.items()
-    )
-    priors = "\n".join(f"{k} = [{lo}, {hi}]" for k, (lo, hi) in NOVA_PRIORS.items())
-    patterns = "".join(
-        f'\n[[pattern]]\nmetric = "{m}"\nobserved = {observed[m]!r}\n'
-        f"tolerance = {{ rel = {tol} }}\nin_sample = true\n"
-        f'source = {{ ref = "the model", date = "-", counted = "{m}" }}\n'
-        for m, tol in NOVA_PATTERNS.items()
-    )
-    return (
-        f'name = "nova-like"\ndescription = "recovery"\ndays = {NOVA_DAYS}\n[config]\n{config}\n'
-        f"[priors]\n{priors}\n{extra}{patterns}"
-    )
+    return nova_like.preset_text(observed)
 
 
 @pytest.fixture(scope="module")
 def nova_observed():
     """Mean over five seeds of the Nova-like model at NOVA_TRUTH."""
-    from observe.simulated import run_patterns
 
-    runs = [
-        run_patterns({**NOVA_LIKE, **NOVA_TRUTH}, seed, NOVA_DAYS, list(NOVA_PATTERNS))
-        for seed in range(5)
-    ]
-    return {m: float(np.mean([r[m] for r in runs])) for m in NOVA_PATTERNS}
+    return nova_like.observe(NOVA_TRUTH, list(range(5)))
 
 
 @pytest.mark.slow

@@ -47,6 +47,9 @@ def gate_only(rate, *, window, flaky, gate_days=0.1, seed=1, **extra):
         gate_flaky_prob=flaky,
         gate_days=gate_days,
         warmup_days=50.0,
+        review_share=1.0,
+        review_days_per_week=7,
+        reject_prob=0.0,
         rng=seed,
     )
     params.update(extra)

@@ -47,7 +47,7 @@ def test_a_run_losing_changes_to_waiting_is_saturated_though_its_backlog_is_flat
     # one core of 64 areas behind one serial gate: impatient authors keep the backlog
     # bounded and the reviewers are mostly idle, yet far fewer changes land than patience
     # alone would cost
-    org = OrgModel(topology="single_core", n_teams=64, patience_days=20.0, warmup_days=100, rng=1)
+    org = OrgModel(topology="single_core", n_teams=64, patience_days=10.0, warmup_days=100, rng=1)
     org.run_for(400)
     m = org.metrics()
     assert backlog_slope(org) <= 0

@@ -51,11 +51,13 @@ TINY = textwrap.dedent(
 @pytest.mark.parametrize("name", SHIPPED)
 def test_validation_table_has_a_row_per_pattern_for_each_preset(name):
     preset = load_preset(name)
-    table = validation_table(preset, seeds=2, days=35.0, overrides=SHORT)
+    # a trajectory's periods fix its run length; other presets run 25 measured days
+    days = None if preset.trajectory is not None else 35.0
+    table = validation_table(preset, seeds=2, days=days, overrides=SHORT)
     assert list(table["pattern"]) == [p.id for p in preset.patterns]
-    assert (
-        set(table["role"]) == {p.role_label for p in preset.patterns} >= {"in-sample", "held-out"}
-    )
+    roles = set(table["role"])
+    assert roles == {p.role_label for p in preset.patterns}
+    assert "in-sample" in roles and roles & {"held-out", "held-out (in time)"}
     finite = table.dropna(subset=["sim_median"])
     assert (finite["sim_p05"] <= finite["sim_median"]).all()
     assert (finite["sim_median"] <= finite["sim_p95"]).all()

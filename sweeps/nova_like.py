@@ -4,8 +4,11 @@ A small single core (4 areas × 4 contributors, 4 cores, two approvals, a gate: 
 review rules at a size a benchmark can afford) with every parameter the Nova preset
 calibrates (``change_rate``, ``review_rate``, ``rework_prob``, ``patience_days``,
 ``check_fail_prob``) unknown, and seven patterns Nova's sources report, computed from the
-run's event log. Not a benchmark itself; ``bench_calibrate_distance.py`` and
-``bench_sbc.py`` import it.
+run's event log. Reviewers work around the clock and never reject (``review_share = 1``,
+seven-day weeks, ``reject_prob = 0``): the problem asks whether the five parameters can be
+recovered, and review hours are a stated assumption, not one of them. Used by the recovery
+test (``tests/test_calibrate.py``), ``benchmarks/bench_calibrate_distance.py`` and
+``benchmarks/bench_sbc.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,10 @@ CONFIG = {
     "contributors_per_team": 4,
     "core_reviewers": 4,
     "approvals_needed": 2,
-    "gate": True,
+    "gate": "independent",
+    "review_share": 1.0,
+    "review_days_per_week": 7,
+    "reject_prob": 0.0,
     "warmup_days": 30.0,
 }
 DAYS = 120.0
