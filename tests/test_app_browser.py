@@ -38,6 +38,15 @@ LOCAL_SCHEMES = {"data", "blob", "about"}  # no network involved
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 START_TIMEOUT_S = 60.0
 STEP_TIMEOUT_MS = 15_000
+#: The view's panels, each one picture: the team graph, then the daily series.
+PANELS = (
+    "Teams and links",
+    "Backlog",
+    "Lead time",
+    "Throughput",
+    "Integration cost by part",
+    "Reviewers per area",
+)
 
 
 def find_chromium() -> str | None:
@@ -202,10 +211,14 @@ def test_page_renders_offline_and_steps_in_chromium(chromium, server, tmp_path):
             wait_for_day(page, 0)
             page.wait_for_function(
                 "document.querySelectorAll('.orgscale-graph img, .orgscale-plot img').length"
-                " == 5 && [...document.querySelectorAll('.orgscale-graph img, .orgscale-plot"
+                f" == {len(PANELS)} && [...document.querySelectorAll('.orgscale-graph img, .orgscale-plot"
                 " img')].every(e => e.complete && e.naturalWidth > 0)",
                 timeout=STEP_TIMEOUT_MS,
             )
+            titles = page.eval_on_selector_all(
+                ".orgscale-graph, .orgscale-plot", "els => els.map(e => e.innerText.split('\\n')[0])"
+            )
+            assert titles == list(PANELS)
             backlog = page.locator(".orgscale-plot .orgscale-caption").first
             before = backlog.inner_text()
             image_before = page.locator(".orgscale-plot img").first.get_attribute("src")
@@ -220,7 +233,7 @@ def test_page_renders_offline_and_steps_in_chromium(chromium, server, tmp_path):
             assert after != "day 5: backlog 0"  # the plotted value changed
             assert page.locator(".orgscale-plot img").first.get_attribute("src") != image_before
             widths = images_rendered(page)
-            assert len(widths) == 5
+            assert len(widths) == len(PANELS)
             assert all(w > 0 for w in widths)
 
             # two months in ten-day steps, for the picture in the README
