@@ -211,12 +211,14 @@ def test_page_renders_offline_and_steps_in_chromium(chromium, server, tmp_path):
             wait_for_day(page, 0)
             page.wait_for_function(
                 "document.querySelectorAll('.orgscale-graph img, .orgscale-plot img').length"
-                f" == {len(PANELS)} && [...document.querySelectorAll('.orgscale-graph img, .orgscale-plot"
-                " img')].every(e => e.complete && e.naturalWidth > 0)",
+                f" == {len(PANELS)} && [...document.querySelectorAll("
+                "'.orgscale-graph img, .orgscale-plot img')]"
+                ".every(e => e.complete && e.naturalWidth > 0)",
                 timeout=STEP_TIMEOUT_MS,
             )
             titles = page.eval_on_selector_all(
-                ".orgscale-graph, .orgscale-plot", "els => els.map(e => e.innerText.split('\\n')[0])"
+                ".orgscale-graph, .orgscale-plot",
+                "els => els.map(e => e.innerText.split('\\n')[0])",
             )
             assert titles == list(PANELS)
             backlog = page.locator(".orgscale-plot .orgscale-caption").first
