@@ -8,7 +8,7 @@ docstring gives the units. Rates are per day of the measured window
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -556,8 +556,24 @@ def backlog_slope(model: OrgModel) -> float:
     squares on the daily series (changes per day)."""
     if len(model.backlog_series) < 3:
         return math.nan
-    t, b = np.array(model.backlog_series, dtype=float).T
-    return float(np.polyfit(t, b, 1)[0])
+    return least_squares_slope(*zip(*model.backlog_series, strict=True))
+
+
+def least_squares_slope(x: Sequence[float], y: Sequence[float]) -> float:
+    """Slope of the least-squares line through the points (x, y), every sum taken exactly
+    rounded (``math.fsum``): the same bits on every machine and BLAS build, which a
+    library's vectorised fit (``np.polyfit``) does not promise. ``nan`` for fewer than two
+    distinct x."""
+    n = len(x)
+    if n < 2:
+        return math.nan
+    x_mean = math.fsum(x) / n
+    y_mean = math.fsum(y) / n
+    dx = [xi - x_mean for xi in x]
+    sxx = math.fsum(d * d for d in dx)
+    if sxx == 0.0:
+        return math.nan
+    return math.fsum(d * (yi - y_mean) for d, yi in zip(dx, y, strict=True)) / sxx
 
 
 #: How far (absolute) the share of resolved changes that landed may fall below the share

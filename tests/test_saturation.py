@@ -64,3 +64,16 @@ def test_patience_alone_loses_few_changes_in_a_light_run():
     assert r["saturated"] == 0.0
     assert r["landed_share_patience"] == pytest.approx(resolved_landed_share(m), abs=0.05)
     assert r["lead_time_cif_p50"] == pytest.approx(r["lead_time_km_p50"], rel=0.1)
+
+
+def test_backlog_slope_is_the_least_squares_slope_in_the_same_bits_in_any_order():
+    from model.metrics import least_squares_slope
+
+    rng = np.random.default_rng(3)
+    t = np.arange(400, dtype=float) * 0.5 + 60.0
+    b = 3.0 + 0.21 * t + rng.normal(0.0, 40.0, t.size)
+    slope = least_squares_slope(list(t), list(b))
+    assert slope == pytest.approx(np.polyfit(t, b, 1)[0], rel=1e-12)
+    order = rng.permutation(t.size)
+    assert least_squares_slope(list(t[order]), list(b[order])) == slope  # bit for bit
+    assert math.isnan(least_squares_slope([1.0, 1.0], [2.0, 3.0]))
