@@ -78,7 +78,7 @@ FIGURES = (
     "sensitivity_indices",
 )
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
-LEFTOVER = re.compile(r"\{\{|\}\}|\$\{")
+LEFTOVER = re.compile(r"\{\{|\}\}|\{%|%\}|\$\{")
 ORG_LABELS = analysis.ORG_LABELS
 
 
@@ -1158,12 +1158,44 @@ def _fit_p_min() -> float:
 
 
 # --------------------------------------------------------------------------- render
-def render(template: str, values: Mapping[str, str]) -> str:
-    """Replace every ``{{ name }}``; fail on any name without a value or any leftover."""
+def nest(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1, "c": 2}`` → ``{"a": {"b": 1}, "c": 2}``: dotted names as the template's
+    attribute paths. A name that is both a value and a prefix of another is an error."""
+    tree: dict[str, Any] = {}
+    for name, value in values.items():
+        *parents, leaf = name.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"value name {name!r} extends a value of its own prefix")
+        if isinstance(node.get(leaf), dict):
+            raise ValueError(f"value name {name!r} is also a prefix of other names")
+        node[leaf] = value
+    return tree
+
+
+def render(template: str, values: Mapping[str, Any]) -> str:
+    """Render the Jinja2 template with ``values`` (dotted names as nested attributes).
+
+    Every ``{{ name }}`` must have a value (:class:`MissingNumberError` names the first
+    missing one; names used only inside ``{% if %}`` blocks are checked by Jinja2's strict
+    undefined), and nothing template-like may be left in the text.
+    """
+    import jinja2
+
     missing = sorted({m.group(1) for m in PLACEHOLDER.finditer(template)} - set(values))
     if missing:
         raise MissingNumberError(missing[0], "no value for placeholder(s) " + ", ".join(missing))
-    text = PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
+    try:
+        text = env.from_string(template).render(nest(values))
+    except jinja2.TemplateSyntaxError as err:
+        raise ValueError(f"paper template, line {err.lineno}: {err.message}") from err
+    except jinja2.UndefinedError as err:
+        raise MissingNumberError(str(err), f"the template needs a value: {err}") from err
     leftover = LEFTOVER.search(text)
     if leftover:
         line = text.count("\n", 0, leftover.start()) + 1

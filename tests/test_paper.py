@@ -501,3 +501,22 @@ n_teams = [2]
     assert len(table) == 1
     assert "rebuilding it for the current model" in capsys.readouterr().out
     assert list(tmp_path.glob("stale.old-*"))
+
+
+def test_the_template_may_choose_its_words_by_a_number_and_a_missing_one_stops_it():
+    import build
+
+    template = (
+        "One core {% if core.saturates %}stops keeping up at N = {{ core.limit }}"
+        "{% else %}keeps up{% endif %}.\n"
+    )
+    assert build.render(template, {"core.saturates": True, "core.limit": "64"}) == (
+        "One core stops keeping up at N = 64.\n"
+    )
+    assert build.render(template, {"core.saturates": False, "core.limit": "-"}) == (
+        "One core keeps up.\n"
+    )
+    with pytest.raises(build.MissingNumberError, match="saturates"):
+        build.render(template, {"core.limit": "64"})
+    with pytest.raises(build.MissingNumberError, match=r"core\.limit"):
+        build.render("N = {{ core.limit }}", {})
