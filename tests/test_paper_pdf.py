@@ -227,3 +227,27 @@ def test_a_citation_missing_from_the_bibliography_stops_the_build(tmp_path):
     md.write_text("---\ntitle: T\n---\n\nAs shown [@nobody1999].\n", encoding="utf-8")
     with pytest.raises(RuntimeError, match="nobody1999"):
         build.write_pdf(md)
+
+
+def test_figure_text_prints_at_least_the_minimum_size_at_the_text_width():
+    sys.path.insert(0, str(PAPER_DIR / "scripts"))
+    import _common
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))  # printed at about half its size
+    axes[0].set_title("a panel title", fontsize=7)
+    axes[1].plot([1, 2], [3, 4], label="a line")
+    axes[1].legend(fontsize=6)
+    fig.suptitle("a figure title", fontsize=9)
+    _common.legible(fig)
+    fig.canvas.draw()
+    scale = _common.print_scale(fig)
+    assert scale < 0.6
+    printed = [
+        t.get_fontsize() * scale
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip()
+    ]
+    assert len(printed) > 10 and min(printed) >= _common.MIN_PRINT_PT - 1e-9
+    plt.close(fig)
