@@ -19,7 +19,9 @@
 
 6. PDF: the Markdown goes through pandoc to Typst (``paper/paper.typ``) and Typst to
    ``paper/paper.pdf`` (pandoc and Typst come from the package index: ``pypandoc-binary``,
-   ``typst``).
+   ``typst``). The template's front matter gives the title block and abstract; citations
+   come from ``paper/references.bib`` (pandoc's citeproc); ``paper/paper_preamble.typ``
+   lets tables break across pages with their header repeated.
 
 Reads:  RESULTS_DIR (runs, spec.toml, manifest.json, validation.csv), SENS_DIR (runs).
 Writes: RESULTS_DIR/link_pain_links.parquet, RESULTS_DIR/paper_numbers.json,
@@ -1244,34 +1246,80 @@ def figures(
         _common.hold_numbers(results_dir, None)
 
 
-def write_pdf(markdown: Path) -> Path:
+#: Typst rules every PDF gets (tables that break across pages, header rows repeated).
+PDF_PREAMBLE = PAPER_DIR / "paper_preamble.typ"
+#: The works the paper cites; ``[@key]`` in the Markdown, rendered by pandoc's citeproc.
+BIBLIOGRAPHY = PAPER_DIR / "references.bib"
+#: Layout of the PDF unless the Markdown's front matter says otherwise.
+PDF_DEFAULTS: dict[str, Any] = {
+    "papersize": "a4",
+    "fontsize": "9.5pt",
+    "margin": {"x": "2cm", "y": "2.2cm"},
+    "page-numbering": "1",
+    "abstract-title": "Abstract",
+    "link-citations": True,
+}
+
+
+UNRESOLVED_CITATION = re.compile(r"#link\(<ref-([^>]+)>\)\[#strong\[[^\]]*\?\]\]")
+
+
+def _pdf_metadata(date: str) -> str:
+    """The defaults of :data:`PDF_DEFAULTS` and the build's ``date`` as a pandoc metadata
+    file (JSON is YAML); the Markdown's own front matter overrides every one of them."""
+    return json.dumps({**PDF_DEFAULTS, "date": date}, ensure_ascii=False)
+
+
+def write_pdf(
+    markdown: Path,
+    *,
+    bibliography: Path | None = BIBLIOGRAPHY,
+    date: str | None = None,
+) -> Path:
     """``paper.md`` → Typst (pandoc) → ``paper.pdf`` (Typst), beside the Markdown.
 
-    Figures are read from the paths the Markdown gives (relative to its folder). Returns
-    the PDF's path; raises ``RuntimeError`` naming the step that failed.
+    The front matter gives the title block (``title``, ``author``, ``abstract``; ``date``
+    defaults to ``date`` or today); citations ``[@key]`` are resolved from ``bibliography``
+    by pandoc's citeproc into the ``#refs`` section (or the end); a citation that is not in
+    it stops the build. Tables break across pages with their header repeated
+    (:data:`PDF_PREAMBLE`). Figures are read from the paths the Markdown gives (relative to
+    its folder). Returns the PDF's path; raises ``RuntimeError`` naming the step that
+    failed.
     """
+    import datetime
+    import tempfile
+
     import pypandoc
     import typst
 
+    markdown = Path(markdown)
     typ = markdown.with_suffix(".typ")
     pdf = markdown.with_suffix(".pdf")
-    try:
-        pypandoc.convert_file(
-            str(markdown),
-            "typst",
-            format="markdown",
-            outputfile=str(typ),
-            extra_args=[
-                "--standalone",
-                "--wrap=preserve",
-                "-V",
-                "papersize=a4",
-                "-V",
-                "fontsize=9pt",
-            ],
+    date = date or datetime.date.today().isoformat()
+    with tempfile.TemporaryDirectory() as tmp:
+        defaults = Path(tmp) / "defaults.yaml"
+        defaults.write_text(_pdf_metadata(date), encoding="utf-8")
+        args = [
+            "--standalone",
+            "--wrap=preserve",
+            f"--metadata-file={defaults}",
+            f"--include-in-header={PDF_PREAMBLE}",
+            f"--resource-path={markdown.resolve().parent}",
+        ]
+        if bibliography is not None:
+            args += ["--citeproc", f"--bibliography={Path(bibliography).resolve()}"]
+        try:
+            pypandoc.convert_file(
+                str(markdown), "typst", format="markdown", outputfile=str(typ), extra_args=args
+            )
+        except (RuntimeError, OSError) as err:
+            raise RuntimeError(f"pandoc could not turn {markdown} into Typst: {err}") from err
+    # citeproc prints a key it cannot find in bold with a question mark
+    missing = sorted(set(UNRESOLVED_CITATION.findall(typ.read_text(encoding="utf-8"))))
+    if missing:
+        raise RuntimeError(
+            f"{markdown} cites works that are not in {bibliography}: " + ", ".join(missing)
         )
-    except (RuntimeError, OSError) as err:
-        raise RuntimeError(f"pandoc could not turn {markdown} into Typst: {err}") from err
     try:
         data = typst.compile(str(typ), root=str(ROOT if _inside(typ, ROOT) else "/"))
     except Exception as err:  # typst raises its own error types

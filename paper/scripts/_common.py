@@ -13,7 +13,8 @@ Not a figure script itself (its name starts with ``_``). Figure scripts import i
   :func:`load_links` – the per-link rows of ``link_pain_links.parquet``;
   :func:`worst_first_curve` – a Lorenz curve, the largest values first.
 * :func:`org_style`, :func:`plot_curve` – one look per organisation; saturated N marked.
-* :func:`save` – write ``<name>.png`` and ``<name>.pdf``.
+* :func:`save` – write ``<name>.png`` and ``<name>.pdf``, every text at least
+  :data:`MIN_PRINT_PT` at the paper's text width (:func:`legible`).
 
 Reads only ``results/``; never runs a model.
 """
@@ -329,8 +330,42 @@ def no_data(ax: plt.Axes, message: str) -> None:
     ax.set_yticks([])
 
 
+#: Width (inches) at which the paper's PDF places a figure: the text width of an A4 page
+#: with 2 cm side margins (``PDF_DEFAULTS`` in ``paper/build.py``). A wider figure is
+#: scaled down to it.
+TEXT_WIDTH_IN = (210 - 2 * 20) / 25.4
+#: The smallest type (points) any figure may print at, once placed at :data:`TEXT_WIDTH_IN`.
+MIN_PRINT_PT = 7.0
+
+
+def print_scale(fig: plt.Figure) -> float:
+    """The factor by which the PDF scales ``fig`` to fit the text width (at most 1)."""
+    return min(1.0, TEXT_WIDTH_IN / fig.get_size_inches()[0])
+
+
+def legible(fig: plt.Figure) -> plt.Figure:
+    """Enlarge every text of ``fig`` that would print below :data:`MIN_PRINT_PT` once the
+    figure is scaled to the text width (titles, labels, ticks, legends, annotations)."""
+    from matplotlib.text import Text
+
+    floor = MIN_PRINT_PT / print_scale(fig)
+    for ax in fig.axes:  # tick labels drawn later are made from the axis' settings
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            ticks = axis.get_major_ticks() + axis.get_minor_ticks()
+            if any(t.label1.get_fontsize() < floor for t in ticks):
+                ax.tick_params(axis=name, which="both", labelsize=floor)
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text().strip() and text.get_fontsize() < floor:
+            text.set_fontsize(floor)
+    return fig
+
+
 def save(fig: plt.Figure, out_dir: str | Path, name: str) -> list[Path]:
-    """Write ``fig`` as ``<out_dir>/<name>.png`` and ``.pdf``, close it, return both paths."""
+    """Write ``fig`` as ``<out_dir>/<name>.png`` and ``.pdf``, close it, return both paths.
+
+    Every text is first made :func:`legible` at the width the paper prints the figure.
+    """
+    legible(fig)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]

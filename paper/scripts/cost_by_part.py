@@ -13,6 +13,7 @@ Usage:  python paper/scripts/cost_by_part.py results/paper [--out paper/figures]
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 import _common
@@ -36,9 +37,15 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
     numbers = _common.load_numbers(results_dir)
     curves, fits = numbers["curves"], numbers["fits"]
     orgs = [o for o in ORGS if f"{o}.off" in curves]
-    fig, axes = plt.subplots(
-        1, len(orgs), figsize=(3.3 * len(orgs), 3.8), sharey=True, squeeze=False
+    # at most three panels a row: the figure prints at the text width, its type >= 7 pt
+    ncols = min(3, len(orgs))
+    nrows = -(-len(orgs) // ncols)
+    fig, grid = plt.subplots(
+        nrows, ncols, figsize=(3.3 * ncols, 3.4 * nrows), sharey=True, squeeze=False
     )
+    axes = [list(grid.flat[: len(orgs)])]
+    for ax in grid.flat[len(orgs) :]:
+        ax.set_visible(False)
     for ax, org in zip(axes[0], orgs, strict=True):
         c = curves[f"{org}.off"]
         n = np.asarray(c["n"], float)
@@ -60,7 +67,7 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
         law = fits.get(org, {}).get("parts", {}).get("integration_cost", {}).get("law")
         title = _common.ORG_LABELS[org]
         if law:
-            title += "\nintegration ≈ " + _common.law_label(law)
+            title += "\n" + textwrap.fill("integration ≈ " + _common.law_label(law), 34)
         ax.set_title(title, fontsize=8)
     axes[0][0].set_ylabel("person-days per day")
     handles, labels = axes[0][0].get_legend_handles_labels()
@@ -69,7 +76,7 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    fig.legend(handles, labels, loc="outside lower center", ncol=6, fontsize=8)
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8)
     return _common.save(fig, out_dir, NAME)
 
 
