@@ -486,6 +486,18 @@ def automation(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any
         rec["conflicts_early_on"] = _est(on["conflicts_caught_early"], *key, "early_on")
         rec["work_per_conflict_off"] = _est(off["conflict_days_mean"], *key, "wpc_off")
         rec["work_per_conflict_on"] = _est(on["conflict_days_mean"], *key, "wpc_on")
+        rec["work_per_conflict_ratio"] = vd.ratio_estimate(
+            on["conflict_days_mean"], off["conflict_days_mean"], rng=_rng(*key, "wpc")
+        ).to_dict()
+        # the inputs that set the early share and the work per conflict (one value each in
+        # the paper sweep; a mean if a table mixes them)
+        p_early = float(on["ci_detection_prob"].mean())
+        fix_days = float(on["conflict_fix_days"].mean())
+        rec["ci_detection_prob"] = p_early
+        rec["conflict_fix_days"] = fix_days
+        rec["work_per_conflict_by_rule"] = vd.conflict_work_by_rule(
+            p_early, float(off["conflict_days_mean"].mean()), fix_days
+        )
         out[org] = rec
     return out
 
@@ -535,19 +547,40 @@ def h7_exponent(df: pd.DataFrame) -> tuple[dict[str, Any], vd.Estimate]:
     return out, est
 
 
+def _verdict_record(verdict: vd.Verdict, **inputs: Any) -> dict[str, Any]:
+    return {
+        **verdict.to_dict(),
+        "parts": [p.to_dict() for p in verdict.parts],
+        "inputs": inputs,
+    }
+
+
+def link_rank_correlation(links: pd.DataFrame, org: str) -> vd.Estimate:
+    """H5's effect for one organisation: Spearman's ρ between a link's badness and its pain
+    (person-days) over the links of each run, averaged over runs, with a bootstrap CI over
+    runs and links (:func:`verdicts.rank_correlation_estimate`)."""
+    rows = links[links["org"] == org]
+    groups = [
+        (run["badness"].to_numpy(float), run["pain_days"].to_numpy(float))
+        for _, run in rows.groupby("run_id", sort=True)
+    ]
+    return vd.rank_correlation_estimate(groups, rng=_rng("H5", org, "rho"))
+
+
 def hypotheses(
-    df: pd.DataFrame, curves_doc: Mapping[str, Any], fits: Mapping[str, Any], auto: Mapping
+    df: pd.DataFrame,
+    curves_doc: Mapping[str, Any],
+    fits: Mapping[str, Any],
+    auto: Mapping,
+    links: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Each hypothesis's effect estimates (one bootstrap each) and verdict."""
     out: dict[str, Any] = {}
 
     def record(name: str, verdict: vd.Verdict, **inputs: Any) -> None:
         out[name] = {
-            "status": verdict.status,
-            "reason": verdict.reason,
+            **_verdict_record(verdict, **inputs),
             "test": vd.TESTS[name.split(".")[0]],
-            "parts": [{"status": p.status, "reason": p.reason} for p in verdict.parts],
-            "inputs": inputs,
         }
 
     # H1 at equal headcount, and with Nova's fixed core of 17
@@ -589,7 +622,17 @@ def hypotheses(
             _at_n(core_runs, n_top, "contributions_landed_per_day"),
             rng=_rng("H2"),
         )
-        record("H2", vd.h2(gain), gain=gain.to_dict(), n=n_top)
+        at = flat[flat["n_teams"] == n_top]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            neg = (at["cost_negotiation"] / at["busy_total"]).where(at["busy_total"] > 0)
+        neg_share = vd.mean_estimate(neg, rng=_rng("H2", "negotiation"))
+        record(
+            "H2",
+            vd.h2(gain, neg_share),
+            gain=gain.to_dict(),
+            negotiation_share=neg_share.to_dict(),
+            n=n_top,
+        )
 
     # H3: the hierarchy's integration-cost exponent over its unsaturated N
     for org in ("hierarchical", "tree4"):
@@ -621,50 +664,73 @@ def hypotheses(
     for org, rec in auto.items():
         late = vd.Estimate.from_dict(rec["late_ratio"])
         total = vd.Estimate.from_dict(rec["integration_per_change_ratio"])
+        early = vd.Estimate.from_dict(rec["early_share_on"])
+        work = vd.Estimate.from_dict(rec["work_per_conflict_ratio"])
         record(
             f"H4.{org}",
-            vd.h4(late, rec["late_events_off"], total),
+            vd.h4(
+                late,
+                rec["late_events_off"],
+                total,
+                early_share=early,
+                detection_prob=rec["ci_detection_prob"],
+                conflict_work_ratio=work,
+                conflict_work_by_rule=rec["work_per_conflict_by_rule"],
+            ),
+            early_share=early.to_dict(),
+            ci_detection_prob=rec["ci_detection_prob"],
+            work_per_conflict_ratio=work.to_dict(),
+            work_per_conflict_by_rule=rec["work_per_conflict_by_rule"],
             late_ratio=late.to_dict(),
             total_ratio=total.to_dict(),
             late_events_off=rec["late_events_off"],
             n=rec["n"],
         )
 
-    # H5: link pain's tail and fixing the worst links, at N = 32 (automation off)
-    for org in ("flat", "modular", "hierarchical"):
+    # H5: does pain fall on the links with bad APIs (rank correlation over the links of the
+    # runs at the largest N, paper/link_pain.py), and does fixing the worst 20% cut cost
+    # (the sweep's fixed_link_share runs, automation off)
+    link_orgs = [] if links is None or links.empty else list(dict.fromkeys(links["org"]))
+    for org in SPLITS:
         base = org_runs(df, org, False)
         fixed = org_runs(df, org, False, fixed_link_share=0.2)
-        if base.empty or fixed.empty:
+        has_fix = not base.empty and not fixed.empty
+        if org not in link_orgs and not has_fix:
             continue
-        common = sorted(set(fixed["n_teams"]) & set(base["n_teams"]))
-        until = curves_doc.get(f"{org}.off", {}).get("fitted_until")
-        # judged at the largest N where the unfixed organisation is unsaturated, if any
-        unsaturated = [n for n in common if until is not None and n <= until]
-        n = int(unsaturated[-1] if unsaturated else common[0])
-        tail = vd.mean_estimate(
-            _at_n(base, n, "link_pain_top_decile_share") / 0.1, rng=_rng("H5", org, "tail")
-        )
-        fix = vd.ratio_estimate(
-            _at_n(fixed, n, "integration_per_change"),
-            _at_n(base, n, "integration_per_change"),
-            rng=_rng("H5", org, "fix"),
-        )
-        saturated = bool(until is None or n > until)
-        verdict = vd.h5(tail, fix)
+        if org in link_orgs:
+            rho = link_rank_correlation(links, org)
+            link_n = int(links.loc[links["org"] == org, "n_teams"].iloc[0])
+        else:
+            rho, link_n = vd.Estimate.missing(), None
+        inputs: dict[str, Any] = {"rho": rho.to_dict(), "link_n": link_n}
+        fix = None
+        saturated = False
+        if has_fix:
+            common = sorted(set(fixed["n_teams"]) & set(base["n_teams"]))
+            until = curves_doc.get(f"{org}.off", {}).get("fitted_until")
+            # judged at the largest N where the unfixed organisation is unsaturated, if any
+            unsaturated = [n for n in common if until is not None and n <= until]
+            n = int(unsaturated[-1] if unsaturated else common[0])
+            fix = vd.ratio_estimate(
+                _at_n(fixed, n, "integration_per_change"),
+                _at_n(base, n, "integration_per_change"),
+                rng=_rng("H5", org, "fix"),
+            )
+            saturated = bool(until is None or n > until)
+            inputs.update(fix=fix.to_dict(), n=n, saturated=saturated)
+        verdict = vd.h5(rho, fix)
         if saturated:  # a queue that never empties: its costs are not the organisation's
             verdict = vd.Verdict(
                 vd.INCONCLUSIVE,
-                f"judged at N = {n}, where the organisation is already saturated: no valid "
-                f"test ({verdict.reason})",
+                f"fixing judged at N = {inputs['n']}, where the organisation is already "
+                f"saturated: no valid test ({verdict.reason})",
             )
-        record(
-            f"H5.{org}",
-            verdict,
-            tail=tail.to_dict(),
-            fix=fix.to_dict(),
-            n=n,
-            saturated=saturated,
-        )
+        if org not in link_orgs:
+            verdict = vd.Verdict(
+                vd.INCONCLUSIVE,
+                f"no per-link rows (paper/link_pain.py) to rank links by: {verdict.reason}",
+            )
+        record(f"H5.{org}", verdict, **inputs)
 
     # H6: total busy effort per landed change, split over single core
     core = org_runs(df, "single_core", False)
@@ -685,6 +751,60 @@ def hypotheses(
     if h7_est is not None:
         record("H7", vd.h7(h7_est), exponent=h7_est.to_dict())
     out["_h7"] = h7_doc
+    return out
+
+
+def construction(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Comparisons whose outcome an input or an accounting rule sets, each judged by a
+    verdict that says so when the numbers are within noise of what the rule gives:
+
+    * ``paid.<split>``: paid reviewer-days per landed change, split over one core, at the
+      largest N where both are unsaturated (:func:`verdicts.paid_days`: equal per day under
+      equal headcount, so the per-change ratio is the inverse landings ratio);
+    * ``lead.<hierarchy>``: the hierarchy's median lead time minus one core's at that N
+      (:func:`verdicts.lead_time_floor`: up to one ``merge_interval_days`` at each of its
+      pull levels is the pull schedule).
+    """
+    out: dict[str, Any] = {}
+    core = org_runs(df, "single_core", False)
+    if core.empty:
+        return out
+    for org in SPLITS:
+        n = _largest_common_unsaturated(curves_doc, "single_core.off", f"{org}.off")
+        if n is None:
+            continue
+        split = org_runs(df, org, False)
+        a, b = split[split["n_teams"] == n], core[core["n_teams"] == n]
+        per_day = vd.ratio_estimate(
+            a["paid_reviewer_days_per_change"] * a["contributions_landed_per_day"],
+            b["paid_reviewer_days_per_change"] * b["contributions_landed_per_day"],
+            rng=_rng("paid", org, n, "day"),
+        )
+        per_change = vd.ratio_estimate(
+            a["paid_reviewer_days_per_change"],
+            b["paid_reviewer_days_per_change"],
+            rng=_rng("paid", org, n, "change"),
+        )
+        staffing = "/".join(sorted(set(a["staffing"]) | set(b["staffing"])))
+        out[f"paid.{org}"] = _verdict_record(
+            vd.paid_days(per_day, per_change, rule=f"staffing = {staffing}"),
+            per_day_ratio=per_day.to_dict(),
+            per_change_ratio=per_change.to_dict(),
+            n=n,
+        )
+        if org in ("hierarchical", "tree4"):
+            excess = vd.difference_estimate(
+                a["lead_time_km_p50"], b["lead_time_km_p50"], rng=_rng("lead", org, n)
+            )
+            levels = int(a["tree_depth"].max())
+            interval = float(a["merge_interval_days"].max())
+            out[f"lead.{org}"] = _verdict_record(
+                vd.lead_time_floor(excess, interval=interval, levels=levels),
+                excess=excess.to_dict(),
+                levels=levels,
+                merge_interval_days=interval,
+                n=n,
+            )
     return out
 
 
@@ -1046,7 +1166,8 @@ def compute(
         "fits": fits,
         "crossovers": crossovers(df, curves_doc),
         "automation": auto,
-        "hypotheses": hypotheses(df, curves_doc, fits, auto),
+        "hypotheses": hypotheses(df, curves_doc, fits, auto, links),
+        "construction": construction(df, curves_doc),
     }
     if sens_spec is not None and sens_table is not None and not sens_table.empty:
         doc["sensitivity"] = sensitivity(sens_spec, sens_table)

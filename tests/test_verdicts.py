@@ -222,9 +222,25 @@ def test_h4_is_by_construction_when_the_early_share_is_the_input_detection_proba
     assert verdict.status == v.BY_CONSTRUCTION
     assert "ci_detection_prob = 0.9" in verdict.because
     assert verdict.parts[0].tested == v.SUPPORTED
+    # a slightly lower share with a CI that excludes 0.9 still is the input's: it lies far
+    # nearer 0.9 than the 0.5 the claim needs
+    near = conflicts(0.885, runs=6, k=4000)
+    assert near.high < 0.9
+    assert v.h4(late, 200, total, early_share=near, detection_prob=0.9).status == (
+        v.BY_CONSTRUCTION
+    )
     # an early share the input does not give (some other mechanism): a finding
     found = v.h4(late, 200, total, early_share=conflicts(0.6), detection_prob=0.9)
     assert found.status == v.SUPPORTED and not found.because
+
+
+def test_follows_rule_inside_the_ci_or_nearer_the_rule_than_the_threshold():
+    e = v.Estimate(0.88, 0.87, 0.89)
+    assert v.follows_rule(e, 0.88) and not v.follows_rule(e, 0.9)
+    assert v.follows_rule(e, 0.9, 0.5)  # midpoint 0.7: the CI is on the rule's side
+    assert not v.follows_rule(v.Estimate(0.6, 0.55, 0.65), 0.9, 0.5)
+    assert v.follows_rule(v.Estimate(0.12, 0.11, 0.13), 0.1, 0.5)  # a ratio below
+    assert not v.follows_rule(v.Estimate.missing(), 0.9, 0.5)
 
 
 def test_h4_total_is_by_construction_when_conflict_work_is_the_accounting():
