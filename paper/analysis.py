@@ -821,12 +821,66 @@ def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return c - h, c + h
 
 
-def share(flags: np.ndarray) -> dict[str, float]:
-    """Share of sample points where a flag holds, with a 95% Wilson interval."""
-    flags = flags[np.isfinite(flags)]
-    k, n = int(flags.sum()), int(flags.size)
-    lo, hi = _wilson(k, n)
-    return {"value": k / n if n else math.nan, "low": lo, "high": hi, "level": 0.95, "n": n}
+def sample_clusters(sample: Any) -> np.ndarray:
+    """The base point (cluster) of each row of a ``[sample]`` block, in the sample's order.
+
+    Rows of one base point are not independent: SALib's Saltelli/Sobol scheme
+    (``SALib.sample.sobol.sample``) writes, for each of its ``n`` base points, the
+    consecutive rows A, AB₁ … AB_D (A with column j taken from B), [BA₁ … BA_D with
+    second order] and B: ``n`` blocks of D + 2 (or 2D + 2) rows; a Morris trajectory is a
+    block of D + 1 rows; a Latin hypercube row is its own cluster. Raises ValueError when
+    the rows do not split into ``n`` equal blocks."""
+    from sweeps.design import sample_size
+
+    rows = sample_size(sample)
+    if sample.method == "lhs":
+        return np.arange(rows)
+    if rows % sample.n:
+        raise ValueError(f"{rows} sample rows do not split into {sample.n} base points")
+    return np.arange(rows) // (rows // sample.n)
+
+
+def share(
+    flags: np.ndarray,
+    clusters: np.ndarray | None = None,
+    *,
+    key: Any = (),
+    n_boot: int = vd.N_BOOT,
+) -> dict[str, Any]:
+    """Share of sample points where a flag holds (NaN flags left out), with a 95% interval.
+
+    Without ``clusters`` (every row independent): the Wilson interval. With ``clusters``
+    (the base point of each row, :func:`sample_clusters`): a cluster bootstrap: the base
+    points are resampled with replacement and the share recomputed from their rows
+    (percentile interval), since the rows of one base point share most of their inputs.
+    When no base point varies the share (it is 0 or 1 in every one), the bootstrap cannot
+    either; the interval is then Wilson's over the number of base points. ``n`` counts
+    rows, ``clusters`` base points."""
+    flags = np.asarray(flags, dtype=float)
+    ok = np.isfinite(flags)
+    if clusters is None:
+        f = flags[ok]
+        k, n = int(f.sum()), int(f.size)
+        lo, hi = _wilson(k, n)
+        return {"value": k / n if n else math.nan, "low": lo, "high": hi, "level": 0.95, "n": n}
+    f, c = flags[ok], np.asarray(clusters)[ok]
+    ids, inv = np.unique(c, return_inverse=True)
+    g = int(ids.size)
+    out: dict[str, Any] = {"level": vd.LEVEL, "n": int(f.size), "clusters": g}
+    if g == 0:
+        return {"value": math.nan, "low": math.nan, "high": math.nan, **out}
+    hits = np.bincount(inv, weights=f, minlength=g)
+    rows = np.bincount(inv, minlength=g).astype(float)
+    value = float(hits.sum() / rows.sum())
+    per_cluster = hits / rows
+    if np.all(per_cluster == per_cluster[0]) and per_cluster[0] in (0.0, 1.0):
+        lo, hi = _wilson(g if per_cluster[0] == 1.0 else 0, g)
+    else:
+        picks = _rng("cluster", *key).integers(0, g, size=(n_boot, g))
+        draws = hits[picks].sum(axis=1) / rows[picks].sum(axis=1)
+        tail = (1 - vd.LEVEL) / 2
+        lo, hi = (float(q) for q in np.quantile(draws, [tail, 1 - tail]))
+    return {"value": value, "low": lo, "high": hi, **out}
 
 
 def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
@@ -854,6 +908,11 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
             )
             by.setdefault(key, {})[metric] = y
     ns = sorted({k[2] for k in by})
+    clusters = sample_clusters(spec.sample)
+
+    def sh(flags: np.ndarray, name: str) -> dict[str, Any]:
+        return share(flags, clusters, key=("sens", name))
+
     window = float((table["days"] - table["warmup_days"]).iloc[0])
     n_top = ns[-1]
     core, hier, hier_ci = (
@@ -888,19 +947,19 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
         indices[name] = frame.to_dict("list")
     with np.errstate(invalid="ignore"):
         late_ratio = hier_ci["conflicts_late"] / hier["conflicts_late"]
-        shares = {
-            "core_saturated": share(core["saturated"].astype(float)),
-            "hier_saturated": share(hier["saturated"].astype(float)),
+        flags = {
+            "core_saturated": core["saturated"].astype(float),
+            "hier_saturated": hier["saturated"].astype(float),
             # busiest_team_kind 3: a maintainer team (drivers-core, sub-maintainers)
-            "hier_maintainer_saturated": share(
+            "hier_maintainer_saturated": (
                 ((hier["saturated"] > 0) & (hier["busiest_team_kind"] == 3)).astype(float)
             ),
-            "split_cheaper_paid": share(
+            "split_cheaper_paid": (
                 (
                     hier["paid_reviewer_days_per_change"] < core["paid_reviewer_days_per_change"]
                 ).astype(float)
             ),
-            "split_faster": share(
+            "split_faster": (
                 np.where(
                     np.isfinite(hier["lead_time_km_p50"]) | np.isfinite(core["lead_time_km_p50"]),
                     np.nan_to_num(hier["lead_time_km_p50"], nan=np.inf)
@@ -908,23 +967,30 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
                     np.nan,
                 ).astype(float)
             ),
-            "split_less_busy": share(
-                (hier["busy_per_change"] < core["busy_per_change"]).astype(float)
-            ),
-            "moved_not_removed": share(
+            "split_less_busy": (hier["busy_per_change"] < core["busy_per_change"]).astype(float),
+            "moved_not_removed": (
                 (
                     hier["busy_per_change"] >= vd.THRESHOLDS["h6_moved"] * core["busy_per_change"]
                 ).astype(float)
             ),
-            "automation_cuts_total": share(
+            "automation_cuts_total": (
                 (np.exp(outputs["log_automation_ratio"]) < vd.THRESHOLDS["h4_total"]).astype(float)
             ),
-            "automation_cuts_late": share(
+            "automation_cuts_late": (
                 np.where(
                     hier["conflicts_late"] > 0, late_ratio < vd.THRESHOLDS["h4_late"], np.nan
                 ).astype(float)
             ),
         }
+    shares = {name: sh(f, name) for name, f in flags.items()}
+    # saturation of every organisation at every N over the plausible space
+    saturation: dict[str, dict[str, Any]] = {}
+    for (topology, ci, n), outs in sorted(by.items()):
+        if "saturated" in outs:
+            name = f"{topology}.{'on' if ci else 'off'}"
+            saturation.setdefault(name, {})[str(n)] = sh(
+                outs["saturated"].astype(float), f"saturated.{name}.{n}"
+            )
     brackets: dict[str, Any] = {}
     spread: dict[str, Any] = {}
     if len(ns) >= 2:
@@ -934,10 +1000,12 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
         if core_lo is not None and hier_lo is not None:
             for metric in ("busy_per_change", "lead_time_km_p50", "paid_reviewer_days_per_change"):
                 args = (core_lo[metric], hier_lo[metric], core[metric], hier[metric])
-                brackets[metric] = nstar_brackets(*args, n_lo, n_top)
-                spread[metric] = nstar_spread(*args, n_lo, n_top)
+                brackets[metric] = nstar_brackets(*args, n_lo, n_top, clusters=clusters)
+                spread[metric] = nstar_spread(*args, n_lo, n_top, clusters=clusters)
     return {
         "n_points": len(core["saturated"]),
+        "n_base_points": int(np.unique(clusters).size),
+        "interval": "cluster bootstrap over base points (Saltelli blocks)",
         "n_teams": n_top,
         "n_values": ns,
         "nstar_brackets": brackets,
@@ -946,6 +1014,7 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
         "ranges": {name: [lo, hi] for name, lo, hi in spec.sample.ranges},
         "indices": indices,
         "shares": shares,
+        "saturation": saturation,
     }
 
 
@@ -964,25 +1033,29 @@ def nstar_brackets(
     split_hi: np.ndarray,
     n_lo: int,
     n_hi: int,
+    *,
+    clusters: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Where N* lies at each sample point, from the split-minus-core sign at two N.
 
     A missing value (a median beyond the window) counts as larger than any finite one.
-    Shares (Wilson CIs) of points where the split is already lower at ``n_lo`` (N* below
-    it), lower at ``n_hi`` only (N* between), lower at neither (N* above ``n_hi`` or
-    never), and lower at ``n_lo`` but not at ``n_hi`` (one core overtakes again).
+    Shares (:func:`share`: cluster bootstrap over base points when ``clusters`` is given,
+    else Wilson) of points where the split is already lower at ``n_lo`` (N* below it),
+    lower at ``n_hi`` only (N* between), lower at neither (N* above ``n_hi`` or never),
+    and lower at ``n_lo`` but not at ``n_hi`` (one core overtakes again).
     """
 
     lo, hi = _split_lower(split_lo, core_lo), _split_lower(split_hi, core_hi)
     ok = np.isfinite(lo) & np.isfinite(hi)
+    cl = None if clusters is None else np.asarray(clusters)[ok]
     lo, hi = lo[ok].astype(bool), hi[ok].astype(bool)
     return {
         "n_lo": n_lo,
         "n_hi": n_hi,
-        "below": share((lo & hi).astype(float)),
-        "between": share((~lo & hi).astype(float)),
-        "above": share((~lo & ~hi).astype(float)),
-        "reversed": share((lo & ~hi).astype(float)),
+        "below": share((lo & hi).astype(float), cl, key=("below",)),
+        "between": share((~lo & hi).astype(float), cl, key=("between",)),
+        "above": share((~lo & ~hi).astype(float), cl, key=("above",)),
+        "reversed": share((lo & ~hi).astype(float), cl, key=("reversed",)),
     }
 
 
@@ -1013,6 +1086,8 @@ def nstar_spread(
     n_lo: int,
     n_hi: int,
     quantiles: Sequence[float] = NSTAR_QUANTILES,
+    *,
+    clusters: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The distribution of N* over the sample points (the plausible space), continuous
     where it can be.
@@ -1029,13 +1104,14 @@ def nstar_spread(
       placed at their side: N* < ``n_lo`` (split lower at both), N* > ``n_hi`` or never
       (split not lower at ``n_hi``: "above" and "reversed" points). Each is the value of
       one point (inverted-CDF quantile) or ``"<"``/``">"`` for a censored one;
-    * ``censored``: shares (Wilson CIs) of points below, above (not lower at either N),
-      reversed (lower at ``n_lo`` only) and between but not interpolable.
+    * ``censored``: shares (as in :func:`nstar_brackets`) of points below, above (not lower
+      at either N), reversed (lower at ``n_lo`` only) and between but not interpolable.
     """
     lo, hi = _split_lower(split_lo, core_lo), _split_lower(split_hi, core_hi)
     ok = np.isfinite(lo) & np.isfinite(hi)
     d_lo = (np.asarray(split_lo, float) - np.asarray(core_lo, float))[ok]
     d_hi = (np.asarray(split_hi, float) - np.asarray(core_hi, float))[ok]
+    cl = None if clusters is None else np.asarray(clusters)[ok]
     lo, hi = lo[ok].astype(bool), hi[ok].astype(bool)
     between = ~lo & hi
     nstar = nstar_interpolate(d_lo, d_hi, n_lo, n_hi)
@@ -1069,10 +1145,10 @@ def nstar_spread(
         },
         "quantiles": q_all,
         "censored": {
-            "below": share((lo & hi).astype(float)),
-            "above": share((~lo & ~hi).astype(float)),
-            "reversed": share((lo & ~hi).astype(float)),
-            "not_interpolable": share(lost.astype(float)),
+            "below": share((lo & hi).astype(float), cl, key=("below",)),
+            "above": share((~lo & ~hi).astype(float), cl, key=("above",)),
+            "reversed": share((lo & ~hi).astype(float), cl, key=("reversed",)),
+            "not_interpolable": share(lost.astype(float), cl, key=("lost",)),
         },
     }
 
