@@ -220,9 +220,41 @@ def curves(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
 # ----------------------------------------------------------------------------- fits
 
 
+MIN_FIT_N = 4
+"""Fewest distinct unsaturated N a law is fitted on: with three, a two-parameter law has one
+degree of freedom left and the comparison of laws says little."""
+
+
+def _finite(x: Any) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _candidate(f: Any, comparison: Any) -> dict[str, Any]:
+    """One candidate law: its parameters, fit and rank by AICc among the candidates
+    (1: the smallest AICc; None when its AICc is not finite, e.g. too few N for its
+    parameters)."""
+    finite = [g.aicc for g in comparison.fits if math.isfinite(g.aicc)]
+    rank = 1 + sum(a < f.aicc for a in finite) if math.isfinite(f.aicc) else None
+    return {
+        "formula": f.formula,
+        "params": dict(zip(f.names, map(_finite, f.estimates), strict=True)),
+        "stderrs": dict(zip(f.names, map(_finite, f.stderrs), strict=True)),
+        "chi2_dof": f.chi2_dof,
+        "p_value": f.p_value,
+        "delta_aicc": _finite(f.delta_aicc),
+        "weight": _finite(f.weight),
+        "fits": f.fits,
+        "rank": rank,
+        "of": len(finite),
+        "chosen": f.law == comparison.best,
+        "note": f.note,
+    }
+
+
 def _law_record(comparison: Any) -> dict[str, Any]:
     chosen = comparison.chosen
-    return {
+    candidates = {f.law: _candidate(f, comparison) for f in comparison.fits}
+    rec = {
         "best": comparison.best,
         "formula": chosen.formula,
         "params": dict(zip(chosen.names, chosen.estimates, strict=True)),
@@ -232,11 +264,11 @@ def _law_record(comparison: Any) -> dict[str, Any]:
         "fits": chosen.fits,
         "any_fits": comparison.any_fits,
         "weight": comparison.best_weight,
-        "candidates": {
-            f.law: {"chi2_dof": f.chi2_dof, "delta_aicc": f.delta_aicc, "fits": f.fits}
-            for f in comparison.fits
-        },
+        "candidates": candidates,
     }
+    if "usl" in candidates:  # the USL where it is a candidate (throughputs): shown as such
+        rec["usl"] = candidates["usl"]
+    return rec
 
 
 def fit_part(
@@ -249,8 +281,8 @@ def fit_part(
         return {"skipped": "saturated from the smallest N"}
     use = runs[(runs["n_teams"] <= until) & np.isfinite(runs[metric])]
     n, y = use["n_teams"].to_numpy(float), use[metric].to_numpy(float)
-    if np.unique(n).size < fit.MIN_DISTINCT_N:
-        return {"skipped": f"fewer than {fit.MIN_DISTINCT_N} unsaturated N (up to N = {until})"}
+    if np.unique(n).size < MIN_FIT_N:
+        return _too_few(np.unique(n).size, until)
     means = pd.Series(y).groupby(n).mean()
     if (means <= 0).any():
         zero = [f"{k:g}" for k in means.index[means <= 0]]
@@ -263,8 +295,8 @@ def fit_part(
             return {"skipped": f"zero at N = {', '.join(zero)}"}
         mask = n >= first
         n, y = n[mask], y[mask]
-        if np.unique(n).size < fit.MIN_DISTINCT_N:
-            return {"skipped": f"positive at fewer than {fit.MIN_DISTINCT_N} N"}
+        if np.unique(n).size < MIN_FIT_N:
+            return _too_few(np.unique(n).size, until, "positive ")
     try:
         scaling = fit.fit_scaling(n, y, rng=_rng("fit", *key, metric), n_boot=1000, laws=laws)
     except ValueError as err:
@@ -286,6 +318,14 @@ def fit_part(
     }
 
 
+def _too_few(k: int, until: int, what: str = "") -> dict[str, Any]:
+    """The record of a fit not made: fewer than :data:`MIN_FIT_N` distinct N."""
+    return {
+        "skipped": f"too few {what}unsaturated N ({k}; a law needs {MIN_FIT_N}, up to N = {until})",
+        "too_few_n": int(k),
+    }
+
+
 def _nan(x: Any) -> float:
     return math.nan if x is None else float(x)
 
@@ -297,14 +337,55 @@ def _slopes(local: Any) -> list[dict[str, float]]:
     ]
 
 
+#: Columns that are not results of a run (its identity, bookkeeping and parameters).
+_NOT_RESULTS = {"run_id", "replicate", "seed", "days", "status", "error", "wall_s"}
+
+
+def result_columns(df: pd.DataFrame) -> list[str]:
+    """The numeric result columns of a runs table (no parameter, no bookkeeping)."""
+    return [
+        c
+        for c in df.columns
+        if c not in PARAMETERS and c not in _NOT_RESULTS and pd.api.types.is_numeric_dtype(df[c])
+    ]
+
+
+def identical_configurations(df: pd.DataFrame, orgs: Sequence[str]) -> list[list[str]]:
+    """Groups of organisations (automation off) whose runs are bit-identical: the same N
+    and replicates, and every result column equal value for value (NaN equal to NaN), as
+    when two parameter settings build the same organisation (e.g. modular with locality 1
+    and the maintainer tree of fan-out 4). Groups of one are left out."""
+    cols = result_columns(df)
+    groups: list[tuple[pd.DataFrame, list[str]]] = []
+    for org in orgs:
+        runs = org_runs(df, org, False)
+        if runs.empty:
+            continue
+        runs = runs.sort_values(["n_teams", "replicate"], kind="stable")
+        table = runs[["n_teams", "replicate", *cols]].to_numpy(float)
+        for other, names in groups:
+            if other.shape == table.shape and np.array_equal(other, table, equal_nan=True):
+                names.append(org)
+                break
+        else:
+            groups.append((table, [org]))
+    return [names for _, names in groups if len(names) > 1]
+
+
 def part_fits(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Scaling laws of each cost part, integration and busy total per organisation (off)."""
+    """Scaling laws of each cost part, integration and busy total per organisation (off).
+
+    Organisations whose runs are bit-identical (:func:`identical_configurations`) are
+    fitted and reported once, under the first one's key, with ``names`` listing all."""
     from sweeps.fit import COST_LAWS, THROUGHPUT_LAWS
 
     out: dict[str, Any] = {}
-    for org in [*ORGS, "modular_l0", "modular_l1"]:
+    orgs = [*ORGS, "modular_l0", "modular_l1"]
+    same = {names[0]: names for names in identical_configurations(df, orgs)}
+    repeated = {o for names in same.values() for o in names[1:]}
+    for org in orgs:
         key = f"{org}.off"
-        if key not in curves_doc:
+        if key not in curves_doc or org in repeated:
             continue
         runs = org_runs(df, org, False)
         if org != "single_core":
@@ -316,7 +397,12 @@ def part_fits(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]
         }
         parts["merged_per_day"] = fit_part(runs, "merged_per_day", until, (org,), THROUGHPUT_LAWS)
         parts["links"] = fit_part(runs, "links", curves_doc[key]["n"][-1], (org,), COST_LAWS)
-        out[org] = {"fitted_until": until, "largest_n": curves_doc[key]["n"][-1], "parts": parts}
+        out[org] = {
+            "fitted_until": until,
+            "largest_n": curves_doc[key]["n"][-1],
+            "names": same.get(org, [org]),
+            "parts": parts,
+        }
     return out
 
 
@@ -1240,6 +1326,7 @@ def compute(
         "level": vd.LEVEL,
         "curves": curves_doc,
         "fits": fits,
+        "identical": [f["names"] for f in fits.values() if len(f["names"]) > 1],
         "crossovers": crossovers(df, curves_doc),
         "automation": auto,
         "hypotheses": hypotheses(df, curves_doc, fits, auto, links),
