@@ -13,19 +13,28 @@ What it computes:
   integration), each cost part, lead time (Kaplan–Meier median) and the share of
   saturated replicates (:func:`curves`);
 * per organisation and cost part, the scaling laws fitted over the unsaturated N only
-  (:func:`part_fits`), with χ²/dof, whether any law fits, where the fitted range ends and
-  the local slope at the largest fitted N;
+  (:func:`part_fits`; none on fewer than :data:`MIN_FIT_N` of them), with χ²/dof,
+  whether any law fits, each candidate's parameters and AICc rank (the USL's among them
+  where it is a candidate), where the fitted range ends and the local slope at the
+  largest fitted N; organisations whose runs are bit-identical are fitted once under
+  both names (:func:`identical_configurations`);
 * crossovers N* of the split against one core on lead time, paid and busy days per
   landed change (:func:`crossovers`);
 * what CI automation removes and what it only moves (:func:`automation`);
 * the inputs of each hypothesis test and its verdict (:func:`hypotheses`, tests in
-  :mod:`verdicts`);
-* the sensitivity analysis: Sobol indices and the share of the plausible space in which
-  each verdict holds (:func:`sensitivity`), and where N* lies over that space, both as
+  :mod:`verdicts`), including the inputs and rules that decide whether a verdict only
+  restates the set-up ("by construction"), and the comparisons an input decides
+  (:func:`construction`: paid reviewer-days under equal headcount, the hierarchy's lead
+  time against its pull schedule);
+* the sensitivity analysis: Sobol indices, the share of the plausible space in which
+  each verdict holds and in which each organisation saturates at each N, with intervals
+  by a cluster bootstrap over the design's base points (:func:`share`,
+  :func:`sample_clusters`) (:func:`sensitivity`), and where N* lies over that space, both as
   brackets (:func:`nstar_brackets`) and as a continuous spread interpolated between the
   sweep's two N (:func:`nstar_spread`);
 * how concentrated link pain is at the largest N against the input badness, from the
-  per-link rows of ``paper/link_pain.py`` (:func:`link_pain_concentration`).
+  per-link rows of ``paper/link_pain.py`` (:func:`link_pain_concentration`), and H5's
+  rank correlation between a link's badness and its pain (:func:`link_rank_correlation`).
 
 Reads nothing itself: callers pass DataFrames (``paper/build.py`` loads them).
 """
@@ -783,12 +792,20 @@ def hypotheses(
         has_fix = not base.empty and not fixed.empty
         if org not in link_orgs and not has_fix:
             continue
+        link_saturated = False
         if org in link_orgs:
             rho = link_rank_correlation(links, org)
             link_n = int(links.loc[links["org"] == org, "n_teams"].iloc[0])
+            c = curves_doc.get(f"{org}.off", {})
+            sat = dict(zip(c.get("n", []), c.get("saturated_n", []), strict=True))
+            link_saturated = bool(sat.get(link_n))
         else:
             rho, link_n = vd.Estimate.missing(), None
-        inputs: dict[str, Any] = {"rho": rho.to_dict(), "link_n": link_n}
+        inputs: dict[str, Any] = {
+            "rho": rho.to_dict(),
+            "link_n": link_n,
+            "link_saturated": link_saturated,
+        }
         fix = None
         saturated = False
         if has_fix:
@@ -810,6 +827,12 @@ def hypotheses(
                 vd.INCONCLUSIVE,
                 f"fixing judged at N = {inputs['n']}, where the organisation is already "
                 f"saturated: no valid test ({verdict.reason})",
+            )
+        if link_saturated:  # which links' work gets started is set by the queue, not demand
+            verdict = vd.Verdict(
+                vd.INCONCLUSIVE,
+                f"links ranked at N = {link_n}, where the organisation is saturated: the pain "
+                f"booked is the work its queues got to, no valid test ({verdict.reason})",
             )
         if org not in link_orgs:
             verdict = vd.Verdict(

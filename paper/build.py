@@ -595,8 +595,8 @@ def construction_table(doc: Mapping[str, Any]) -> str:
                 CONSTRUCTION_WHAT.get(kind, kind),
                 ORG_LABELS.get(org, org) + (f", N = {n}" if n is not None else ""),
                 f"**{v['status']}**",
-                v.get("because") or v["reason"],
-                v["reason"] if v.get("because") else "",
+                v.get("because") or "",
+                v["reason"].removeprefix(f"{v['because']}: ") if v.get("because") else v["reason"],
             ]
         )
     if not rows:
