@@ -1026,6 +1026,14 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
     v["answer.lead"] = beats(lead_c, "median lead time")
     v["answer.busy"] = beats(busy_c, "busy person-days per landed change")
     v["answer.paid"] = beats(paid_c, "paid reviewer-days per landed change")
+    # what an input or accounting rule decides is said so where the answer quotes it
+    cons = doc.get("construction") or {}
+    for kind, key in (("lead", "answer.lead"), ("paid", "answer.paid")):
+        c = cons.get(f"{kind}.hierarchical")
+        made = c is not None and c["status"] == vd.BY_CONSTRUCTION
+        v[f"construction.{kind}"] = f"by construction: {c['because']}" if made else ""
+        if made:
+            v[key] += f" ({v[f'construction.{kind}']})"
     v["answer.core_largest_unsaturated"] = str(core["fitted_until"])
     v["answer.hier_largest_unsaturated"] = str(hier["fitted_until"])
     v["answer.n_max"] = str(n_max)

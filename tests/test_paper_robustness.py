@@ -4,6 +4,7 @@ are one cluster, and the share's interval is a cluster bootstrap over base point
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sweeps.commands.figures import load_paper_build
@@ -87,3 +88,36 @@ def test_a_share_no_base_point_varies_gets_wilsons_interval_over_base_points():
     flags = np.where(clusters < 8, np.nan, 1.0)
     s = analysis.share(flags, clusters)
     assert s["value"] == 1 and s["clusters"] == 8 and s["n"] == 224
+
+
+# ----------------------------------------------------------------------------- H5 on links
+
+
+def link_table(org, follows, runs=3, links=300, seed=0):
+    """Per-link rows as paper/link_pain.py writes them: pain follows badness or not."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for r in range(runs):
+        bad = rng.lognormal(0.0, 0.8, links)
+        pain = (bad if follows else rng.lognormal(0.0, 0.8, links)) * rng.lognormal(0, 0.5, links)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "org": org,
+                    "n_teams": 8,
+                    "run_id": f"{org}-{r}",
+                    "badness": bad,
+                    "pain_days": pain,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_h5_from_link_rows_supports_pain_on_bad_links_only():
+    links = pd.concat([link_table("flat", True), link_table("modular", False, seed=1)])
+    follows = analysis.link_rank_correlation(links, "flat")
+    independent = analysis.link_rank_correlation(links, "modular")
+    assert follows.n == 3 and independent.n == 3
+    assert analysis.vd.h5(follows).status == analysis.vd.SUPPORTED
+    assert analysis.vd.h5(independent).status == analysis.vd.NOT_SUPPORTED
