@@ -118,6 +118,8 @@ CURVE_METRICS = (
     "link_pain_top_decile_share",
     "links",
 )
+SCHEMA = "orgscale-paper-numbers/3"
+"""Schema of the numbers document: numbers of another schema are recomputed, not read."""
 SPLIT_MIN_N = 2
 """Smallest N a split is fitted and compared at. A "split" of one area is no split, and its
 one-reviewer teams need only one approval (``approvals_needed`` is capped at a team's size),
@@ -1345,7 +1347,7 @@ def compute(
     fits = part_fits(df, curves_doc)
     auto = automation(df, curves_doc)
     doc = {
-        "schema": "orgscale-paper-numbers/2",
+        "schema": SCHEMA,
         "level": vd.LEVEL,
         "curves": curves_doc,
         "fits": fits,

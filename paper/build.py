@@ -252,7 +252,7 @@ def load_or_compute_numbers(
         if (results_dir / VALIDATION_FILE).is_file():
             inputs.append(results_dir / VALIDATION_FILE)
         fresh = all(p.stat().st_mtime <= path.stat().st_mtime for p in inputs)
-        if doc.get("design_hash") == design and fresh:
+        if doc.get("design_hash") == design and fresh and doc.get("schema") == analysis.SCHEMA:
             return doc
     kept = "" if save else "; not saved: a reader does not write into results, orgscale paper does"
     log(f"computing the paper's numbers from {_rel(results_dir)} (one bootstrap each{kept})")
