@@ -13,19 +13,28 @@ What it computes:
   integration), each cost part, lead time (Kaplan–Meier median) and the share of
   saturated replicates (:func:`curves`);
 * per organisation and cost part, the scaling laws fitted over the unsaturated N only
-  (:func:`part_fits`), with χ²/dof, whether any law fits, where the fitted range ends and
-  the local slope at the largest fitted N;
+  (:func:`part_fits`; none on fewer than :data:`MIN_FIT_N` of them), with χ²/dof,
+  whether any law fits, each candidate's parameters and AICc rank (the USL's among them
+  where it is a candidate), where the fitted range ends and the local slope at the
+  largest fitted N; organisations whose runs are bit-identical are fitted once under
+  both names (:func:`identical_configurations`);
 * crossovers N* of the split against one core on lead time, paid and busy days per
   landed change (:func:`crossovers`);
 * what CI automation removes and what it only moves (:func:`automation`);
 * the inputs of each hypothesis test and its verdict (:func:`hypotheses`, tests in
-  :mod:`verdicts`);
-* the sensitivity analysis: Sobol indices and the share of the plausible space in which
-  each verdict holds (:func:`sensitivity`), and where N* lies over that space, both as
+  :mod:`verdicts`), including the inputs and rules that decide whether a verdict only
+  restates the set-up ("by construction"), and the comparisons an input decides
+  (:func:`construction`: paid reviewer-days under equal headcount, the hierarchy's lead
+  time against its pull schedule);
+* the sensitivity analysis: Sobol indices, the share of the plausible space in which
+  each verdict holds and in which each organisation saturates at each N, with intervals
+  by a cluster bootstrap over the design's base points (:func:`share`,
+  :func:`sample_clusters`) (:func:`sensitivity`), and where N* lies over that space, both as
   brackets (:func:`nstar_brackets`) and as a continuous spread interpolated between the
   sweep's two N (:func:`nstar_spread`);
 * how concentrated link pain is at the largest N against the input badness, from the
-  per-link rows of ``paper/link_pain.py`` (:func:`link_pain_concentration`).
+  per-link rows of ``paper/link_pain.py`` (:func:`link_pain_concentration`), and H5's
+  rank correlation between a link's badness and its pain (:func:`link_rank_correlation`).
 
 Reads nothing itself: callers pass DataFrames (``paper/build.py`` loads them).
 """
@@ -109,6 +118,8 @@ CURVE_METRICS = (
     "link_pain_top_decile_share",
     "links",
 )
+SCHEMA = "orgscale-paper-numbers/3"
+"""Schema of the numbers document: numbers of another schema are recomputed, not read."""
 SPLIT_MIN_N = 2
 """Smallest N a split is fitted and compared at. A "split" of one area is no split, and its
 one-reviewer teams need only one approval (``approvals_needed`` is capped at a team's size),
@@ -220,9 +231,41 @@ def curves(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
 # ----------------------------------------------------------------------------- fits
 
 
+MIN_FIT_N = 4
+"""Fewest distinct unsaturated N a law is fitted on: with three, a two-parameter law has one
+degree of freedom left and the comparison of laws says little."""
+
+
+def _finite(x: Any) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _candidate(f: Any, comparison: Any) -> dict[str, Any]:
+    """One candidate law: its parameters, fit and rank by AICc among the candidates
+    (1: the smallest AICc; None when its AICc is not finite, e.g. too few N for its
+    parameters)."""
+    finite = [g.aicc for g in comparison.fits if math.isfinite(g.aicc)]
+    rank = 1 + sum(a < f.aicc for a in finite) if math.isfinite(f.aicc) else None
+    return {
+        "formula": f.formula,
+        "params": dict(zip(f.names, map(_finite, f.estimates), strict=True)),
+        "stderrs": dict(zip(f.names, map(_finite, f.stderrs), strict=True)),
+        "chi2_dof": f.chi2_dof,
+        "p_value": f.p_value,
+        "delta_aicc": _finite(f.delta_aicc),
+        "weight": _finite(f.weight),
+        "fits": f.fits,
+        "rank": rank,
+        "of": len(finite),
+        "chosen": f.law == comparison.best,
+        "note": f.note,
+    }
+
+
 def _law_record(comparison: Any) -> dict[str, Any]:
     chosen = comparison.chosen
-    return {
+    candidates = {f.law: _candidate(f, comparison) for f in comparison.fits}
+    rec = {
         "best": comparison.best,
         "formula": chosen.formula,
         "params": dict(zip(chosen.names, chosen.estimates, strict=True)),
@@ -232,11 +275,11 @@ def _law_record(comparison: Any) -> dict[str, Any]:
         "fits": chosen.fits,
         "any_fits": comparison.any_fits,
         "weight": comparison.best_weight,
-        "candidates": {
-            f.law: {"chi2_dof": f.chi2_dof, "delta_aicc": f.delta_aicc, "fits": f.fits}
-            for f in comparison.fits
-        },
+        "candidates": candidates,
     }
+    if "usl" in candidates:  # the USL where it is a candidate (throughputs): shown as such
+        rec["usl"] = candidates["usl"]
+    return rec
 
 
 def fit_part(
@@ -249,8 +292,8 @@ def fit_part(
         return {"skipped": "saturated from the smallest N"}
     use = runs[(runs["n_teams"] <= until) & np.isfinite(runs[metric])]
     n, y = use["n_teams"].to_numpy(float), use[metric].to_numpy(float)
-    if np.unique(n).size < fit.MIN_DISTINCT_N:
-        return {"skipped": f"fewer than {fit.MIN_DISTINCT_N} unsaturated N (up to N = {until})"}
+    if np.unique(n).size < MIN_FIT_N:
+        return _too_few(np.unique(n).size, until)
     means = pd.Series(y).groupby(n).mean()
     if (means <= 0).any():
         zero = [f"{k:g}" for k in means.index[means <= 0]]
@@ -263,8 +306,8 @@ def fit_part(
             return {"skipped": f"zero at N = {', '.join(zero)}"}
         mask = n >= first
         n, y = n[mask], y[mask]
-        if np.unique(n).size < fit.MIN_DISTINCT_N:
-            return {"skipped": f"positive at fewer than {fit.MIN_DISTINCT_N} N"}
+        if np.unique(n).size < MIN_FIT_N:
+            return _too_few(np.unique(n).size, until, "positive ")
     try:
         scaling = fit.fit_scaling(n, y, rng=_rng("fit", *key, metric), n_boot=1000, laws=laws)
     except ValueError as err:
@@ -286,6 +329,14 @@ def fit_part(
     }
 
 
+def _too_few(k: int, until: int, what: str = "") -> dict[str, Any]:
+    """The record of a fit not made: fewer than :data:`MIN_FIT_N` distinct N."""
+    return {
+        "skipped": f"too few {what}unsaturated N ({k}; a law needs {MIN_FIT_N}, up to N = {until})",
+        "too_few_n": int(k),
+    }
+
+
 def _nan(x: Any) -> float:
     return math.nan if x is None else float(x)
 
@@ -297,14 +348,55 @@ def _slopes(local: Any) -> list[dict[str, float]]:
     ]
 
 
+#: Columns that are not results of a run (its identity, bookkeeping and parameters).
+_NOT_RESULTS = {"run_id", "replicate", "seed", "days", "status", "error", "wall_s"}
+
+
+def result_columns(df: pd.DataFrame) -> list[str]:
+    """The numeric result columns of a runs table (no parameter, no bookkeeping)."""
+    return [
+        c
+        for c in df.columns
+        if c not in PARAMETERS and c not in _NOT_RESULTS and pd.api.types.is_numeric_dtype(df[c])
+    ]
+
+
+def identical_configurations(df: pd.DataFrame, orgs: Sequence[str]) -> list[list[str]]:
+    """Groups of organisations (automation off) whose runs are bit-identical: the same N
+    and replicates, and every result column equal value for value (NaN equal to NaN), as
+    when two parameter settings build the same organisation (e.g. modular with locality 1
+    and the maintainer tree of fan-out 4). Groups of one are left out."""
+    cols = result_columns(df)
+    groups: list[tuple[pd.DataFrame, list[str]]] = []
+    for org in orgs:
+        runs = org_runs(df, org, False)
+        if runs.empty:
+            continue
+        runs = runs.sort_values(["n_teams", "replicate"], kind="stable")
+        table = runs[["n_teams", "replicate", *cols]].to_numpy(float)
+        for other, names in groups:
+            if other.shape == table.shape and np.array_equal(other, table, equal_nan=True):
+                names.append(org)
+                break
+        else:
+            groups.append((table, [org]))
+    return [names for _, names in groups if len(names) > 1]
+
+
 def part_fits(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Scaling laws of each cost part, integration and busy total per organisation (off)."""
+    """Scaling laws of each cost part, integration and busy total per organisation (off).
+
+    Organisations whose runs are bit-identical (:func:`identical_configurations`) are
+    fitted and reported once, under the first one's key, with ``names`` listing all."""
     from sweeps.fit import COST_LAWS, THROUGHPUT_LAWS
 
     out: dict[str, Any] = {}
-    for org in [*ORGS, "modular_l0", "modular_l1"]:
+    orgs = [*ORGS, "modular_l0", "modular_l1"]
+    same = {names[0]: names for names in identical_configurations(df, orgs)}
+    repeated = {o for names in same.values() for o in names[1:]}
+    for org in orgs:
         key = f"{org}.off"
-        if key not in curves_doc:
+        if key not in curves_doc or org in repeated:
             continue
         runs = org_runs(df, org, False)
         if org != "single_core":
@@ -316,7 +408,12 @@ def part_fits(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]
         }
         parts["merged_per_day"] = fit_part(runs, "merged_per_day", until, (org,), THROUGHPUT_LAWS)
         parts["links"] = fit_part(runs, "links", curves_doc[key]["n"][-1], (org,), COST_LAWS)
-        out[org] = {"fitted_until": until, "largest_n": curves_doc[key]["n"][-1], "parts": parts}
+        out[org] = {
+            "fitted_until": until,
+            "largest_n": curves_doc[key]["n"][-1],
+            "names": same.get(org, [org]),
+            "parts": parts,
+        }
     return out
 
 
@@ -486,6 +583,18 @@ def automation(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any
         rec["conflicts_early_on"] = _est(on["conflicts_caught_early"], *key, "early_on")
         rec["work_per_conflict_off"] = _est(off["conflict_days_mean"], *key, "wpc_off")
         rec["work_per_conflict_on"] = _est(on["conflict_days_mean"], *key, "wpc_on")
+        rec["work_per_conflict_ratio"] = vd.ratio_estimate(
+            on["conflict_days_mean"], off["conflict_days_mean"], rng=_rng(*key, "wpc")
+        ).to_dict()
+        # the inputs that set the early share and the work per conflict (one value each in
+        # the paper sweep; a mean if a table mixes them)
+        p_early = float(on["ci_detection_prob"].mean())
+        fix_days = float(on["conflict_fix_days"].mean())
+        rec["ci_detection_prob"] = p_early
+        rec["conflict_fix_days"] = fix_days
+        rec["work_per_conflict_by_rule"] = vd.conflict_work_by_rule(
+            p_early, float(off["conflict_days_mean"].mean()), fix_days
+        )
         out[org] = rec
     return out
 
@@ -535,19 +644,40 @@ def h7_exponent(df: pd.DataFrame) -> tuple[dict[str, Any], vd.Estimate]:
     return out, est
 
 
+def _verdict_record(verdict: vd.Verdict, **inputs: Any) -> dict[str, Any]:
+    return {
+        **verdict.to_dict(),
+        "parts": [p.to_dict() for p in verdict.parts],
+        "inputs": inputs,
+    }
+
+
+def link_rank_correlation(links: pd.DataFrame, org: str) -> vd.Estimate:
+    """H5's effect for one organisation: Spearman's ρ between a link's badness and its pain
+    (person-days) over the links of each run, averaged over runs, with a bootstrap CI over
+    runs and links (:func:`verdicts.rank_correlation_estimate`)."""
+    rows = links[links["org"] == org]
+    groups = [
+        (run["badness"].to_numpy(float), run["pain_days"].to_numpy(float))
+        for _, run in rows.groupby("run_id", sort=True)
+    ]
+    return vd.rank_correlation_estimate(groups, rng=_rng("H5", org, "rho"))
+
+
 def hypotheses(
-    df: pd.DataFrame, curves_doc: Mapping[str, Any], fits: Mapping[str, Any], auto: Mapping
+    df: pd.DataFrame,
+    curves_doc: Mapping[str, Any],
+    fits: Mapping[str, Any],
+    auto: Mapping,
+    links: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Each hypothesis's effect estimates (one bootstrap each) and verdict."""
     out: dict[str, Any] = {}
 
     def record(name: str, verdict: vd.Verdict, **inputs: Any) -> None:
         out[name] = {
-            "status": verdict.status,
-            "reason": verdict.reason,
+            **_verdict_record(verdict, **inputs),
             "test": vd.TESTS[name.split(".")[0]],
-            "parts": [{"status": p.status, "reason": p.reason} for p in verdict.parts],
-            "inputs": inputs,
         }
 
     # H1 at equal headcount, and with Nova's fixed core of 17
@@ -589,7 +719,17 @@ def hypotheses(
             _at_n(core_runs, n_top, "contributions_landed_per_day"),
             rng=_rng("H2"),
         )
-        record("H2", vd.h2(gain), gain=gain.to_dict(), n=n_top)
+        at = flat[flat["n_teams"] == n_top]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            neg = (at["cost_negotiation"] / at["busy_total"]).where(at["busy_total"] > 0)
+        neg_share = vd.mean_estimate(neg, rng=_rng("H2", "negotiation"))
+        record(
+            "H2",
+            vd.h2(gain, neg_share),
+            gain=gain.to_dict(),
+            negotiation_share=neg_share.to_dict(),
+            n=n_top,
+        )
 
     # H3: the hierarchy's integration-cost exponent over its unsaturated N
     for org in ("hierarchical", "tree4"):
@@ -621,50 +761,87 @@ def hypotheses(
     for org, rec in auto.items():
         late = vd.Estimate.from_dict(rec["late_ratio"])
         total = vd.Estimate.from_dict(rec["integration_per_change_ratio"])
+        early = vd.Estimate.from_dict(rec["early_share_on"])
+        work = vd.Estimate.from_dict(rec["work_per_conflict_ratio"])
         record(
             f"H4.{org}",
-            vd.h4(late, rec["late_events_off"], total),
+            vd.h4(
+                late,
+                rec["late_events_off"],
+                total,
+                early_share=early,
+                detection_prob=rec["ci_detection_prob"],
+                conflict_work_ratio=work,
+                conflict_work_by_rule=rec["work_per_conflict_by_rule"],
+            ),
+            early_share=early.to_dict(),
+            ci_detection_prob=rec["ci_detection_prob"],
+            work_per_conflict_ratio=work.to_dict(),
+            work_per_conflict_by_rule=rec["work_per_conflict_by_rule"],
             late_ratio=late.to_dict(),
             total_ratio=total.to_dict(),
             late_events_off=rec["late_events_off"],
             n=rec["n"],
         )
 
-    # H5: link pain's tail and fixing the worst links, at N = 32 (automation off)
-    for org in ("flat", "modular", "hierarchical"):
+    # H5: does pain fall on the links with bad APIs (rank correlation over the links of the
+    # runs at the largest N, paper/link_pain.py), and does fixing the worst 20% cut cost
+    # (the sweep's fixed_link_share runs, automation off)
+    link_orgs = [] if links is None or links.empty else list(dict.fromkeys(links["org"]))
+    for org in SPLITS:
         base = org_runs(df, org, False)
         fixed = org_runs(df, org, False, fixed_link_share=0.2)
-        if base.empty or fixed.empty:
+        has_fix = not base.empty and not fixed.empty
+        if org not in link_orgs and not has_fix:
             continue
-        common = sorted(set(fixed["n_teams"]) & set(base["n_teams"]))
-        until = curves_doc.get(f"{org}.off", {}).get("fitted_until")
-        # judged at the largest N where the unfixed organisation is unsaturated, if any
-        unsaturated = [n for n in common if until is not None and n <= until]
-        n = int(unsaturated[-1] if unsaturated else common[0])
-        tail = vd.mean_estimate(
-            _at_n(base, n, "link_pain_top_decile_share") / 0.1, rng=_rng("H5", org, "tail")
-        )
-        fix = vd.ratio_estimate(
-            _at_n(fixed, n, "integration_per_change"),
-            _at_n(base, n, "integration_per_change"),
-            rng=_rng("H5", org, "fix"),
-        )
-        saturated = bool(until is None or n > until)
-        verdict = vd.h5(tail, fix)
+        link_saturated = False
+        if org in link_orgs:
+            rho = link_rank_correlation(links, org)
+            link_n = int(links.loc[links["org"] == org, "n_teams"].iloc[0])
+            c = curves_doc.get(f"{org}.off", {})
+            sat = dict(zip(c.get("n", []), c.get("saturated_n", []), strict=True))
+            link_saturated = bool(sat.get(link_n))
+        else:
+            rho, link_n = vd.Estimate.missing(), None
+        inputs: dict[str, Any] = {
+            "rho": rho.to_dict(),
+            "link_n": link_n,
+            "link_saturated": link_saturated,
+        }
+        fix = None
+        saturated = False
+        if has_fix:
+            common = sorted(set(fixed["n_teams"]) & set(base["n_teams"]))
+            until = curves_doc.get(f"{org}.off", {}).get("fitted_until")
+            # judged at the largest N where the unfixed organisation is unsaturated, if any
+            unsaturated = [n for n in common if until is not None and n <= until]
+            n = int(unsaturated[-1] if unsaturated else common[0])
+            fix = vd.ratio_estimate(
+                _at_n(fixed, n, "integration_per_change"),
+                _at_n(base, n, "integration_per_change"),
+                rng=_rng("H5", org, "fix"),
+            )
+            saturated = bool(until is None or n > until)
+            inputs.update(fix=fix.to_dict(), n=n, saturated=saturated)
+        verdict = vd.h5(rho, fix)
         if saturated:  # a queue that never empties: its costs are not the organisation's
             verdict = vd.Verdict(
                 vd.INCONCLUSIVE,
-                f"judged at N = {n}, where the organisation is already saturated: no valid "
-                f"test ({verdict.reason})",
+                f"fixing judged at N = {inputs['n']}, where the organisation is already "
+                f"saturated: no valid test ({verdict.reason})",
             )
-        record(
-            f"H5.{org}",
-            verdict,
-            tail=tail.to_dict(),
-            fix=fix.to_dict(),
-            n=n,
-            saturated=saturated,
-        )
+        if link_saturated:  # which links' work gets started is set by the queue, not demand
+            verdict = vd.Verdict(
+                vd.INCONCLUSIVE,
+                f"links ranked at N = {link_n}, where the organisation is saturated: the pain "
+                f"booked is the work its queues got to, no valid test ({verdict.reason})",
+            )
+        if org not in link_orgs:
+            verdict = vd.Verdict(
+                vd.INCONCLUSIVE,
+                f"no per-link rows (paper/link_pain.py) to rank links by: {verdict.reason}",
+            )
+        record(f"H5.{org}", verdict, **inputs)
 
     # H6: total busy effort per landed change, split over single core
     core = org_runs(df, "single_core", False)
@@ -688,6 +865,60 @@ def hypotheses(
     return out
 
 
+def construction(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Comparisons whose outcome an input or an accounting rule sets, each judged by a
+    verdict that says so when the numbers are within noise of what the rule gives:
+
+    * ``paid.<split>``: paid reviewer-days per landed change, split over one core, at the
+      largest N where both are unsaturated (:func:`verdicts.paid_days`: equal per day under
+      equal headcount, so the per-change ratio is the inverse landings ratio);
+    * ``lead.<hierarchy>``: the hierarchy's median lead time minus one core's at that N
+      (:func:`verdicts.lead_time_floor`: up to one ``merge_interval_days`` at each of its
+      pull levels is the pull schedule).
+    """
+    out: dict[str, Any] = {}
+    core = org_runs(df, "single_core", False)
+    if core.empty:
+        return out
+    for org in SPLITS:
+        n = _largest_common_unsaturated(curves_doc, "single_core.off", f"{org}.off")
+        if n is None:
+            continue
+        split = org_runs(df, org, False)
+        a, b = split[split["n_teams"] == n], core[core["n_teams"] == n]
+        per_day = vd.ratio_estimate(
+            a["paid_reviewer_days_per_change"] * a["contributions_landed_per_day"],
+            b["paid_reviewer_days_per_change"] * b["contributions_landed_per_day"],
+            rng=_rng("paid", org, n, "day"),
+        )
+        per_change = vd.ratio_estimate(
+            a["paid_reviewer_days_per_change"],
+            b["paid_reviewer_days_per_change"],
+            rng=_rng("paid", org, n, "change"),
+        )
+        staffing = "/".join(sorted(set(a["staffing"]) | set(b["staffing"])))
+        out[f"paid.{org}"] = _verdict_record(
+            vd.paid_days(per_day, per_change, rule=f"staffing = {staffing}"),
+            per_day_ratio=per_day.to_dict(),
+            per_change_ratio=per_change.to_dict(),
+            n=n,
+        )
+        if org in ("hierarchical", "tree4"):
+            excess = vd.difference_estimate(
+                a["lead_time_km_p50"], b["lead_time_km_p50"], rng=_rng("lead", org, n)
+            )
+            levels = int(a["tree_depth"].max())
+            interval = float(a["merge_interval_days"].max())
+            out[f"lead.{org}"] = _verdict_record(
+                vd.lead_time_floor(excess, interval=interval, levels=levels),
+                excess=excess.to_dict(),
+                levels=levels,
+                merge_interval_days=interval,
+                n=n,
+            )
+    return out
+
+
 # ----------------------------------------------------------------------------- sensitivity
 
 
@@ -701,12 +932,66 @@ def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return c - h, c + h
 
 
-def share(flags: np.ndarray) -> dict[str, float]:
-    """Share of sample points where a flag holds, with a 95% Wilson interval."""
-    flags = flags[np.isfinite(flags)]
-    k, n = int(flags.sum()), int(flags.size)
-    lo, hi = _wilson(k, n)
-    return {"value": k / n if n else math.nan, "low": lo, "high": hi, "level": 0.95, "n": n}
+def sample_clusters(sample: Any) -> np.ndarray:
+    """The base point (cluster) of each row of a ``[sample]`` block, in the sample's order.
+
+    Rows of one base point are not independent: SALib's Saltelli/Sobol scheme
+    (``SALib.sample.sobol.sample``) writes, for each of its ``n`` base points, the
+    consecutive rows A, AB₁ … AB_D (A with column j taken from B), [BA₁ … BA_D with
+    second order] and B: ``n`` blocks of D + 2 (or 2D + 2) rows; a Morris trajectory is a
+    block of D + 1 rows; a Latin hypercube row is its own cluster. Raises ValueError when
+    the rows do not split into ``n`` equal blocks."""
+    from sweeps.design import sample_size
+
+    rows = sample_size(sample)
+    if sample.method == "lhs":
+        return np.arange(rows)
+    if rows % sample.n:
+        raise ValueError(f"{rows} sample rows do not split into {sample.n} base points")
+    return np.arange(rows) // (rows // sample.n)
+
+
+def share(
+    flags: np.ndarray,
+    clusters: np.ndarray | None = None,
+    *,
+    key: Any = (),
+    n_boot: int = vd.N_BOOT,
+) -> dict[str, Any]:
+    """Share of sample points where a flag holds (NaN flags left out), with a 95% interval.
+
+    Without ``clusters`` (every row independent): the Wilson interval. With ``clusters``
+    (the base point of each row, :func:`sample_clusters`): a cluster bootstrap: the base
+    points are resampled with replacement and the share recomputed from their rows
+    (percentile interval), since the rows of one base point share most of their inputs.
+    When no base point varies the share (it is 0 or 1 in every one), the bootstrap cannot
+    either; the interval is then Wilson's over the number of base points. ``n`` counts
+    rows, ``clusters`` base points."""
+    flags = np.asarray(flags, dtype=float)
+    ok = np.isfinite(flags)
+    if clusters is None:
+        f = flags[ok]
+        k, n = int(f.sum()), int(f.size)
+        lo, hi = _wilson(k, n)
+        return {"value": k / n if n else math.nan, "low": lo, "high": hi, "level": 0.95, "n": n}
+    f, c = flags[ok], np.asarray(clusters)[ok]
+    ids, inv = np.unique(c, return_inverse=True)
+    g = int(ids.size)
+    out: dict[str, Any] = {"level": vd.LEVEL, "n": int(f.size), "clusters": g}
+    if g == 0:
+        return {"value": math.nan, "low": math.nan, "high": math.nan, **out}
+    hits = np.bincount(inv, weights=f, minlength=g)
+    rows = np.bincount(inv, minlength=g).astype(float)
+    value = float(hits.sum() / rows.sum())
+    per_cluster = hits / rows
+    if np.all(per_cluster == per_cluster[0]) and per_cluster[0] in (0.0, 1.0):
+        lo, hi = _wilson(g if per_cluster[0] == 1.0 else 0, g)
+    else:
+        picks = _rng("cluster", *key).integers(0, g, size=(n_boot, g))
+        draws = hits[picks].sum(axis=1) / rows[picks].sum(axis=1)
+        tail = (1 - vd.LEVEL) / 2
+        lo, hi = (float(q) for q in np.quantile(draws, [tail, 1 - tail]))
+    return {"value": value, "low": lo, "high": hi, **out}
 
 
 def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
@@ -734,6 +1019,11 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
             )
             by.setdefault(key, {})[metric] = y
     ns = sorted({k[2] for k in by})
+    clusters = sample_clusters(spec.sample)
+
+    def sh(flags: np.ndarray, name: str) -> dict[str, Any]:
+        return share(flags, clusters, key=("sens", name))
+
     window = float((table["days"] - table["warmup_days"]).iloc[0])
     n_top = ns[-1]
     core, hier, hier_ci = (
@@ -768,19 +1058,19 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
         indices[name] = frame.to_dict("list")
     with np.errstate(invalid="ignore"):
         late_ratio = hier_ci["conflicts_late"] / hier["conflicts_late"]
-        shares = {
-            "core_saturated": share(core["saturated"].astype(float)),
-            "hier_saturated": share(hier["saturated"].astype(float)),
+        flags = {
+            "core_saturated": core["saturated"].astype(float),
+            "hier_saturated": hier["saturated"].astype(float),
             # busiest_team_kind 3: a maintainer team (drivers-core, sub-maintainers)
-            "hier_maintainer_saturated": share(
+            "hier_maintainer_saturated": (
                 ((hier["saturated"] > 0) & (hier["busiest_team_kind"] == 3)).astype(float)
             ),
-            "split_cheaper_paid": share(
+            "split_cheaper_paid": (
                 (
                     hier["paid_reviewer_days_per_change"] < core["paid_reviewer_days_per_change"]
                 ).astype(float)
             ),
-            "split_faster": share(
+            "split_faster": (
                 np.where(
                     np.isfinite(hier["lead_time_km_p50"]) | np.isfinite(core["lead_time_km_p50"]),
                     np.nan_to_num(hier["lead_time_km_p50"], nan=np.inf)
@@ -788,23 +1078,30 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
                     np.nan,
                 ).astype(float)
             ),
-            "split_less_busy": share(
-                (hier["busy_per_change"] < core["busy_per_change"]).astype(float)
-            ),
-            "moved_not_removed": share(
+            "split_less_busy": (hier["busy_per_change"] < core["busy_per_change"]).astype(float),
+            "moved_not_removed": (
                 (
                     hier["busy_per_change"] >= vd.THRESHOLDS["h6_moved"] * core["busy_per_change"]
                 ).astype(float)
             ),
-            "automation_cuts_total": share(
+            "automation_cuts_total": (
                 (np.exp(outputs["log_automation_ratio"]) < vd.THRESHOLDS["h4_total"]).astype(float)
             ),
-            "automation_cuts_late": share(
+            "automation_cuts_late": (
                 np.where(
                     hier["conflicts_late"] > 0, late_ratio < vd.THRESHOLDS["h4_late"], np.nan
                 ).astype(float)
             ),
         }
+    shares = {name: sh(f, name) for name, f in flags.items()}
+    # saturation of every organisation at every N over the plausible space
+    saturation: dict[str, dict[str, Any]] = {}
+    for (topology, ci, n), outs in sorted(by.items()):
+        if "saturated" in outs:
+            name = f"{topology}.{'on' if ci else 'off'}"
+            saturation.setdefault(name, {})[str(n)] = sh(
+                outs["saturated"].astype(float), f"saturated.{name}.{n}"
+            )
     brackets: dict[str, Any] = {}
     spread: dict[str, Any] = {}
     if len(ns) >= 2:
@@ -814,10 +1111,12 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
         if core_lo is not None and hier_lo is not None:
             for metric in ("busy_per_change", "lead_time_km_p50", "paid_reviewer_days_per_change"):
                 args = (core_lo[metric], hier_lo[metric], core[metric], hier[metric])
-                brackets[metric] = nstar_brackets(*args, n_lo, n_top)
-                spread[metric] = nstar_spread(*args, n_lo, n_top)
+                brackets[metric] = nstar_brackets(*args, n_lo, n_top, clusters=clusters)
+                spread[metric] = nstar_spread(*args, n_lo, n_top, clusters=clusters)
     return {
         "n_points": len(core["saturated"]),
+        "n_base_points": int(np.unique(clusters).size),
+        "interval": "cluster bootstrap over base points (Saltelli blocks)",
         "n_teams": n_top,
         "n_values": ns,
         "nstar_brackets": brackets,
@@ -826,6 +1125,7 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
         "ranges": {name: [lo, hi] for name, lo, hi in spec.sample.ranges},
         "indices": indices,
         "shares": shares,
+        "saturation": saturation,
     }
 
 
@@ -844,25 +1144,29 @@ def nstar_brackets(
     split_hi: np.ndarray,
     n_lo: int,
     n_hi: int,
+    *,
+    clusters: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Where N* lies at each sample point, from the split-minus-core sign at two N.
 
     A missing value (a median beyond the window) counts as larger than any finite one.
-    Shares (Wilson CIs) of points where the split is already lower at ``n_lo`` (N* below
-    it), lower at ``n_hi`` only (N* between), lower at neither (N* above ``n_hi`` or
-    never), and lower at ``n_lo`` but not at ``n_hi`` (one core overtakes again).
+    Shares (:func:`share`: cluster bootstrap over base points when ``clusters`` is given,
+    else Wilson) of points where the split is already lower at ``n_lo`` (N* below it),
+    lower at ``n_hi`` only (N* between), lower at neither (N* above ``n_hi`` or never),
+    and lower at ``n_lo`` but not at ``n_hi`` (one core overtakes again).
     """
 
     lo, hi = _split_lower(split_lo, core_lo), _split_lower(split_hi, core_hi)
     ok = np.isfinite(lo) & np.isfinite(hi)
+    cl = None if clusters is None else np.asarray(clusters)[ok]
     lo, hi = lo[ok].astype(bool), hi[ok].astype(bool)
     return {
         "n_lo": n_lo,
         "n_hi": n_hi,
-        "below": share((lo & hi).astype(float)),
-        "between": share((~lo & hi).astype(float)),
-        "above": share((~lo & ~hi).astype(float)),
-        "reversed": share((lo & ~hi).astype(float)),
+        "below": share((lo & hi).astype(float), cl, key=("below",)),
+        "between": share((~lo & hi).astype(float), cl, key=("between",)),
+        "above": share((~lo & ~hi).astype(float), cl, key=("above",)),
+        "reversed": share((lo & ~hi).astype(float), cl, key=("reversed",)),
     }
 
 
@@ -893,6 +1197,8 @@ def nstar_spread(
     n_lo: int,
     n_hi: int,
     quantiles: Sequence[float] = NSTAR_QUANTILES,
+    *,
+    clusters: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The distribution of N* over the sample points (the plausible space), continuous
     where it can be.
@@ -909,13 +1215,14 @@ def nstar_spread(
       placed at their side: N* < ``n_lo`` (split lower at both), N* > ``n_hi`` or never
       (split not lower at ``n_hi``: "above" and "reversed" points). Each is the value of
       one point (inverted-CDF quantile) or ``"<"``/``">"`` for a censored one;
-    * ``censored``: shares (Wilson CIs) of points below, above (not lower at either N),
-      reversed (lower at ``n_lo`` only) and between but not interpolable.
+    * ``censored``: shares (as in :func:`nstar_brackets`) of points below, above (not lower
+      at either N), reversed (lower at ``n_lo`` only) and between but not interpolable.
     """
     lo, hi = _split_lower(split_lo, core_lo), _split_lower(split_hi, core_hi)
     ok = np.isfinite(lo) & np.isfinite(hi)
     d_lo = (np.asarray(split_lo, float) - np.asarray(core_lo, float))[ok]
     d_hi = (np.asarray(split_hi, float) - np.asarray(core_hi, float))[ok]
+    cl = None if clusters is None else np.asarray(clusters)[ok]
     lo, hi = lo[ok].astype(bool), hi[ok].astype(bool)
     between = ~lo & hi
     nstar = nstar_interpolate(d_lo, d_hi, n_lo, n_hi)
@@ -949,10 +1256,10 @@ def nstar_spread(
         },
         "quantiles": q_all,
         "censored": {
-            "below": share((lo & hi).astype(float)),
-            "above": share((~lo & ~hi).astype(float)),
-            "reversed": share((lo & ~hi).astype(float)),
-            "not_interpolable": share(lost.astype(float)),
+            "below": share((lo & hi).astype(float), cl, key=("below",)),
+            "above": share((~lo & ~hi).astype(float), cl, key=("above",)),
+            "reversed": share((lo & ~hi).astype(float), cl, key=("reversed",)),
+            "not_interpolable": share(lost.astype(float), cl, key=("lost",)),
         },
     }
 
@@ -1040,13 +1347,15 @@ def compute(
     fits = part_fits(df, curves_doc)
     auto = automation(df, curves_doc)
     doc = {
-        "schema": "orgscale-paper-numbers/2",
+        "schema": SCHEMA,
         "level": vd.LEVEL,
         "curves": curves_doc,
         "fits": fits,
+        "identical": [f["names"] for f in fits.values() if len(f["names"]) > 1],
         "crossovers": crossovers(df, curves_doc),
         "automation": auto,
-        "hypotheses": hypotheses(df, curves_doc, fits, auto),
+        "hypotheses": hypotheses(df, curves_doc, fits, auto, links),
+        "construction": construction(df, curves_doc),
     }
     if sens_spec is not None and sens_table is not None and not sens_table.empty:
         doc["sensitivity"] = sensitivity(sens_spec, sens_table)

@@ -254,7 +254,7 @@ def load_or_compute_numbers(
         if (results_dir / VALIDATION_FILE).is_file():
             inputs.append(results_dir / VALIDATION_FILE)
         fresh = all(p.stat().st_mtime <= path.stat().st_mtime for p in inputs)
-        if doc.get("design_hash") == design and fresh:
+        if doc.get("design_hash") == design and fresh and doc.get("schema") == analysis.SCHEMA:
             return doc
     kept = "" if save else "; not saved: a reader does not write into results, orgscale paper does"
     log(f"computing the paper's numbers from {_rel(results_dir)} (one bootstrap each{kept})")
@@ -386,6 +386,12 @@ def part_nstar(doc: Mapping[str, Any], org: str, part: str) -> str:
     return f"{fmt(c['nstar'], 1)} [{lo}, {hi}], {lower} lower below"
 
 
+def fit_label(org: str, f: Mapping[str, Any]) -> str:
+    """An organisation's label in the fit tables; bit-identical configurations, fitted
+    once, are named together."""
+    return " = ".join(ORG_LABELS.get(n, n) for n in f.get("names", [org]))
+
+
 def part_table(doc: Mapping[str, Any]) -> str:
     """Exponent, chosen law, χ²/dof, fitted range and N* per organisation and cost part."""
     rows = []
@@ -395,14 +401,14 @@ def part_table(doc: Mapping[str, Any]) -> str:
             nstar = part_nstar(doc, org, part) if org in analysis.ORGS else ""
             if "skipped" in p:
                 rows.append(
-                    [ORG_LABELS[org], analysis.PART_LABELS[part], "", "", "", nstar, p["skipped"]]
+                    [fit_label(org, f), analysis.PART_LABELS[part], "", "", "", nstar, p["skipped"]]
                 )
                 continue
             law = p["law"]
             slope = p.get("last_slope")
             rows.append(
                 [
-                    ORG_LABELS[org],
+                    fit_label(org, f),
                     analysis.PART_LABELS[part],
                     est(p["exponent"]),
                     f"{_common.law_label(law)}",
@@ -431,6 +437,57 @@ def part_table(doc: Mapping[str, Any]) -> str:
     )
 
 
+def usl_table(doc: Mapping[str, Any]) -> str:
+    """The Universal Scalability Law where it is a candidate (landings per day): its
+    parameters, fit and rank by AICc among the throughput laws, per organisation."""
+    rows = []
+    for org, f in need(doc, "fits").items():
+        p = f["parts"].get("merged_per_day", {})
+        if "skipped" in p:
+            rows.append([fit_label(org, f), "", "", "", "", p["skipped"]])
+            continue
+        u = p.get("law", {}).get("usl")
+        if not u:
+            continue
+        par, se = u["params"], u["stderrs"]
+        rank = f"{u['rank']} of {u['of']}" if u["rank"] is not None else "not ranked"
+        rows.append(
+            [
+                fit_label(org, f),
+                ", ".join(f"{k} = {fmt(par[k], 3)} ± {fmt(se[k], 2)}" for k in par),
+                fmt(u["chi2_dof"]),
+                "yes" if u["fits"] else "no",
+                rank + (" (chosen)" if u["chosen"] else ""),
+                u["note"] or f"chosen law: {p['law']['best']}",
+            ]
+        )
+    if not rows:
+        return "*No organisation has a USL fit in this build.*"
+    return md_table(
+        [
+            "organisation",
+            "USL g·N/(1 + α(N−1) + βN(N−1)) on landings per day",
+            "χ²/dof",
+            "fits",
+            "rank by AICc",
+            "note",
+        ],
+        rows,
+    )
+
+
+def identical_text(doc: Mapping[str, Any]) -> str:
+    """One sentence naming the configurations whose runs are bit-identical (fitted once)."""
+    groups = doc.get("identical") or []
+    if not groups:
+        return ""
+    named = "; ".join(" and ".join(ORG_LABELS.get(n, n) for n in g) for g in groups)
+    return (
+        f"Bit-identical configurations (every result of every run equal), fitted and shown "
+        f"once: {named}."
+    )
+
+
 def structure_table(doc: Mapping[str, Any]) -> str:
     rows = []
     fits = need(doc, "fits")
@@ -441,7 +498,7 @@ def structure_table(doc: Mapping[str, Any]) -> str:
         ic, links = f["parts"]["integration_cost"], f["parts"]["links"]
         rows.append(
             [
-                ORG_LABELS[org],
+                fit_label(org, f),
                 est(links.get("exponent")) if "exponent" in links else links.get("skipped", ""),
                 est(ic.get("exponent")) if "exponent" in ic else ic.get("skipped", ""),
                 f["fitted_until"] if f["fitted_until"] is not None else "none",
@@ -523,6 +580,32 @@ def verdict_rows(doc: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
+CONSTRUCTION_WHAT = {
+    "paid": "paid reviewer-days per landed change, split over one core",
+    "lead": "the hierarchy's median lead time over one core's",
+}
+
+
+def construction_table(doc: Mapping[str, Any]) -> str:
+    """The comparisons an input or accounting rule decides, each with its verdict."""
+    rows = []
+    for name, v in (doc.get("construction") or {}).items():
+        kind, _, org = name.partition(".")
+        n = v.get("inputs", {}).get("n")
+        rows.append(
+            [
+                CONSTRUCTION_WHAT.get(kind, kind),
+                ORG_LABELS.get(org, org) + (f", N = {n}" if n is not None else ""),
+                f"**{v['status']}**",
+                v.get("because") or "",
+                v["reason"].removeprefix(f"{v['because']}: ") if v.get("because") else v["reason"],
+            ]
+        )
+    if not rows:
+        return ""
+    return md_table(["comparison", "where", "verdict", "set by", "the numbers"], rows)
+
+
 def verdict_table(doc: Mapping[str, Any]) -> str:
     return md_table(
         ["H", "claim", "where", "verdict", "why (estimate [95% CI])"], verdict_rows(doc)
@@ -546,6 +629,8 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
         values["sens.nstar"] = ""
         values["sens.nstar_spread"] = ""
         values["sens.nstar_summary"] = ""
+        values["sens.n_base_points"] = "0"
+        values["sens.saturation"] = ""
         return values
     values["sens.n_points"] = str(s["n_points"])
     values["sens.n_teams"] = str(s["n_teams"])
@@ -597,10 +682,15 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
             "late-conflict effect holds; points without late conflicts left out)"
         ),
     }
+    values["sens.n_base_points"] = str(s.get("n_base_points", s["n_points"]))
     values["sens.shares"] = md_table(
-        ["at N = " + str(s["n_teams"]) + ", share of the plausible space where", "share [95% CI]"],
-        [[text, est(sh[k], 0, pct=True) + f" of {sh[k]['n']}"] for k, text in what.items()],
+        [
+            "at N = " + str(s["n_teams"]) + ", share of the plausible space where",
+            "share [95% CI, cluster bootstrap over base points]",
+        ],
+        [[text, est(sh[k], 0, pct=True) + _points(sh[k])] for k, text in what.items()],
     )
+    values.update(saturation_values(s))
     for k in what:
         values[f"sens.{k}"] = est(sh[k], 0, pct=True)
     rows = []
@@ -620,7 +710,8 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
         lo, hi = b0["n_lo"], b0["n_hi"]
         values["sens.nstar"] = (
             "Where the hierarchy's N\\* against one core lies over the plausible space "
-            "(share of sample points, 95% Wilson interval):\n\n"
+            "(share of sample points, 95% interval by a cluster bootstrap over the "
+            f"{values['sens.n_base_points']} base points of the design):\n\n"
             + md_table(
                 [
                     "compared on",
@@ -638,6 +729,46 @@ def sensitivity_values(doc: Mapping[str, Any]) -> dict[str, str]:
     spread = s.get("nstar_spread", {})
     values["sens.nstar_spread"] = nstar_spread_table(spread)
     values["sens.nstar_summary"] = nstar_spread_summary(spread, s["n_points"])
+    return values
+
+
+def _points(sh: Mapping[str, Any]) -> str:
+    """ " of n (k base points)": what a share is taken over."""
+    k = sh.get("clusters")
+    return f" of {sh['n']}" + (f" ({k} base points)" if k is not None else "")
+
+
+SENS_ORG_LABELS = {
+    "single_core.off": "one core team",
+    "hierarchical.off": "hierarchy (drivers-core)",
+    "hierarchical.on": "hierarchy (drivers-core), automation on",
+}
+
+
+def saturation_values(s: Mapping[str, Any]) -> dict[str, str]:
+    """Saturation over the plausible space: per organisation and N, the share of sample
+    points where it is saturated (cluster bootstrap over base points). Values
+    ``sens.saturation`` (a table) and ``sens.saturated.<org>.<on|off>.<N>``."""
+    sat = s.get("saturation") or {}
+    values: dict[str, str] = {}
+    ns = sorted({int(n) for per_n in sat.values() for n in per_n})
+    rows = []
+    for org, per_n in sat.items():
+        row = [SENS_ORG_LABELS.get(org, org)]
+        for n in ns:
+            x = per_n.get(str(n))
+            row.append(est(x, 0, pct=True) if x else "")
+            if x:
+                values[f"sens.saturated.{org}.{n}"] = est(x, 0, pct=True)
+        rows.append(row)
+    values["sens.saturation"] = (
+        md_table(
+            ["organisation", *(f"saturated at N = {n} [95% CI]" for n in ns)],
+            rows,
+        )
+        if rows
+        else ""
+    )
     return values
 
 
@@ -897,6 +1028,14 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
     v["answer.lead"] = beats(lead_c, "median lead time")
     v["answer.busy"] = beats(busy_c, "busy person-days per landed change")
     v["answer.paid"] = beats(paid_c, "paid reviewer-days per landed change")
+    # what an input or accounting rule decides is said so where the answer quotes it
+    cons = doc.get("construction") or {}
+    for kind, key in (("lead", "answer.lead"), ("paid", "answer.paid")):
+        c = cons.get(f"{kind}.hierarchical")
+        made = c is not None and c["status"] == vd.BY_CONSTRUCTION
+        v[f"construction.{kind}"] = f"by construction: {c['because']}" if made else ""
+        if made:
+            v[key] += f" ({v[f'construction.{kind}']})"
     v["answer.core_largest_unsaturated"] = str(core["fitted_until"])
     v["answer.hier_largest_unsaturated"] = str(hier["fitted_until"])
     v["answer.n_max"] = str(n_max)
@@ -938,9 +1077,9 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
             if until is not None and largest is not None and until < largest
             else ""
         )
-        label = f"{ORG_LABELS[org]} (b = {est(e)}, fitted to N = {until}{beyond})"
+        label = f"{fit_label(org, f)} (b = {est(e)}, fitted to N = {until}{beyond})"
         if not e or e.get("high") is None:
-            unknown.append(ORG_LABELS[org])
+            unknown.append(fit_label(org, f))
         elif e["high"] < thr:
             near.append(label)
         elif e["low"] > thr:
@@ -1047,9 +1186,11 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
     if h2:
         s.append(
             "He is "
-            + {vd.SUPPORTED: "right", vd.NOT_SUPPORTED: "wrong"}.get(
-                h2["status"], "not shown right"
-            )
+            + {
+                vd.SUPPORTED: "right",
+                vd.NOT_SUPPORTED: "wrong",
+                vd.BY_CONSTRUCTION: "right only by the model's own rule",
+            }.get(h2["status"], "not shown right")
             + f" that an all-to-all split gains nothing (H2 {h2['status']}: {h2['reason']})."
         )
     if h3:
@@ -1059,10 +1200,8 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
         )
     if h4:
         s.append(
-            f"On automation (H4) the verdict is {h4['status']}: {h4['reason']}. Its first half "
-            "restates an input: the share of conflicts the daily test-merge finds is the "
-            f"parameter `ci_detection_prob` ({PARAMETERS['ci_detection_prob'].default:g} by "
-            "default); the evidence is in the second half, the total integration work."
+            f"On automation (H4) the verdict is {h4['status']}: {h4['reason']}."
+            + (f" What restates the set-up: {h4['because']}." if h4.get("because") else "")
         )
     s.append(
         "What that means for the choice: "
@@ -1137,6 +1276,9 @@ def paper_values(doc: Mapping[str, Any], results_dir: Path, figures_rel: str) ->
     values["table.structure"] = structure_table(doc)
     values["table.automation"] = automation_table(doc)
     values["table.verdicts"] = verdict_table(doc)
+    values["table.construction"] = construction_table(doc)
+    values["table.usl"] = usl_table(doc)
+    values["fits.identical"] = identical_text(doc)
     values["table.parameters"] = parameters_table(df)
     values["tests"] = test_list()
     values["level"] = f"{round(100 * doc['level'])}%"

@@ -157,14 +157,38 @@ def test_paper_answers_the_question_first_and_ends_with_a_conclusion(built):
     assert "Dague" in conclusion
 
 
-def test_every_hypothesis_has_a_verdict_from_the_three_words(built):
+def test_every_hypothesis_has_a_verdict_from_the_four_words(built):
     hyps = numbers(built)["hypotheses"]
     heads = {name.split(".")[0] for name in hyps if not name.startswith("_")}
     assert heads == {f"H{i}" for i in range(1, 8)}
     for name, h in hyps.items():
         if not name.startswith("_"):
-            assert h["status"] in ("supported", "not supported", "inconclusive")
+            assert h["status"] in ("supported", "not supported", "inconclusive", "by construction")
             assert h["test"] and h["reason"]
+            # a verdict that restates the set-up names the input or rule, and only it does
+            assert bool(h.get("because")) == (h["status"] == "by construction")
+
+
+def test_h4_and_construction_checks_carry_the_inputs_that_decide_them(built):
+    doc = numbers(built)
+    for org, rec in doc["automation"].items():
+        inputs = doc["hypotheses"][f"H4.{org}"]["inputs"]
+        assert inputs["ci_detection_prob"] == rec["ci_detection_prob"] == 0.9
+        assert inputs["early_share"] == rec["early_share_on"]
+    assert doc["construction"], "paid days and lead time are checked against their rules"
+    for name, v in doc["construction"].items():
+        assert name.split(".")[0] in ("paid", "lead")
+        if name.startswith("paid."):  # equal headcount: the same reviewers paid per day
+            assert v["inputs"]["per_day_ratio"]["value"] == pytest.approx(1.0)
+            assert v["status"] == "by construction" and "equal_headcount" in v["because"]
+
+
+def test_h5_ranks_links_by_badness_against_pain(built):
+    hyps = numbers(built)["hypotheses"]
+    links = pd.read_parquet(built["results"] / "link_pain_links.parquet")
+    for org in links["org"].unique():
+        rho = hyps[f"H5.{org}"]["inputs"]["rho"]
+        assert -1 <= rho["value"] <= 1 and rho["n"] >= 1
 
 
 def test_each_number_has_one_interval_wherever_the_paper_quotes_it(built):
@@ -173,6 +197,50 @@ def test_each_number_has_one_interval_wherever_the_paper_quotes_it(built):
     for org, rec in doc["automation"].items():
         h4 = doc["hypotheses"][f"H4.{org}"]["inputs"]["total_ratio"]
         assert h4 == rec["integration_per_change_ratio"]
+
+
+def test_no_law_is_fitted_on_fewer_than_four_unsaturated_n(built):
+    from sweeps.commands.figures import load_paper_build
+
+    load_paper_build()
+    import analysis
+
+    doc = numbers(built)
+    for f in doc["fits"].values():
+        for name, part in f["parts"].items():
+            if name != "links" and "n_to" in part:
+                curve = doc["curves"][f"{f['names'][0]}.off"]
+                used = [n for n in curve["n"] if part["n_from"] <= n <= part["n_to"]]
+                assert len(used) >= analysis.MIN_FIT_N
+            elif "too_few_n" in part:
+                assert part["too_few_n"] < analysis.MIN_FIT_N
+                assert part["skipped"].startswith(f"too few unsaturated N ({part['too_few_n']}")
+
+
+def test_usl_is_reported_with_its_rank_where_it_is_a_candidate(built):
+    doc = numbers(built)
+    shown = 0
+    for f in doc["fits"].values():
+        law = f["parts"]["merged_per_day"].get("law")
+        if law is None:
+            continue
+        assert "usl" in law and set(law["usl"]["params"]) == {"g", "alpha", "beta"}
+        assert law["usl"]["rank"] is None or 1 <= law["usl"]["rank"] <= law["usl"]["of"]
+        assert "usl" not in f["parts"]["integration_cost"].get("law", {})
+        shown += 1
+    text = built["paper"].read_text(encoding="utf-8")
+    assert shown == 0 or "USL" in build.usl_table(doc)
+    assert "{{" not in text
+
+
+def test_bit_identical_configurations_are_fitted_once_under_both_names(built):
+    """In the mini design, modular with locality 1 builds the maintainer tree of fan-out 4:
+    their runs are identical, so they are one record named twice."""
+    doc = numbers(built)
+    assert ["tree4", "modular_l1"] in doc["identical"]
+    assert "modular_l1" not in doc["fits"]
+    assert doc["fits"]["tree4"]["names"] == ["tree4", "modular_l1"]
+    assert "maintainer tree (fan-out 4) = modular (locality 1)" in build.part_table(doc)
 
 
 def test_fits_use_only_unsaturated_n_and_say_where_the_range_ends(built):
@@ -197,6 +265,12 @@ def test_sensitivity_gives_indices_and_verdict_shares(built):
     }
     for share in sens["shares"].values():
         assert share["n"] == 0 or 0 <= share["value"] <= 1
+        # intervals over the 4 base points of the Saltelli design, not the 20 rows
+        assert share["clusters"] <= sens["n_base_points"] == 4
+    for org in ("single_core.off", "hierarchical.off", "hierarchical.on"):
+        assert set(sens["saturation"][org]) == {"2", "4"}
+        for s in sens["saturation"][org].values():
+            assert s["n"] == 20 and s["low"] <= s["value"] <= s["high"]
     assert sens["n_teams"] == 4 and sens["n_values"] == [2, 4]
     for bracket in sens["nstar_brackets"].values():
         parts = [bracket[k]["value"] for k in ("below", "between", "above", "reversed")]

@@ -2,7 +2,8 @@
 
 Every verdict is shown to come out "supported", "not supported" and "inconclusive" on
 synthetic replicates whose answer is known: a real effect, a credibly absent effect, and
-noise only (too few replicates or too much spread to tell).
+noise only (too few replicates or too much spread to tell); and "by construction" where
+the synthetic effect is what an input or accounting rule sets, decided from the inputs.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def test_a_verdict_with_an_unknown_status_is_refused():
 
 
 def test_all_of_needs_every_part_and_any_of_needs_one():
-    s, n, i = (v.Verdict(x, x) for x in v.STATUSES)
+    s, n, i = (v.Verdict(x, x) for x in (v.SUPPORTED, v.NOT_SUPPORTED, v.INCONCLUSIVE))
     assert v.all_of(s, s).status == v.SUPPORTED
     assert v.all_of(s, i).status == v.INCONCLUSIVE
     assert v.all_of(s, n, i).status == v.NOT_SUPPORTED
@@ -153,17 +154,149 @@ def test_h4_judges_total_integration_cost_as_well_as_late_conflicts(
     assert verdict.status == expected
 
 
+def link_runs(follows: bool, runs=3, links=400, seed=0):
+    """Synthetic per-link tables, one a run: lognormal badness; pain either grows with the
+    link's badness (plus noise) or is drawn independently of it."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(runs):
+        bad = rng.lognormal(0.0, 0.8, links)
+        noise = rng.lognormal(0.0, 0.5, links)
+        pain = bad * noise if follows else rng.lognormal(0.0, 0.8, links) * noise
+        pain[rng.random(links) < 0.3] = 0.0  # links without any pain: ties
+        out.append((bad, pain))
+    return out
+
+
+def test_h5_pain_that_follows_badness_is_supported_and_independent_pain_is_not():
+    follows = v.rank_correlation_estimate(link_runs(True), n_boot=400)
+    independent = v.rank_correlation_estimate(link_runs(False), n_boot=400)
+    assert follows.low > v.THRESHOLDS["h5_rho"]
+    assert abs(independent.value) < 0.1 and independent.high < v.THRESHOLDS["h5_rho"]
+    assert v.h5(follows).status == v.SUPPORTED
+    assert v.h5(independent).status == v.NOT_SUPPORTED
+
+
+def test_h5_with_few_links_is_inconclusive_and_needs_the_fix_as_well():
+    few = v.rank_correlation_estimate(link_runs(True, runs=2, links=12, seed=4), n_boot=400)
+    assert few.n == 2 and few.low < v.THRESHOLDS["h5_rho"] < few.high
+    assert v.h5(few).status == v.INCONCLUSIVE
+    follows = v.rank_correlation_estimate(link_runs(True), n_boot=400)
+    assert v.h5(follows, ratio(0.5, 1.0, 0.05)).status == v.SUPPORTED
+    assert v.h5(follows, ratio(0.999, 1.0, 0.001)).status == v.NOT_SUPPORTED
+
+
+def test_rank_correlation_ci_covers_the_true_correlation_of_a_known_population():
+    rng = np.random.default_rng(5)
+    groups = []
+    for _ in range(4):  # Gaussian pairs with Pearson 0.6: Spearman (6/π)·asin(0.3) = 0.582
+        x = rng.standard_normal(500)
+        groups.append((x, 0.6 * x + 0.8 * rng.standard_normal(500)))
+    e = v.rank_correlation_estimate(groups, n_boot=400)
+    truth = 6 / np.pi * np.arcsin(0.3)
+    assert e.low < truth < e.high and e.high - e.low < 0.15
+
+
+# ----------------------------------------------------------------------------- by construction
+
+
+def test_a_by_construction_verdict_must_name_its_input_and_only_it_has_one():
+    with pytest.raises(ValueError, match="because"):
+        v.Verdict(v.BY_CONSTRUCTION, "the input says so")
+    with pytest.raises(ValueError, match="because"):
+        v.Verdict(v.SUPPORTED, "found", because="an input")
+    verdict = v.Verdict(status=v.BY_CONSTRUCTION, because="ci_detection_prob = 0.9 sets it")
+    assert verdict.reason == "ci_detection_prob = 0.9 sets it"
+    assert verdict.to_dict()["because"] == "ci_detection_prob = 0.9 sets it"
+
+
+def conflicts(p_early, runs=8, k=400, seed=0):
+    """Early-found share of ``k`` conflicts a run, each found early with ``p_early``."""
+    rng = np.random.default_rng(seed)
+    return v.mean_estimate(rng.binomial(k, p_early, runs) / k)
+
+
+def test_h4_is_by_construction_when_the_early_share_is_the_input_detection_probability():
+    late, total = ratio(0.1, 1.0, 0.05), ratio(0.5, 1.0, 0.05, seed=9)
+    verdict = v.h4(late, 200, total, early_share=conflicts(0.9), detection_prob=0.9)
+    assert verdict.status == v.BY_CONSTRUCTION
+    assert "ci_detection_prob = 0.9" in verdict.because
+    assert verdict.parts[0].tested == v.SUPPORTED
+    # a slightly lower share with a CI that excludes 0.9 still is the input's: it lies far
+    # nearer 0.9 than the 0.5 the claim needs
+    near = conflicts(0.885, runs=6, k=4000)
+    assert near.high < 0.9
+    assert v.h4(late, 200, total, early_share=near, detection_prob=0.9).status == (
+        v.BY_CONSTRUCTION
+    )
+    # an early share the input does not give (some other mechanism): a finding
+    found = v.h4(late, 200, total, early_share=conflicts(0.6), detection_prob=0.9)
+    assert found.status == v.SUPPORTED and not found.because
+
+
+def test_follows_rule_inside_the_ci_or_nearer_the_rule_than_the_threshold():
+    e = v.Estimate(0.88, 0.87, 0.89)
+    assert v.follows_rule(e, 0.88) and not v.follows_rule(e, 0.9)
+    assert v.follows_rule(e, 0.9, 0.5)  # midpoint 0.7: the CI is on the rule's side
+    assert not v.follows_rule(v.Estimate(0.6, 0.55, 0.65), 0.9, 0.5)
+    assert v.follows_rule(v.Estimate(0.12, 0.11, 0.13), 0.1, 0.5)  # a ratio below
+    assert not v.follows_rule(v.Estimate.missing(), 0.9, 0.5)
+
+
+def test_h4_total_is_by_construction_when_conflict_work_is_the_accounting():
+    late, total = ratio(0.1, 1.0, 0.05), ratio(0.5, 1.0, 0.05, seed=9)
+    # off: a late conflict costs 3 days (bisection + foreign fix); on: 90% cost one 1-day fix
+    rule = v.conflict_work_by_rule(0.9, 3.0, 1.0)
+    assert rule == pytest.approx((0.9 * 1 + 0.1 * 3) / 3)
+    as_rule = ratio(rule, 1.0, 0.03, seed=4)
+    verdict = v.h4(late, 200, total, conflict_work_ratio=as_rule, conflict_work_by_rule=rule)
+    assert verdict.status == v.BY_CONSTRUCTION
+    assert [p.status for p in verdict.parts] == [v.SUPPORTED, v.BY_CONSTRUCTION]
+    other = ratio(0.9, 1.0, 0.03, seed=4)
+    verdict = v.h4(late, 200, total, conflict_work_ratio=other, conflict_work_by_rule=rule)
+    assert verdict.status == v.SUPPORTED
+
+
+def test_h2_is_by_construction_when_negotiation_on_all_links_is_most_of_the_work():
+    loss = ratio(0.1, 1.0, 0.05)
+    most = v.mean_estimate(reps(0.76, 0.05))
+    little = v.mean_estimate(reps(0.2, 0.05))
+    verdict = v.h2(loss, most)
+    assert verdict.status == v.BY_CONSTRUCTION and "N − 1 links" in verdict.because
+    assert verdict.tested == v.SUPPORTED
+    assert v.h2(loss, little).status == v.SUPPORTED
+    assert v.h2(ratio(1.5, 1.0, 0.05), little).status == v.NOT_SUPPORTED
+
+
+def test_paid_days_under_equal_headcount_are_by_construction():
+    equal = ratio(1.0, 1.0, 0.0001)
+    more_per_change = ratio(1.4, 1.0, 0.05)
+    verdict = v.paid_days(equal, more_per_change, rule="staffing = equal_headcount")
+    assert verdict.status == v.BY_CONSTRUCTION and "equal_headcount" in verdict.because
+    unequal = ratio(1.5, 1.0, 0.01)  # more people paid: the per-change difference is tested
+    assert v.paid_days(unequal, more_per_change, rule="x").status == v.SUPPORTED
+
+
 @pytest.mark.parametrize(
-    ("tail", "fix", "noise", "expected"),
-    [
-        (4.0, 0.5, {"rel_sd": 0.05}, v.SUPPORTED),
-        (4.0, 0.999, {"rel_sd": 0.001}, v.NOT_SUPPORTED),  # 8.75 -> 8.74 is not a cut
-        (2.0, 0.9, NOISE_ONLY, v.INCONCLUSIVE),
-    ],
+    ("excess", "expected"),
+    [(9.0, v.BY_CONSTRUCTION), (30.0, v.SUPPORTED), (-3.0, v.NOT_SUPPORTED)],
 )
-def test_h5(tail, fix, noise, expected):
-    verdict = v.h5(ratio(tail, 1.0, **noise), ratio(fix, 1.0, **noise, seed=3))
+def test_lead_time_within_the_pull_schedule_is_by_construction(excess, expected):
+    e = v.mean_estimate(excess + reps(1.0, 0.2) - 1.0)
+    verdict = v.lead_time_floor(e, interval=7.0, levels=2)
     assert verdict.status == expected
+    if expected == v.BY_CONSTRUCTION:
+        assert "merge_interval_days = 7" in verdict.because
+
+
+def test_combined_verdicts_carry_by_construction_below_a_refutation():
+    made = v.Verdict(v.BY_CONSTRUCTION, because="an input")
+    yes, no = v.Verdict(v.SUPPORTED, "y"), v.Verdict(v.NOT_SUPPORTED, "n")
+    assert v.all_of(made, yes).status == v.BY_CONSTRUCTION
+    assert v.all_of(made, yes).because == "an input"
+    assert v.all_of(made, no).status == v.NOT_SUPPORTED
+    assert v.any_of(made, no).status == v.BY_CONSTRUCTION
+    assert v.any_of(made, yes).status == v.SUPPORTED
 
 
 @pytest.mark.parametrize(
