@@ -167,7 +167,9 @@ def _posterior(folder: Path) -> dict[str, Any]:
         return {}
     frame = pd.read_csv(path)
     return {
-        str(row.pop("parameter")): {k: float(v) for k, v in row.items()}
+        str(row.pop("parameter")): {
+            k: v if isinstance(v, str) else float(v) for k, v in row.items()
+        }
         for row in frame.to_dict("records")
     }
 
