@@ -23,6 +23,8 @@ import _common
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 NAME = "case_nova"
 KEY = "nova"
@@ -115,7 +117,11 @@ def draw_trajectory(axes, case: dict) -> None:
     axes[1].set_ylabel("lead time, days (p25, p50, p75, p90)")
     axes[1].set_xlabel("period (observed and simulated over the same dates)")
     axes[0].legend(fontsize=7, loc="lower left")
-    axes[1].legend(fontsize=6, ncol=2, loc="lower right")
+    handles = [
+        Line2D([], [], color="grey", lw=1.5, label="simulated: median, 90% band"),
+        Line2D([], [], color="grey", lw=0.8, ls=":", marker="o", ms=4, label="observed"),
+    ] + [Patch(color=c, label=m[len("lead_time_") :]) for m, c in LEAD_COLORS.items()]
+    axes[1].legend(handles=handles, fontsize=7, ncol=3, loc="lower right")
 
 
 def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
