@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from model.presets import load_preset
-from sweeps.calibration_abc import PatternDistance
+from sweeps.calibration_abc import PatternDistance, make_distance
 
 ROOT = Path(__file__).resolve().parents[1]
 for _p in (ROOT / "paper", ROOT / "paper" / "scripts"):
@@ -82,6 +82,9 @@ def test_held_out_periods_are_never_in_the_fit(preset_name):
     x = {p.id: p.center * 1.1 for p in preset.patterns}
     wild = x | {p.id: p.center * 1000 for p in late}
     assert distance(x) == distance(wild)
+    for kind in ("adaptive", "tolerance"):  # whichever distance drives the sampling
+        used = make_distance(kind, preset.patterns, frozenset()).patterns
+        assert {p.id for p in used} == {p.id for p in early}
 
 
 def test_the_committed_nova_calibration_fitted_only_in_sample_periods():
@@ -176,3 +179,21 @@ def test_the_figure_titles_say_calibrated_or_not(small_case):
     calibrated = small_case | {"calibrated": True, "converged": False, "n_runs": 40}
     assert "not converged" in case_nova.title(calibrated)
     assert "not converged" in case_uboot.title(calibrated)
+
+
+def test_nova_case_reads_the_committed_calibration_without_running_the_model(monkeypatch):
+    folder = ROOT / "results" / "calibration" / "nova-trajectory"
+    if not (folder / "ppc.parquet").is_file():
+        pytest.skip("no committed nova-trajectory calibration")
+    monkeypatch.setattr(case_studies, "simulate", None)  # a model run would fail
+    case = case_studies.nova_case(ROOT / "results" / "calibration")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert case["calibrated"] is True
+    assert case["converged"] is manifest["converged"]
+    assert case["n_runs"] == manifest["ppc"]["draws"]
+    assert case["in_sample_until"] == "2014-01-01"
+    assert len(case["patterns"]) == 16 * 5
+    for metric in ("merged_per_day", *case_nova.LEAD):
+        assert case["errors"][metric]["in_sample"]["n"] == 8
+        assert case["errors"][metric]["held_out"]["n"] == 8
+    json.dumps(case, allow_nan=False)
