@@ -197,3 +197,17 @@ def test_nova_case_reads_the_committed_calibration_without_running_the_model(mon
         assert case["errors"][metric]["in_sample"]["n"] == 8
         assert case["errors"][metric]["held_out"]["n"] == 8
     json.dumps(case, allow_nan=False)
+
+
+def test_uboot_case_reads_the_committed_calibration_and_labels_the_roles(monkeypatch):
+    folder = ROOT / "results" / "calibration" / "u-boot"
+    if not (folder / "ppc.parquet").is_file():
+        pytest.skip("no committed u-boot calibration")
+    monkeypatch.setattr(case_studies, "simulate", None)  # a model run would fail
+    case = case_studies.uboot_case(ROOT / "results" / "calibration")
+    roles = {r["metric"]: r["role"] for r in case["patterns"]}
+    assert roles["merged_per_day"] == roles["lead_time_p50"] == "in_sample"
+    assert roles["lead_time_p90"] == "held_out" and roles["tree_depth"] == "check"
+    assert case["in_sample_until"] is None
+    assert case["errors"]["all"]["in_sample"]["n"] == 2
+    assert case["errors"]["all"]["held_out"]["n"] == 3
