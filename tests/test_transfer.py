@@ -260,6 +260,8 @@ def test_end_to_end_on_a_git_repository(calibration, tmp_path, capsys):
         "1",
         "--core",
         "2",
+        "--name",
+        "acme/tiny",
         "--out",
         str(out),
         "--quiet",
@@ -270,6 +272,8 @@ def test_end_to_end_on_a_git_repository(calibration, tmp_path, capsys):
     assert "inside the simulated 90% band" in text
     record = json.loads((out / "transfer.json").read_text())
     assert [load["authors"] for load in record["loads"]] == [3, 3]
+    assert record["target"]["name"] == "acme/tiny" and "acme/tiny:" in text
+    assert record["command"].startswith("orgscale transfer ") and "--core 2" in record["command"]
     assert all(load["core"] == 2 for load in record["loads"])
     table = pd.read_csv(out / "transfer.csv")
     assert set(table["period"]) == {"2024-01-01/2024-04-01", "2024-04-01/2024-07-01"}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -69,6 +70,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="R",
         help="new changes per landed change, when the target records only what landed "
         "(default: the source preset's observed ratio)",
+    )
+    parser.add_argument(
+        "--name", default=None, help="the target's name in the output (default: its file name)"
     )
     parser.add_argument("--seed", type=positive_int, default=ROOT_SEED, help="root seed")
     parser.add_argument("--out", default=None, metavar="DIR", help="write transfer.csv/.json")
@@ -147,11 +151,12 @@ def run(args: argparse.Namespace) -> int:
     except (TransferError, ValueError) as err:
         return fail(str(err))
     table = transfer_table(periods, loads, runs)
+    name = args.name or Path(args.target).name
     summary = error_summary(table)
     wall = time.perf_counter() - started
     converged = {True: "converged", False: "NOT converged", None: "convergence not recorded"}
     print(
-        f"{source.name} ({converged[source.converged]}) → {Path(args.target).name}: "
+        f"{source.name} ({converged[source.converged]}) → {name}: "
         f"behaviour {', '.join(source.behaviour)} from {args.draws} posterior draws × "
         f"{args.seeds} seeds; load from the target"
     )
@@ -178,12 +183,13 @@ def run(args: argparse.Namespace) -> int:
                 "behaviour": list(source.behaviour),
             },
             "target": {
-                "path": Path(args.target).name,
+                "name": name,
                 "commit": (target.get("source") or {}).get("commit"),
                 "since": args.since,
                 "until": args.until,
                 "every": args.every,
             },
+            "command": _command(args),
             "settings": {
                 "draws": args.draws,
                 "seeds": args.seeds,
@@ -204,6 +210,18 @@ def run(args: argparse.Namespace) -> int:
     if progress:
         progress(f"{len(runs)} runs in {wall:.0f} s")
     return 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command that defines the result (not where it was written, nor how fast)."""
+    words = ["orgscale", "transfer", str(args.calibration), str(args.target)]
+    for option in ("since", "until", "every", "draws", "seeds", "core", "seed"):
+        value = getattr(args, option)
+        if value is not None:
+            words += [f"--{option}", str(value)]
+    if args.submitted_per_merged is not None:
+        words += ["--submitted-per-merged", f"{args.submitted_per_merged:g}"]
+    return shlex.join(words)
 
 
 def _plain(value):
