@@ -23,6 +23,7 @@ COMMANDS = (
     "sensitivity",
     "calibrate",
     "validate",
+    "transfer",
     "observe",
     "advise",
     "figures",
