@@ -78,6 +78,8 @@ FIGURES = (
     "link_pain_lorenz",
     "team_size_output",
     "sensitivity_indices",
+    "case_nova",
+    "case_uboot",
 )
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}")
 LEFTOVER = re.compile(r"\{\{|\}\}|\{%|%\}|\$\{")
@@ -227,11 +229,21 @@ def compute_numbers(
     if sens_table is not None:
         doc["sensitivity_runs"] = len(sens_table)
         doc["sensitivity_days"] = float(sens_table["days"].iloc[0])
+    doc["case_studies"] = case_study_numbers()
     doc = _json_safe(doc)
     if save:
         text = json.dumps(doc, separators=(",", ":")) + "\n"
         write_text(results_dir / _common.NUMBERS_FILE, text)
     return doc
+
+
+def case_study_numbers() -> dict[str, Any]:
+    """The real projects against the model (:mod:`case_studies`), read afresh at every
+    build: they come from the committed calibrations, not from the paper's sweep, so the
+    cached numbers of the sweep never hold stale ones."""
+    import case_studies
+
+    return _json_safe({"nova": case_studies.nova_case(), "uboot": case_studies.uboot_case()})
 
 
 def load_or_compute_numbers(
@@ -255,6 +267,7 @@ def load_or_compute_numbers(
             inputs.append(results_dir / VALIDATION_FILE)
         fresh = all(p.stat().st_mtime <= path.stat().st_mtime for p in inputs)
         if doc.get("design_hash") == design and fresh and doc.get("schema") == analysis.SCHEMA:
+            doc["case_studies"] = case_study_numbers()
             return doc
     kept = "" if save else "; not saved: a reader does not write into results, orgscale paper does"
     log(f"computing the paper's numbers from {_rel(results_dir)} (one bootstrap each{kept})")
@@ -995,6 +1008,54 @@ def _h(doc: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
     return doc.get("hypotheses", {}).get(name)
 
 
+def _factor(log_error: Any) -> str:
+    """A median absolute log error as the factor it stands for (0.69 → "×2.0")."""
+    x = _f(log_error)
+    return "–" if not math.isfinite(x) else f"×{math.exp(x):.1f}"
+
+
+def _span(values: Sequence[float], digits: int = 1) -> str:
+    finite = [v for v in values if math.isfinite(_f(v))]
+    return "–" if not finite else f"{fmt(min(finite), digits)}–{fmt(max(finite), digits)}"
+
+
+def case_values(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Numbers of the case studies (``doc["case_studies"]``, :mod:`case_studies`): whether
+    each was calibrated and converged, its errors in and out of sample, and the observed
+    and simulated ranges of throughput and median lead time."""
+    v: dict[str, Any] = {}
+    for key in ("nova", "uboot"):
+        case = need(doc, "case_studies", key)
+        p = f"case.{key}"
+        v[f"{p}.calibrated"] = bool(case["calibrated"])
+        v[f"{p}.converged"] = bool(case["converged"])
+        cal = case.get("calibration") or {}
+        v[f"{p}.fit_distance"] = fmt(cal.get("fit_distance"), 1)
+        v[f"{p}.n_simulations"] = str(cal.get("n_simulations") or "–")
+        v[f"{p}.n_runs"] = str(case["n_runs"])
+        v[f"{p}.code_current"] = bool(cal.get("model_code_current", False))
+        errors = case["errors"].get("all", {})
+        for role in ("in_sample", "held_out"):
+            group = errors.get(role)
+            v[f"{p}.{role}.factor"] = _factor(group["median_abs_log_error"]) if group else "–"
+            v[f"{p}.{role}.within"] = (
+                f"{100 * _f(group['share_within_tolerance']):.0f}%" if group else "–"
+            )
+            v[f"{p}.{role}.n"] = str(group["n"]) if group else "0"
+        rows = case["patterns"]
+        for metric, name in (("merged_per_day", "merged"), ("lead_time_p50", "lead")):
+            mine = [r for r in rows if r["metric"] == metric and r["role"] != "check"]
+            v[f"{p}.{name}.observed"] = _span([r["observed"] for r in mine])
+            v[f"{p}.{name}.simulated"] = _span([r["sim_median"] for r in mine])
+            if mine:
+                v[f"{p}.{name}.observed_first"] = fmt(mine[0]["observed"], 1)
+                v[f"{p}.{name}.observed_last"] = fmt(mine[-1]["observed"], 1)
+                v[f"{p}.{name}.simulated_first"] = fmt(mine[0]["sim_median"], 1)
+                v[f"{p}.{name}.simulated_last"] = fmt(mine[-1]["sim_median"], 1)
+        v[f"{p}.in_sample_until"] = case.get("in_sample_until") or "–"
+    return v
+
+
 def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
     """The first paragraph's and the conclusion's sentences, each from the numbers."""
     v: dict[str, str] = {}
@@ -1267,6 +1328,7 @@ def paper_values(doc: Mapping[str, Any], results_dir: Path, figures_rel: str) ->
     df = _common.load_results(results_dir)
     values = experiment_values(doc, results_dir)
     values.update(answer_values(doc))
+    values.update(case_values(doc))
     values.update(sensitivity_values(doc))
     values.update(validation_values(doc))
     values.update(link_pain_values(doc))
