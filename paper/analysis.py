@@ -188,9 +188,17 @@ def _est(values: Any, *key: Any) -> dict[str, float]:
 
 
 def curve(runs: pd.DataFrame, key: str, metrics: Sequence[str] = CURVE_METRICS) -> dict:
-    """Per-N replicate means with CIs of ``metrics``, and which N are saturated."""
+    """Per-N replicate means with CIs of ``metrics``, which N are saturated, and the share
+    of each N's replicates that stopped early (``stopped_share``: saturated runs ended by
+    ``stop_backlog_days``, measured from warm-up to their stop; 0 for a table without
+    the column)."""
     ns = sorted(runs["n_teams"].unique())
-    out: dict[str, Any] = {"n": [int(n) for n in ns], "replicates": [], "saturated_n": []}
+    out: dict[str, Any] = {
+        "n": [int(n) for n in ns],
+        "replicates": [],
+        "saturated_n": [],
+        "stopped_share": [],
+    }
     for metric in metrics:
         out[metric] = []
     for n in ns:
@@ -198,6 +206,8 @@ def curve(runs: pd.DataFrame, key: str, metrics: Sequence[str] = CURVE_METRICS) 
         out["replicates"].append(len(at))
         share = float(at["saturated"].mean())
         out["saturated_n"].append(bool(share > SATURATED_SHARE))
+        stopped = at["stopped_at_day"].notna() if "stopped_at_day" in at.columns else None
+        out["stopped_share"].append(float(stopped.mean()) if stopped is not None else 0.0)
         for metric in metrics:
             if metric in at.columns:
                 out[metric].append(_est(at[metric], key, metric, n))
@@ -859,6 +869,7 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
                 spread[metric] = nstar_spread(*args, n_lo, n_top)
     return {
         "n_points": len(core["saturated"]),
+        "base_points": int(spec.sample.n),
         "n_teams": n_top,
         "n_values": ns,
         "nstar_brackets": brackets,
