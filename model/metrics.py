@@ -605,7 +605,10 @@ def saturated(model: OrgModel) -> float:
     a team was busy ≥ 98% of its time, or queues cost it changes: the share of resolved
     changes that landed fell more than 0.1 below ``landed_share_patience`` (abandonment
     bounds a backlog, so a core that loses most of its changes to waiting need not show a
-    growing one)."""
+    growing one); or the run stopped early because its backlog passed
+    ``stop_backlog_days`` of demand (:func:`stopped_at_day`)."""
+    if model.stopped:
+        return 1.0
     slope = backlog_slope(model)
     util = max_team_utilization(model)
     if math.isnan(slope):
@@ -616,6 +619,15 @@ def saturated(model: OrgModel) -> float:
     expected = landed_share_patience(model)
     lost = resolved_landed_share(model) < expected - LOSS_MARGIN  # nan compares False
     return float(growing or lost or (not math.isnan(util) and util >= 0.98))
+
+
+@metric
+def stopped_at_day(model: OrgModel) -> float:
+    """Day the run stopped early, saturated, its open backlog past ``stop_backlog_days`` of
+    demand (nan: it ran its full length). A stopped run's metrics are measured from warm-up
+    to this day, not over the window asked for, and describe a system that is not in a
+    steady state (``saturated`` is 1): they are not points of a scaling law."""
+    return model.stopped_at_day
 
 
 @metric

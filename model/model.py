@@ -151,6 +151,7 @@ class OrgModel(
         ci_automation: bool = _D["ci_automation"],
         ci_detection_prob: float = _D["ci_detection_prob"],
         warmup_days: float = _D["warmup_days"],
+        stop_backlog_days: float = _D["stop_backlog_days"],
         branching: int = _D["branching"],
         locality: float = _D["locality"],
         rng: Any = None,
@@ -210,6 +211,15 @@ class OrgModel(
             child_area=self.node_area.tolist(),
         )
         self._init_accounts()
+        # the open backlog past which the run stops as saturated (stop_backlog_days of
+        # demand beyond the release cycle's, checked once a day after warm-up; inf: never)
+        # and the day it stopped
+        demand = self.n_areas * self.contributors_per_team * self.change_rate
+        held = self.stop_backlog_days + self.release_cycle_days
+        self.stop_wip = held * demand if demand > 0 and self.stop_backlog_days > 0 else 0.0
+        if self.stop_wip <= 0:
+            self.stop_wip = math.inf
+        self.stopped_at_day = math.nan
         self._schedule_start()
         self.staff.start()
         self.datacollector = DailySeries(SERIES_COLUMNS)
@@ -394,6 +404,8 @@ class OrgModel(
         # Changes, tasks and jobs made during a run hold no reference cycles, so reference
         # counting frees them; the cyclic collector would only rescan the growing backlog
         # (up to a third of a large run's time). It is paused while events run.
+        if self.stopped:  # a stopped run stays at the day it stopped
+            return
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -401,7 +413,21 @@ class OrgModel(
         finally:
             if collecting:
                 gc.enable()
-        self.time = self.now = until
+        self.time = self.now = self.stopped_at_day if self.stopped else until
+
+    @property
+    def stopped(self) -> bool:
+        """True once the run has stopped early as saturated (``stop_backlog_days``)."""
+        return self.stopped_at_day == self.stopped_at_day  # not nan
+
+    def stop_saturated(self) -> None:
+        """End the run now: its open backlog passed ``stop_backlog_days`` of demand after
+        warm-up. Nothing more happens in it (pending events are dropped; later ``run_for``
+        calls do nothing); its clock stays at this day, so every metric is measured over
+        warm-up to now, ``saturated`` is 1 and ``stopped_at_day`` is this day."""
+        self.stopped_at_day = self.now
+        self.running = False
+        self.events.heap.clear()
 
     def _run_events(self, until: float) -> None:
         """Pop and run events in time order up to ``until`` (days); on equal times the
@@ -416,6 +442,8 @@ class OrgModel(
             time, _, callback, argument = pop(heap)
             self.now = time
             callback(argument)
+        if self.stopped:
+            return
         while self._next_mesa_time() <= until:
             self._run_mesa_event()
 
@@ -547,6 +575,9 @@ class OrgModel(
         """Once a day: one row of the daily series."""
         self.time = self.now
         self._collect_day()
+        if self.wip > self.stop_wip and self.now >= self.warmup_days:
+            self.stop_saturated()
+            return
         self.events.push(self.now + 1.0, self.daily_tick, None)
 
     def _collect_day(self) -> None:

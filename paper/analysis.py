@@ -19,7 +19,10 @@ What it computes:
   largest fitted N; organisations whose runs are bit-identical are fitted once under
   both names (:func:`identical_configurations`);
 * crossovers N* of the split against one core on lead time, paid and busy days per
-  landed change (:func:`crossovers`);
+  landed change (:func:`crossovers`), at equal headcount and, under ``crossovers_earned``,
+  when every team earns its own reviewers;
+* the same curves under the other staffing policies, fixed core and earned trust, keyed
+  ``"<org>.<off|on>.<staffing>"`` (:data:`STAFFINGS`);
 * what CI automation removes and what it only moves (:func:`automation`);
 * the inputs of each hypothesis test and its verdict (:func:`hypotheses`, tests in
   :mod:`verdicts`), including the inputs and rules that decide whether a verdict only
@@ -146,13 +149,22 @@ def derive(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Parameters that say how long a run goes, not what it models: never a filter of
+#: :func:`select` unless asked for. ``stop_backlog_days`` changes no run that does not stop,
+#: and a run that stops is saturated (its ``stopped_at_day`` says when), so blocks that set
+#: it differently still describe the same organisations.
+RUN_CONTROLS = frozenset({"stop_backlog_days"})
+
+
 def select(df: pd.DataFrame, vary: Sequence[str] = ("n_teams",), **params: Any) -> pd.DataFrame:
     """Runs with ``params`` and every other swept model parameter at its default, except
-    ``vary``. A parameter with one value in the whole table (fixed by the spec) is not a
-    filter."""
+    ``vary`` and the :data:`RUN_CONTROLS`. A parameter with one value in the whole table
+    (fixed by the spec) is not a filter."""
     mask = pd.Series(True, index=df.index)
     for name, spec in PARAMETERS.items():
         if name not in df.columns or name in vary:
+            continue
+        if name in RUN_CONTROLS and name not in params:
             continue
         if name not in params and df[name].nunique(dropna=False) <= 1:
             continue
@@ -161,11 +173,16 @@ def select(df: pd.DataFrame, vary: Sequence[str] = ("n_teams",), **params: Any) 
     return df[mask]
 
 
-def org_runs(df: pd.DataFrame, org: str, ci: bool, **extra: Any) -> pd.DataFrame:
+def org_runs(
+    df: pd.DataFrame, org: str, ci: bool, staffing: str = "equal_headcount", **extra: Any
+) -> pd.DataFrame:
+    """Runs of organisation ``org`` with CI automation ``ci`` under ``staffing`` (equal
+    headcount unless asked: the paper's comparison), every other parameter at its default
+    unless given in ``extra``. Blocks of another staffing never mix into a curve."""
     spec = {**(ORGS.get(org) or STRUCTURES[org]), **extra}
     if spec["topology"] == "single_core" and ci:
         return df.iloc[0:0]
-    return select(df, **spec, ci_automation=ci)
+    return select(df, **spec, ci_automation=ci, staffing=staffing)
 
 
 def _rng(*key: Any) -> np.random.Generator:
@@ -182,9 +199,17 @@ def _est(values: Any, *key: Any) -> dict[str, float]:
 
 
 def curve(runs: pd.DataFrame, key: str, metrics: Sequence[str] = CURVE_METRICS) -> dict:
-    """Per-N replicate means with CIs of ``metrics``, and which N are saturated."""
+    """Per-N replicate means with CIs of ``metrics``, which N are saturated, and the share
+    of each N's replicates that stopped early (``stopped_share``: saturated runs ended by
+    ``stop_backlog_days``, measured from warm-up to their stop; 0 for a table without
+    the column)."""
     ns = sorted(runs["n_teams"].unique())
-    out: dict[str, Any] = {"n": [int(n) for n in ns], "replicates": [], "saturated_n": []}
+    out: dict[str, Any] = {
+        "n": [int(n) for n in ns],
+        "replicates": [],
+        "saturated_n": [],
+        "stopped_share": [],
+    }
     for metric in metrics:
         out[metric] = []
     for n in ns:
@@ -192,6 +217,8 @@ def curve(runs: pd.DataFrame, key: str, metrics: Sequence[str] = CURVE_METRICS) 
         out["replicates"].append(len(at))
         share = float(at["saturated"].mean())
         out["saturated_n"].append(bool(share > SATURATED_SHARE))
+        stopped = at["stopped_at_day"].notna() if "stopped_at_day" in at.columns else None
+        out["stopped_share"].append(float(stopped.mean()) if stopped is not None else 0.0)
         for metric in metrics:
             if metric in at.columns:
                 out[metric].append(_est(at[metric], key, metric, n))
@@ -212,8 +239,18 @@ def fitted_until(ns: Sequence[int], saturated: Sequence[bool]) -> int | None:
     return last
 
 
+#: Staffing policies compared side by side with equal headcount, each under its own curve
+#: keys ``"<org>.<off|on>.<staffing>"``: a core that does not grow (``fixed_core``, Nova's
+#: 17; its splits get ``reviewers_per_team`` a team) and reviewers who earn trust
+#: (``earned``: every team promotes its own under the same rules). The plain keys
+#: ``"<org>.<off|on>"`` are equal headcount.
+STAFFINGS = ("earned", "fixed_core")
+
+
 def curves(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Every organisation's curves, automation off and (for splits) on."""
+    """Every organisation's curves, automation off and (for splits) on: at equal headcount
+    under ``"<org>.<off|on>"``, and under each other staffing the sweep ran it with under
+    ``"<org>.<off|on>.<staffing>"`` (:data:`STAFFINGS`)."""
     out = {}
     for org in ORGS:
         for ci in (False, True):
@@ -225,6 +262,13 @@ def curves(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
         runs = org_runs(df, org, False)
         if not runs.empty:
             out[f"{org}.off"] = curve(runs, (org, False))
+    for staffing in STAFFINGS:
+        for org in ORGS:
+            for ci in (False, True):
+                runs = org_runs(df, org, ci, staffing=staffing)
+                if runs.empty:
+                    continue
+                out[f"{org}.{'on' if ci else 'off'}.{staffing}"] = curve(runs, (org, ci, staffing))
     return out
 
 
@@ -503,19 +547,26 @@ def _unresolved_reason(signs: Mapping[int, int]) -> str:
     return "no resolved crossover: the split is " + "; ".join(parts)
 
 
-def crossovers(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any]:
+def crossovers(
+    df: pd.DataFrame, curves_doc: Mapping[str, Any], staffing: str = "equal_headcount"
+) -> dict[str, Any]:
     """N* of each split (automation off and on) against one core, per metric, over the N
     where both are unsaturated (a saturated run's costs and lead times are those of a
     queue that never empties, not points on a curve). A crossover is reported only when
-    the replicates resolve the order on both sides of it (:func:`_is_resolved`)."""
-    core = org_runs(df, "single_core", False)
+    the replicates resolve the order on both sides of it (:func:`_is_resolved`). Both
+    sides under the same ``staffing`` (keys as in :func:`curves`; empty when the sweep did
+    not run one core under it)."""
+    suffix = "" if staffing == "equal_headcount" else f".{staffing}"
+    if f"single_core.off{suffix}" not in curves_doc:
+        return {}
+    core = org_runs(df, "single_core", False, staffing=staffing)
     core = core[core["n_teams"] >= SPLIT_MIN_N]
-    core_ok = _unsaturated_n(curves_doc["single_core.off"])
+    core_ok = _unsaturated_n(curves_doc[f"single_core.off{suffix}"])
     out: dict[str, Any] = {}
     for org in SPLITS:
         for ci in (False, True):
-            key = f"{org}.{'on' if ci else 'off'}"
-            split = org_runs(df, org, ci)
+            key = f"{org}.{'on' if ci else 'off'}{suffix}"
+            split = org_runs(df, org, ci, staffing=staffing)
             split = split[split["n_teams"] >= SPLIT_MIN_N]
             if split.empty or core.empty or key not in curves_doc:
                 continue
@@ -524,7 +575,7 @@ def crossovers(df: pd.DataFrame, curves_doc: Mapping[str, Any]) -> dict[str, Any
             b = split[split["n_teams"].isin(both)]
             rec: dict[str, Any] = {}
             for metric in CROSS_METRICS:
-                c = crossover(a, b, metric, (org, ci))
+                c = crossover(a, b, metric, (org, ci) if not suffix else (org, ci, staffing))
                 if c.get("nstar") is not None:
                     signs = resolved_signs(a, b, metric)
                     if not _is_resolved(c, signs):
@@ -1116,6 +1167,7 @@ def sensitivity(spec: Any, table: pd.DataFrame) -> dict[str, Any]:
     return {
         "n_points": len(core["saturated"]),
         "n_base_points": int(np.unique(clusters).size),
+        "base_points": int(spec.sample.n),
         "interval": "cluster bootstrap over base points (Saltelli blocks)",
         "n_teams": n_top,
         "n_values": ns,
@@ -1353,6 +1405,8 @@ def compute(
         "fits": fits,
         "identical": [f["names"] for f in fits.values() if len(f["names"]) > 1],
         "crossovers": crossovers(df, curves_doc),
+        # the same crossovers when every team earns its reviewers (staffing = "earned")
+        "crossovers_earned": crossovers(df, curves_doc, staffing="earned"),
         "automation": auto,
         "hypotheses": hypotheses(df, curves_doc, fits, auto, links),
         "construction": construction(df, curves_doc),

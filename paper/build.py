@@ -1280,6 +1280,7 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
         )
     if sh:
         n_s = sens["n_teams"]
+        n_base = sens.get("base_points", "its")
         default_sat = n_s in hier["n"] and hier["saturated_n"][hier["n"].index(n_s)]
         text = (
             "Over the plausible ranges of the assumed and calibrated parameters "
@@ -1294,8 +1295,8 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
                 f" At the defaults the hierarchy is not saturated at N = {n_s}: the defaults are "
                 "a favourable corner for the split, and its drivers-core is an integration "
                 f"point with a limit of its own, reached by N = {n_s} over most of the "
-                "plausible space. (With 16 base points the Sobol indices in §8 carry intervals as "
-                "wide as themselves: they do not rank the assumptions.)"
+                f"plausible space. (With {n_base} base points the Sobol indices in §8 carry "
+                "intervals as wide as themselves: they do not rank the assumptions.)"
             )
         s.append(text)
     s.append(v["answer.where_paid"])

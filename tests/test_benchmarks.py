@@ -225,3 +225,9 @@ def test_bench_overhead_prints_a_cost_per_backend_and_a_memory_verdict():
     assert "cost split into a fixed part and a part per run (sweeps of 8 and 40)" in out
     assert "mesa.batch_run, 2 processes" in out
     assert "peak at 40 runs ÷ peak at 8 runs" in out
+
+
+def test_bench_stop_compares_the_paper_runs_with_and_without_the_bound():
+    out = run_script("bench_stop.py", "--max-n", "2")
+    assert "CPU s (bound)" in out and "estimated sweep" in out
+    assert "PASS" in out or "FAIL" in out

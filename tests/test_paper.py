@@ -73,6 +73,21 @@ core_reviewers = [2, 4, 8]
 topology = ["single_core", "hierarchical"]
 staffing = ["fixed_core"]
 n_teams = [4, 8]
+stop_backlog_days = [60.0]
+
+[[grid]]
+topology = ["single_core"]
+staffing = ["earned"]
+n_teams = [1, 2, 4, 8]
+stop_backlog_days = [60.0]
+
+[[grid]]
+topology = ["hierarchical"]
+staffing = ["earned"]
+branching = [0]
+n_teams = [1, 2, 4, 8]
+ci_automation = [false, true]
+stop_backlog_days = [60.0]
 """
 
 MINI_SENSITIVITY = """
@@ -253,6 +268,65 @@ def test_fits_use_only_unsaturated_n_and_say_where_the_range_ends(built):
             if "n_to" in part and part is not f["parts"]["links"]:
                 assert part["n_to"] <= until
                 assert "chi2_dof" in part["law"] and "any_fits" in part["law"]
+
+
+def test_each_staffing_has_its_own_curves_and_blocks_never_mix(built):
+    doc = numbers(built)
+    curves = doc["curves"]
+    for key in ("single_core.off.earned", "hierarchical.off.earned", "hierarchical.on.earned"):
+        assert curves[key]["n"] == [1, 2, 4, 8], key
+    assert curves["single_core.off.fixed_core"]["n"] == [4, 8]
+    assert curves["hierarchical.off.fixed_core"]["n"] == [4, 8]
+    # every point of every curve holds exactly the spec's replicates: no block mixed in
+    for key, c in curves.items():
+        assert c["replicates"] == [2] * len(c["n"]), key
+    assert "hierarchical.off.earned" in doc["crossovers_earned"]
+    # a run stopped early is saturated: no point has more stopped than saturated runs
+    for c in curves.values():
+        for stopped, sat in zip(c["stopped_share"], c["saturated"], strict=True):
+            assert stopped <= sat["value"] + 1e-12
+
+
+def _staffing_table() -> pd.DataFrame:
+    rows = []
+    for staffing, sat in (("equal_headcount", 0.0), ("earned", 1.0), ("fixed_core", 0.0)):
+        for topology in ("single_core", "hierarchical"):
+            for n in (2, 4):
+                for rep in range(3):
+                    rows.append(
+                        {
+                            "topology": topology,
+                            "staffing": staffing,
+                            "n_teams": n,
+                            "ci_automation": False,
+                            "branching": 0,
+                            # the equal-headcount core ran without the bound: not a filter
+                            "stop_backlog_days": 0.0 if topology == "single_core" else 60.0,
+                            "saturated": sat,
+                            "landed_share": {"equal_headcount": 0.8, "earned": 0.5}.get(
+                                staffing, 0.2
+                            ),
+                            "replicate": rep,
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def test_selectors_filter_on_staffing_and_ignore_the_stop_bound():
+    df = _staffing_table()
+    for staffing in ("equal_headcount", "earned", "fixed_core"):
+        runs = build.analysis.org_runs(df, "single_core", False, staffing=staffing)
+        assert len(runs) == 6 and set(runs["staffing"]) == {staffing}
+    assert set(build.analysis.org_runs(df, "hierarchical", False)["staffing"]) == {
+        "equal_headcount"
+    }
+    curves = build.analysis.curves(df)
+    assert {"single_core.off", "hierarchical.off"} <= set(curves)
+    assert curves["single_core.off"]["landed_share"][0]["value"] == pytest.approx(0.8)
+    assert curves["hierarchical.off.earned"]["landed_share"][0]["value"] == pytest.approx(0.5)
+    assert curves["hierarchical.off.earned"]["saturated_n"] == [True, True]
+    assert curves["hierarchical.off"]["saturated_n"] == [False, False]
+    assert curves["single_core.off.fixed_core"]["replicates"] == [3, 3]
 
 
 def test_sensitivity_gives_indices_and_verdict_shares(built):

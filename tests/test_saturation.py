@@ -14,6 +14,7 @@ from model.metrics import (
     max_team_utilization,
     resolved_landed_share,
 )
+from model.params import STOP_BACKLOG_DAYS
 
 
 def test_cumulative_incidence_median_treats_abandonment_as_a_competing_risk():
@@ -77,3 +78,85 @@ def test_backlog_slope_is_the_least_squares_slope_in_the_same_bits_in_any_order(
     order = rng.permutation(t.size)
     assert least_squares_slope(list(t[order]), list(b[order])) == slope  # bit for bit
     assert math.isnan(least_squares_slope([1.0, 1.0], [2.0, 3.0]))
+
+
+# ----------------------------------------------------------------------------- early stop
+
+
+def _metrics_equal(a: dict[str, float], b: dict[str, float]) -> list[str]:
+    """Names of the metrics that differ, bit for bit (nan equals nan)."""
+    out = []
+    for name in a:
+        x, y = a[name], b[name]
+        if math.isnan(x) and math.isnan(y):
+            continue
+        if x != y:
+            out.append(name)
+    return out
+
+
+def test_a_run_whose_backlog_runs_away_stops_flagged_saturated():
+    # flat at N = 32: almost nothing lands, the backlog grows by ~25 changes a day
+    model = OrgModel(
+        topology="flat", n_teams=32, warmup_days=60, stop_backlog_days=STOP_BACKLOG_DAYS, rng=3
+    )
+    model.run_for(300)
+    m = model.metrics()
+    assert model.stopped and m["saturated"] == 1.0
+    day = m["stopped_at_day"]
+    assert 60 <= day < 300 and model.time == day
+    demand = model.n_areas * model.contributors_per_team * model.change_rate
+    assert model.wip > model.stop_backlog_days * demand
+    assert model.release_cycle_days == 0
+    # the backlog series ends at the stop, and a further run_for does nothing
+    assert model.backlog_series[-1][0] == day
+    model.run_for(10)
+    assert model.time == day and model.metrics()["stopped_at_day"] == day
+
+
+def test_a_light_run_never_stops_and_the_bound_changes_nothing_in_it():
+    runs = {}
+    for bound in (0.0, STOP_BACKLOG_DAYS, 30.0):
+        model = OrgModel(topology="hierarchical", n_teams=8, stop_backlog_days=bound, rng=5)
+        model.run_for(240)
+        assert not model.stopped and model.time == 240
+        runs[bound] = model.metrics()
+    assert math.isnan(runs[60.0]["stopped_at_day"]) and runs[60.0]["saturated"] == 0.0
+    assert _metrics_equal(runs[0.0], runs[60.0]) == []
+    assert _metrics_equal(runs[0.0], runs[30.0]) == []
+
+
+def test_stopping_is_the_same_run_up_to_the_stop():
+    # the stopped run and the same run without a bound agree on everything measured up to
+    # the stop day: stopping only ends the run, it changes nothing before
+    stopped = OrgModel(topology="modular", n_teams=32, stop_backlog_days=STOP_BACKLOG_DAYS, rng=11)
+    stopped.run_for(300)
+    assert stopped.stopped
+    day = stopped.stopped_at_day
+    free = OrgModel(topology="modular", n_teams=32, stop_backlog_days=0.0, rng=11)
+    free.run_for(day)
+    a, b = stopped.metrics(), free.metrics()
+    assert b["saturated"] == 1.0 and math.isnan(b["stopped_at_day"])
+    diff = _metrics_equal(a, b)
+    # only the flag and what the daily tick of the stop day itself records may differ
+    assert set(diff) <= {"stopped_at_day", "saturated"}, diff
+
+
+def test_a_bound_of_zero_the_default_never_stops():
+    model = OrgModel(topology="flat", n_teams=32, rng=3)
+    assert model.stop_backlog_days == 0.0
+    model.run_for(200)
+    assert not model.stopped and model.time == 200
+
+
+def test_a_release_cycle_holding_changes_back_is_not_stopped():
+    # a top that takes pulls once in 70 days holds back ~70 days of demand by design
+    model = OrgModel(
+        topology="hierarchical",
+        n_teams=8,
+        release_cycle_days=70.0,
+        stop_backlog_days=STOP_BACKLOG_DAYS,
+        rng=3,
+    )
+    model.run_for(365)
+    assert not model.stopped and model.metrics()["saturated"] == 0.0
