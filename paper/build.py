@@ -841,7 +841,7 @@ def nstar_spread_table(spread: Mapping[str, Any]) -> str:
 
 
 def nstar_spread_summary(spread: Mapping[str, Any], n_points: int) -> str:
-    """One sentence for §4: the hierarchy's N* over the plausible space (§8's numbers)."""
+    """One sentence for §5: the hierarchy's N* over the plausible space (§9's numbers)."""
     if not spread:
         return ""
     bits = []
@@ -865,14 +865,14 @@ def nstar_spread_summary(spread: Mapping[str, Any], n_points: int) -> str:
     return (
         "Over the plausible ranges of the assumed and calibrated parameters "
         f"({n_points} sample points, one "
-        "seed each, §8), the hierarchy's N\\* against one core is spread as follows: "
+        "seed each, §9), the hierarchy's N\\* against one core is spread as follows: "
         + "; ".join(bits)
         + "."
     )
 
 
 def link_pain_values(doc: Mapping[str, Any]) -> dict[str, str]:
-    """§7's Lorenz sentence and table: the worst links' share of pain against their share
+    """§8's Lorenz sentence and table: the worst links' share of pain against their share
     of the input badness, at the largest N (from ``link_pain_links.parquet``)."""
     lp = need(doc, "link_pain")
     share = round(100 * lp["share"])
@@ -1019,6 +1019,103 @@ def _span(values: Sequence[float], digits: int = 1) -> str:
     return "–" if not finite else f"{fmt(min(finite), digits)}–{fmt(max(finite), digits)}"
 
 
+#: The Answer's table: organisation and staffing (curve key) with its row label.
+DECISION_ROWS = (
+    ("single_core.off.fixed_core", "One core, fixed at 17 reviewers"),
+    ("single_core.off.earned", "One core, earned trust"),
+    ("single_core.off", "One core, equal headcount"),
+    ("hierarchical.off.earned", "Seed's hierarchy, earned trust"),
+    ("hierarchical.on.earned", "Seed's hierarchy + automation, earned trust"),
+    ("hierarchical.on", "Seed's hierarchy + automation, equal headcount"),
+    ("tree4.on", "Kernel-like tree + automation, equal headcount"),
+)
+
+
+def _value(c: Mapping[str, Any], n: int | None, metric: str) -> float:
+    if n is None or n not in c["n"] or metric not in c:
+        return math.nan
+    return _f((_curve_at(c, n, metric) or {}).get("value"))
+
+
+def _first_saturated_n(c: Mapping[str, Any]) -> int | None:
+    for n, sat in zip(c["n"], c["saturated_n"], strict=True):
+        if sat and n >= analysis.SPLIT_MIN_N:
+            return n
+    return None
+
+
+def decision_values(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The Answer's numbers and its table (``decision.*``): where each organisation stops
+    keeping up (its largest unsaturated N, from the smallest up), its median lead time,
+    paid reviewer-days per landed change and busiest team's utilisation at a common N (the
+    largest N at which one core with earned trust keeps up), the utilisation that
+    separates points that keep up from saturated ones, and what the sensitivity runs say
+    about one core's limit."""
+    curves = need(doc, "curves")
+    core = need(curves, "single_core.off.earned")
+    v: dict[str, Any] = {}
+    ref = core["fitted_until"]
+    v["decision.n_max"] = str(max(core["n"]))
+    v["decision.n_ref"] = str(ref)
+    v["decision.core_until"] = str(ref)
+    limit = _first_saturated_n(core)
+    v["decision.core_limited"] = limit is not None
+    v["decision.core_limit"] = str(limit) if limit is not None else "–"
+    v["decision.core_util"] = fmt(_value(core, ref, "max_team_utilization"), 2)
+    rows = []
+    keep_up, saturated = [], []
+    for key, label in DECISION_ROWS:
+        c = curves.get(key)
+        if c is None:
+            raise MissingNumberError(f"curves.{key}", "the Answer's table needs this curve")
+        until = c["fitted_until"]
+        at = ref if ref in c["n"] else None
+        for n, sat in zip(c["n"], c["saturated_n"], strict=True):
+            if n < analysis.SPLIT_MIN_N:
+                continue
+            (saturated if sat else keep_up).append(_value(c, n, "max_team_utilization"))
+        name = key.replace(".", "_")
+        v[f"decision.{name}.until"] = str(until) if until is not None else "none"
+        v[f"decision.{name}.lead"] = fmt(_value(c, at, "lead_time_km_p50"), 1)
+        v[f"decision.{name}.paid"] = fmt(_value(c, at, "paid_reviewer_days_per_change"), 2)
+        v[f"decision.{name}.util"] = fmt(_value(c, at, "max_team_utilization"), 2)
+        first = _first_saturated_n(c)
+        rows.append(
+            [
+                label,
+                v[f"decision.{name}.until"],
+                str(first) if first is not None else f"> {max(c['n'])}",
+                v[f"decision.{name}.lead"],
+                v[f"decision.{name}.paid"],
+                v[f"decision.{name}.util"],
+            ]
+        )
+    v["table.decision"] = md_table(
+        [
+            "organisation",
+            "keeps up to N",
+            "saturated at N",
+            f"median lead, days (N = {ref})",
+            f"paid reviewer-days / landed (N = {ref})",
+            f"busiest team's utilisation (N = {ref})",
+        ],
+        rows,
+    )
+    kept = [u for u in keep_up if math.isfinite(u)]
+    lost = [u for u in saturated if math.isfinite(u)]
+    v["decision.util_keep_up_max"] = fmt(max(kept), 2) if kept else "–"
+    v["decision.util_saturated_min"] = fmt(min(lost), 2) if lost else "–"
+    share = (
+        ((doc.get("sensitivity") or {}).get("saturation") or {})
+        .get("single_core.off", {})
+        .get(str(ref))
+    )
+    v["decision.core_sens_saturated"] = (
+        est(share, 0, pct=True) if isinstance(share, Mapping) else "not measured"
+    )
+    return v
+
+
 def case_values(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Numbers of the case studies (``doc["case_studies"]``, :mod:`case_studies`): whether
     each was calibrated and converged, its errors in and out of sample, and the observed
@@ -1053,6 +1150,12 @@ def case_values(doc: Mapping[str, Any]) -> dict[str, Any]:
                 v[f"{p}.{name}.simulated_first"] = fmt(mine[0]["sim_median"], 1)
                 v[f"{p}.{name}.simulated_last"] = fmt(mine[-1]["sim_median"], 1)
         v[f"{p}.in_sample_until"] = case.get("in_sample_until") or "–"
+        # reproduced: at least half the patterns within tolerance, in sample and held out
+        shares = [
+            _f((errors.get(role) or {}).get("share_within_tolerance"))
+            for role in ("in_sample", "held_out")
+        ]
+        v[f"{p}.reproduces"] = all(math.isfinite(x) and x >= 0.5 for x in shares)
     return v
 
 
@@ -1295,7 +1398,7 @@ def answer_values(doc: Mapping[str, Any]) -> dict[str, str]:
                 f" At the defaults the hierarchy is not saturated at N = {n_s}: the defaults are "
                 "a favourable corner for the split, and its drivers-core is an integration "
                 f"point with a limit of its own, reached by N = {n_s} over most of the "
-                f"plausible space. (With {n_base} base points the Sobol indices in §8 carry "
+                f"plausible space. (With {n_base} base points the Sobol indices in §9 carry "
                 "intervals as wide as themselves: they do not rank the assumptions.)"
             )
         s.append(text)
@@ -1330,6 +1433,7 @@ def paper_values(doc: Mapping[str, Any], results_dir: Path, figures_rel: str) ->
     values = experiment_values(doc, results_dir)
     values.update(answer_values(doc))
     values.update(case_values(doc))
+    values.update(decision_values(doc))
     values.update(sensitivity_values(doc))
     values.update(validation_values(doc))
     values.update(link_pain_values(doc))
@@ -1394,8 +1498,12 @@ def render(template: str, values: Mapping[str, Any]) -> str:
     missing = sorted({m.group(1) for m in PLACEHOLDER.finditer(template)} - set(values))
     if missing:
         raise MissingNumberError(missing[0], "no value for placeholder(s) " + ", ".join(missing))
-    env = jinja2.Environment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    env = jinja2.Environment(  # comments as {## … ##}: pandoc's {#id} attributes stay text
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        comment_start_string="{##",
+        comment_end_string="##}",
     )
     try:
         text = env.from_string(template).render(nest(values))

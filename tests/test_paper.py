@@ -668,3 +668,12 @@ def test_the_template_may_choose_its_words_by_a_number_and_a_missing_one_stops_i
         build.render(template, {"core.limit": "64"})
     with pytest.raises(build.MissingNumberError, match=r"core\.limit"):
         build.render("N = {{ core.limit }}", {})
+
+
+def test_pandoc_attributes_in_the_template_stay_text():
+    import build
+
+    assert (
+        build.render("# Refs {#refs}\n::: {#refs}\n:::\n", {})
+        == "# Refs {#refs}\n::: {#refs}\n:::\n"
+    )
