@@ -731,7 +731,7 @@ SOURCES: dict[str, str] = {
 #: Plausible ranges (for sensitivity analyses): of the parameters that are assumptions, and
 #: of the calibrated ones (their 90% credible interval, added below the assumptions).
 PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
-    "reviewers_per_area": (1.0, 6.0),  # down to Nova's 17 cores over 16 areas (1.06)
+    "reviewers_per_area": (1.5, 6.0),
     "maintainer_span": (2, 16),
     "rework_days": (0.5, 3.0),
     "link_change_prob": (0.02, 0.3),
