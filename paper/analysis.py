@@ -127,8 +127,12 @@ SPLIT_MIN_N = 2
 """Smallest N a split is fitted and compared at. A "split" of one area is no split, and its
 one-reviewer teams need only one approval (``approvals_needed`` is capped at a team's size),
 which halves its review work."""
-SATURATED_SHARE = 0.5
-"""An (organisation, N) point is saturated when more than this share of its replicates is."""
+SATURATED_SHARE = 0.0
+"""An (organisation, N) point is saturated when more than this share of its replicates is:
+when any is. A mean over replicates some of which ran away (and stopped) mixes a queue
+without a steady state into steady ones, so it is neither, and no point on a scaling law;
+with more replicates a point at the edge is more likely to show a runaway, so the limits
+reported are those at which every one of the sweep's replicates kept up."""
 
 
 # ----------------------------------------------------------------------------- selection

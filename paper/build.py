@@ -873,7 +873,7 @@ def nstar_spread_summary(spread: Mapping[str, Any], n_points: int) -> str:
 
 def link_pain_values(doc: Mapping[str, Any]) -> dict[str, str]:
     """§8's Lorenz sentence and table: the worst links' share of pain against their share
-    of the input badness, at the largest N (from ``link_pain_links.parquet``)."""
+    of the input badness, at each split's largest unsaturated N (``link_pain_links.parquet``)."""
     lp = need(doc, "link_pain")
     share = round(100 * lp["share"])
     rows, bits = [], []
@@ -910,8 +910,9 @@ def link_pain_values(doc: Mapping[str, Any]) -> dict[str, str]:
         raise MissingNumberError("link_pain", "no organisation in link_pain_links.parquet")
     first = next(r for o, r in lp.items() if o in analysis.SPLITS)
     sentence = (
-        f"At N = {first['n_teams']} ({first['runs']} seeds of the sweep's own runs, automation "
-        f"off), the worst {share}% of links carry, in person-days: " + "; ".join(bits) + "."
+        f"At each split's largest N where every replicate keeps up (the table's N; "
+        f"{first['runs']} seeds of the sweep's own runs, automation off), the worst {share}% "
+        f"of links carry, in person-days: " + "; ".join(bits) + "."
     )
     table = md_table(
         [

@@ -1,11 +1,13 @@
-"""Per-link pain at the paper sweep's largest N: a small, cached step of the paper build.
+"""Per-link pain where each split still keeps up: a small, cached step of the paper build.
 
 The sweep keeps three summaries of each run's per-link pain (top-decile share, Gini, CV),
 not every link's, so the paper cannot draw a Lorenz curve from it. This step replays a few
 runs of the paper sweep itself: for each split organisation of ``paper/analysis.py``
 (flat, hierarchical, tree4, modular), automation off, every other parameter at the spec's
-values, at the largest N the spec runs it, the first ``seeds`` replicates (the very tasks
-of the sweep's design: same parameters, same seeds, so each replay is that sweep run). It
+values, at the largest N of its unsaturated range in the sweep's results (every replicate
+kept up; at a saturated N the pain booked on a link is the work the queues got round to,
+not what its API asked for), the first ``seeds`` replicates (the very tasks of the sweep's
+design: same parameters, same seeds, so each replay is that sweep run). It
 writes one row per link and run to ``RESULTS_DIR/link_pain_links.parquet``:
 
 ``org, n_teams, replicate, seed, run_id, link, team_a, team_b, badness, negotiations,
@@ -50,9 +52,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 PAPER_DIR = Path(__file__).resolve().parent
-if str(PAPER_DIR) not in sys.path:
-    sys.path.insert(0, str(PAPER_DIR))
+for _p in (PAPER_DIR, PAPER_DIR / "scripts"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
 
+import _common  # noqa: E402
 import analysis  # noqa: E402
 
 from model import OrgModel  # noqa: E402
@@ -109,9 +113,22 @@ class LinkDaysModel(OrgModel):
 # ----------------------------------------------------------------------------- what to run
 
 
-def link_tasks(spec: Any, seeds: int = SEEDS) -> list[tuple[str, Any]]:
-    """``(org, task)`` to replay: each split at its largest N in the spec, automation off,
-    the first ``seeds`` replicates, as the spec's own design has them."""
+def replay_n(runs: pd.DataFrame) -> int | None:
+    """The N at which to replay one organisation's links: the largest N of its unsaturated
+    range (:func:`analysis.fitted_until`: every replicate kept up, from the smallest N on),
+    ``None`` when that N is below :data:`analysis.SPLIT_MIN_N` (no split to speak of) or
+    even the smallest N is saturated. Where queues never empty, the pain a
+    link is booked is the work the queues got round to, not the demand its API made."""
+    curve = analysis.curve(runs, "links", metrics=())
+    n = curve["fitted_until"]
+    return n if n is not None and n >= analysis.SPLIT_MIN_N else None
+
+
+def link_tasks(spec: Any, results: pd.DataFrame, seeds: int = SEEDS) -> list[tuple[str, Any]]:
+    """``(org, task)`` to replay: each split at the largest N where every replicate of the
+    sweep's ``results`` kept up (:func:`replay_n`), automation off, the first ``seeds``
+    replicates, as the spec's own design has them. An organisation saturated at every N,
+    or not in ``results``, is left out."""
     from sweeps.design import design_tasks
 
     tasks = design_tasks(spec)
@@ -121,21 +138,25 @@ def link_tasks(spec: Any, seeds: int = SEEDS) -> list[tuple[str, Any]]:
     out = []
     for org in ORGS:
         runs = analysis.org_runs(table, org, False)
-        if runs.empty:
+        done = analysis.org_runs(results, org, False)
+        if runs.empty or done.empty:
             continue
-        top = runs[runs["n_teams"] == runs["n_teams"].max()]
+        n = replay_n(done)
+        if n is None:
+            continue
+        top = runs[runs["n_teams"] == n]
         top = top[top["_replicate"] < seeds].sort_values("_replicate")
         out += [(org, tasks[int(i)]) for i in top["_i"]]
     return out
 
 
-def plan(spec: Any, seeds: int = SEEDS) -> dict[str, Any]:
+def plan(spec: Any, results: pd.DataFrame, seeds: int = SEEDS) -> dict[str, Any]:
     """The parameters of the step (stored with the file; a mismatch means redo)."""
     return {
         "schema": SCHEMA,
         "columns": list(COLUMNS),
         "seeds": seeds,
-        "runs": [_run_record(org, t) for org, t in link_tasks(spec, seeds)],
+        "runs": [_run_record(org, t) for org, t in link_tasks(spec, results, seeds)],
     }
 
 
@@ -224,7 +245,8 @@ def ensure(
     say = log or (lambda _m: None)
     results_dir = Path(results_dir)
     spec = load_spec(spec_path or results_dir / "spec.toml")
-    want = plan(spec, seeds)
+    results = _common.load_results(results_dir)
+    want = plan(spec, results, seeds)
     key = _canonical(want)
     path = results_dir / FILE
     if path.is_file():
@@ -233,12 +255,15 @@ def ensure(
             return path
         say(f"{FILE} was made with other parameters than the spec now gives: redoing it")
     if not want["runs"]:
-        raise ValueError(f"the spec of {results_dir} runs none of {', '.join(ORGS)}")
+        raise ValueError(
+            f"{results_dir}: none of {', '.join(ORGS)} keeps up at any N the spec runs, "
+            "so no link can be replayed where its pain is demand's"
+        )
     parts = results_dir / PARTS
     parts.mkdir(parents=True, exist_ok=True)
     frames = []
     start = time.monotonic()
-    for i, (org, task) in enumerate(link_tasks(spec, seeds), 1):
+    for i, (org, task) in enumerate(link_tasks(spec, results, seeds), 1):
         run_meta = {"schema": SCHEMA, "columns": list(COLUMNS), "run": _run_record(org, task)}
         part = parts / f"{task.run_id}.parquet"
         have = stored_plan(part) if part.is_file() else None

@@ -421,8 +421,13 @@ def any_of(*parts: Verdict) -> Verdict:
 
 def within_noise(effect: Estimate, value: float) -> bool:
     """Whether ``value`` lies inside the effect's CI: the runs cannot tell the effect from
-    it. False when the effect or ``value`` is not finite."""
-    return effect.defined and math.isfinite(value) and effect.low <= value <= effect.high
+    it. False when the effect or ``value`` is not finite. The bounds are widened by a
+    relative 1e-9, so that a ratio of equal sums added in another order (0.9999999999999999)
+    is not told apart from 1 by rounding alone."""
+    if not (effect.defined and math.isfinite(value)):
+        return False
+    slack = 1e-9 * max(abs(value), abs(effect.low), abs(effect.high), 1e-300)
+    return effect.low - slack <= value <= effect.high + slack
 
 
 def follows_rule(effect: Estimate, implied: float, threshold: float | None = None) -> bool:

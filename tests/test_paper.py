@@ -202,9 +202,16 @@ def test_h4_and_construction_checks_carry_the_inputs_that_decide_them(built):
 def test_h5_ranks_links_by_badness_against_pain(built):
     hyps = numbers(built)["hypotheses"]
     links = pd.read_parquet(built["results"] / "link_pain_links.parquet")
+    ranked = 0
     for org in links["org"].unique():
         rho = hyps[f"H5.{org}"]["inputs"]["rho"]
-        assert -1 <= rho["value"] <= 1 and rho["n"] >= 1
+        links_a_run = links[links["org"] == org].groupby("run_id").size().min()
+        if links_a_run >= 3:
+            assert -1 <= rho["value"] <= 1 and rho["n"] >= 1
+            ranked += 1
+        else:  # one or two links cannot be ranked: no effect, so no verdict either way
+            assert rho["value"] is None and hyps[f"H5.{org}"]["status"] == "inconclusive"
+    assert ranked
 
 
 def test_each_number_has_one_interval_wherever_the_paper_quotes_it(built):
@@ -367,8 +374,18 @@ def test_link_pain_rows_replay_the_sweeps_own_runs(built):
 
     links = pd.read_parquet(built["results"] / "link_pain_links.parquet")
     runs = load_results(built["results"]).set_index("run_id")
-    assert set(links["org"]) == {"flat", "hierarchical", "tree4", "modular"}
-    assert set(links["n_teams"]) == {8} and set(links["replicate"]) == {0, 1}
+    curves = numbers(built)["curves"]
+    # each split where every replicate keeps up, at its largest such N (a split at all)
+    replayed = {
+        org: curves[f"{org}.off"]["fitted_until"]
+        for org in ("flat", "hierarchical", "tree4", "modular")
+        if (curves[f"{org}.off"]["fitted_until"] or 0) >= build.analysis.SPLIT_MIN_N
+    }
+    assert replayed, "the mini sweep keeps some split unsaturated"
+    assert set(links["org"]) == set(replayed)
+    for org, n in replayed.items():
+        assert set(links.loc[links["org"] == org, "n_teams"]) == {n}
+    assert set(links["replicate"]) == {0, 1}
     for run_id, rows in links.groupby("run_id"):
         row = runs.loc[run_id]
         assert len(rows) == row["links"]
@@ -380,7 +397,29 @@ def test_link_pain_rows_replay_the_sweeps_own_runs(built):
         assert (rows["pain_days"] >= rows["conflict_days"]).all()
         assert ((rows["pain_days"] > 0) == (rows["pain_events"] > 0)).mean() > 0.9
     lp = numbers(built)["link_pain"]
-    assert lp["flat"]["runs"] == 2 and lp["flat"]["links"] == 28
+    for org in replayed:
+        assert lp[org]["runs"] == 2
+        assert lp[org]["links"] == links[links["org"] == org].groupby("run_id").size().iloc[0]
+
+
+def test_links_are_replayed_where_every_replicate_kept_up(built):
+    """One saturated replicate at a split's largest N moves its replay to the N below."""
+    from sweeps import load_results
+    from sweeps.spec import load_spec
+
+    spec = load_spec(built["spec"])
+    runs = load_results(built["results"])
+    runs["saturated"] = False
+    tree4 = build.analysis.org_runs(runs, "tree4", False)
+    at_top = tree4[(tree4["n_teams"] == 8) & (tree4["replicate"] == 1)].index
+    assert len(at_top) == 1
+    runs.loc[at_top, "saturated"] = True
+    tasks = build.link_pain.link_tasks(spec, runs, seeds=2)
+    by_org = {org: {t.params["n_teams"] for o, t in tasks if o == org} for org, _ in tasks}
+    assert by_org["tree4"] == {4}
+    assert by_org["flat"] == by_org["hierarchical"] == by_org["modular"] == {8}
+    runs["saturated"] = True  # saturated everywhere: nothing to replay
+    assert build.link_pain.link_tasks(spec, runs, seeds=2) == []
 
 
 def test_link_pain_step_is_kept_when_it_matches_and_redone_when_not(built, tmp_path):

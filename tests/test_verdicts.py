@@ -336,3 +336,12 @@ def test_h7_is_judged_against_one_half_as_claimed(true_b, rel_sd, expected):
 
 def test_every_hypothesis_states_its_test():
     assert set(v.TESTS) == {f"H{i}" for i in range(1, 8)}
+
+
+def test_within_noise_does_not_tell_a_rounding_error_from_the_value():
+    """Equal sums added in another order give a ratio of 0.9999999999999999 with a
+    zero-width CI: that is 1 (equal headcount pays the same reviewers), not an effect."""
+    rounded = v.Estimate(0.9999999999999999, 0.9999999999999997, 0.9999999999999999, 0.95, 6)
+    assert v.within_noise(rounded, 1.0)
+    assert not v.within_noise(v.Estimate(0.999, 0.998, 0.9995, 0.95, 6), 1.0)
+    assert not v.within_noise(rounded, float("nan"))

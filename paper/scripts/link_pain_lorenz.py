@@ -59,7 +59,7 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
                 lw=1,
                 label="API badness (input)" if i == 0 else None,
             )
-        lo = 1 / max(sizes)
+        lo = min(1 / max(sizes), 0.1)  # a run of one link still gets an axis
         grid = np.geomspace(lo, 1, 200)
         ax.plot(grid, grid, color="grey", linestyle=":", lw=1, label="even spread")
         ax.axvline(0.1, color="black", lw=0.6, alpha=0.5)
