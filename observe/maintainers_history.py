@@ -11,7 +11,8 @@ A maintainer is an ``M:`` line's e-mail address, compared case-insensitively (th
 between ``<`` and ``>``; a bare address; else the whole value). A person who changes address
 is counted as one leaving and one joining; ``readdressed`` says how many of the joins were
 such changes (a joining address whose name, compared case-insensitively, left in the same
-interval under another address).
+interval under another address), and ``joined_with_entry`` how many joined only entries whose
+titles are new (a maintainer who came with an area of its own rather than into a team).
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ class MaintainersSnapshot:
     readdressed
         Of ``joined``, the addresses whose name left under another address in the same
         interval (``None`` at the first date).
+    joined_with_entry
+        Of ``joined``, the addresses all of whose entries have titles absent at the date
+        before (``None`` at the first date).
     people
         The maintainers' addresses.
     """
@@ -91,8 +95,11 @@ class MaintainersSnapshot:
     joined: int | None = None
     left: int | None = None
     readdressed: int | None = None
+    joined_with_entry: int | None = None
     people: frozenset[str] = field(default=frozenset(), repr=False)
     names: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    titles: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    entry_titles: frozenset[str] = field(default=frozenset(), repr=False)
 
     def row(self) -> dict[str, object]:
         """The numbers as one flat dict (date as ISO text, commit, counts and shares)."""
@@ -108,6 +115,7 @@ class MaintainersSnapshot:
             "joined": self.joined,
             "left": self.left,
             "readdressed": self.readdressed,
+            "joined_with_entry": self.joined_with_entry,
         }
 
 
@@ -126,6 +134,7 @@ def summarize_maintainers(text: str, date: dt.date, commit: str) -> MaintainersS
             "patterns, not the 'title line, then X: value lines' format"
         )
     names: dict[str, str] = {}
+    titles: dict[str, set[str]] = {}
     counts = []
     for entry in entries:
         ids = {maintainer_id(value) for value in entry.maintainers}
@@ -134,6 +143,7 @@ def summarize_maintainers(text: str, date: dt.date, commit: str) -> MaintainersS
             name = maintainer_name(value)
             if name:
                 names.setdefault(maintainer_id(value), name)
+            titles.setdefault(maintainer_id(value), set()).add(entry.title)
     people = frozenset(maintainer_id(v) for entry in entries for v in entry.maintainers)
     return MaintainersSnapshot(
         date=date,
@@ -146,19 +156,30 @@ def summarize_maintainers(text: str, date: dt.date, commit: str) -> MaintainersS
         orphans=sum(1 for n in counts if n == 0),
         people=people,
         names=names,
+        titles={person: frozenset(ts) for person, ts in titles.items()},
+        entry_titles=frozenset(entry.title for entry in entries),
     )
 
 
 def with_changes(snapshots: Sequence[MaintainersSnapshot]) -> list[MaintainersSnapshot]:
-    """The snapshots (in date order) with ``joined``, ``left`` and ``readdressed`` set
-    against the one before."""
+    """The snapshots (in date order) with ``joined``, ``left``, ``readdressed`` and
+    ``joined_with_entry`` set against the one before."""
     out = list(snapshots[:1])
     for before, now in itertools.pairwise(snapshots):
         joined = now.people - before.people
         left = before.people - now.people
         left_names = {before.names[p] for p in left if p in before.names}
         readdressed = sum(1 for p in joined if now.names.get(p) in left_names)
-        out.append(replace(now, joined=len(joined), left=len(left), readdressed=readdressed))
+        with_entry = sum(1 for p in joined if not now.titles[p] & before.entry_titles)
+        out.append(
+            replace(
+                now,
+                joined=len(joined),
+                left=len(left),
+                readdressed=readdressed,
+                joined_with_entry=with_entry,
+            )
+        )
     return out
 
 

@@ -108,6 +108,7 @@ V3 = (
     V2_IVAN.replace(CAROL, "")
     .replace("Frank <frank@example.org>", "Hal <hal@example.org>")
     .replace("Ann Smith <ann@example.org>\nM:\tBob", "Ann Smith <ANN@example.org>\nM:\tBob")
+    + "\nMMC\nM:\tJo <jo@example.org>\nF:\tdrivers/mmc/\n"
 )
 
 
@@ -185,6 +186,7 @@ def test_every_number_of_every_date(repo):
             "joined": None,
             "left": None,
             "readdressed": None,
+            "joined_with_entry": None,
         },
         {  # V2 (the topic commit of 2020-08-01 is not on the mainline yet): 2, 2, 1, 1, 2
             "date": "2020-09-01",
@@ -197,6 +199,7 @@ def test_every_number_of_every_date(repo):
             "joined": 4,  # bob@newcorp.com, erin, frank, gina
             "left": 1,  # bob@example.org
             "readdressed": 1,  # Bob Jones under a new address
+            "joined_with_entry": 1,  # gina, in I2C only (USB was there, unmaintained)
         },
         {  # V2 with Ivan, merged on 2020-10-01: 2, 2, 1, 2, 2
             "date": "2021-01-01",
@@ -209,18 +212,20 @@ def test_every_number_of_every_date(repo):
             "joined": 1,
             "left": 0,
             "readdressed": 0,
+            "joined_with_entry": 0,
         },
-        {  # V3: carol and Frank gone, Hal in; Ann's address in capitals is still Ann
+        {  # V3: carol and Frank gone, Hal in, Jo with MMC; Ann in capitals is still Ann
             "date": "2021-04-01",
-            "entries": 5,
-            "maintainers": 6,
-            "per_entry_median": 2.0,
-            "per_entry_mean": 1.6,
-            "single_share": 0.4,
+            "entries": 6,
+            "maintainers": 7,
+            "per_entry_median": 1.5,
+            "per_entry_mean": 1.5,
+            "single_share": 0.5,
             "orphans": 0,
-            "joined": 1,
+            "joined": 2,
             "left": 2,
             "readdressed": 0,
+            "joined_with_entry": 1,
         },
     ]
 
