@@ -82,13 +82,14 @@ def _specificity(pattern: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class MaintainersEntry:
-    """One MAINTAINERS entry: its title, file patterns (``F:``), exclusions (``X:``) and
-    maintainers (``M:`` values as written, e.g. "Name <address>")."""
+    """One MAINTAINERS entry: its title, file patterns (``F:``), exclusions (``X:``),
+    maintainers (``M:`` values as written, e.g. "Name <address>") and trees (``T:``)."""
 
     title: str
     files: tuple[str, ...]
     excluded: tuple[str, ...] = ()
     maintainers: tuple[str, ...] = ()
+    trees: tuple[str, ...] = ()
 
 
 @dataclass
@@ -133,11 +134,14 @@ def parse_maintainers(text: str) -> tuple[MaintainersEntry, ...]:
     files: list[str] = []
     excluded: list[str] = []
     maintainers: list[str] = []
+    trees: list[str] = []
 
     def close() -> None:
         if title is not None and files:
             entries.append(
-                MaintainersEntry(title, tuple(files), tuple(excluded), tuple(maintainers))
+                MaintainersEntry(
+                    title, tuple(files), tuple(excluded), tuple(maintainers), tuple(trees)
+                )
             )
 
     for line in text.splitlines():
@@ -146,9 +150,11 @@ def parse_maintainers(text: str) -> tuple[MaintainersEntry, ...]:
         match = _FIELD.match(line)
         if match is None:
             close()
-            title, files, excluded, maintainers = line.strip(), [], [], []
+            title, files, excluded, maintainers, trees = line.strip(), [], [], [], []
         elif title is not None:
-            field_lines = {"F": files, "X": excluded, "M": maintainers}.get(match.group(1))
+            field_lines = {"F": files, "X": excluded, "M": maintainers, "T": trees}.get(
+                match.group(1)
+            )
             if field_lines is not None:
                 field_lines.append(match.group(2))
     close()

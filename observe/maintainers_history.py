@@ -4,8 +4,9 @@ For each date, the file as it stood on the mainline at 00:00 UTC that day (the l
 ``ref``'s first-parent line committed at or before then: ``git rev-list -1 --first-parent
 --before=DATE ref``, then ``git show REV:MAINTAINERS``) is parsed with
 :func:`observe.areas.parse_maintainers` (entries that name files with ``F:``) and summarised
-as a :class:`MaintainersSnapshot`: entries, distinct maintainers, maintainers per entry, and
-who joined and left since the date before.
+as a :class:`MaintainersSnapshot`: entries, distinct maintainers, maintainers per entry,
+maintainers per tree (the ``T:`` locations the entries name: a maintainer-tree project's
+trees), and who joined and left since the date before.
 
 A maintainer is an ``M:`` line's e-mail address, compared case-insensitively (the text
 between ``<`` and ``>``; a bare address; else the whole value). A person who changes address
@@ -45,6 +46,14 @@ def maintainer_id(value: str) -> str:
     return (words[0] if words else " ".join(value.split())).lower()
 
 
+def tree_id(value: str) -> str:
+    """The tree a ``T:`` value names: its location (last word), lower-cased, without a
+    trailing "/" or ".git" ("git https://x.org/u-boot-usb.git" → "https://x.org/u-boot-usb")."""
+    words = value.split()
+    location = (words[-1] if words else "").lower().rstrip("/")
+    return location.removesuffix(".git")
+
+
 def maintainer_name(value: str) -> str:
     """The name of an ``M:`` value (the text before ``<``), lower-cased, spaces collapsed;
     "" when there is none."""
@@ -71,6 +80,9 @@ class MaintainersSnapshot:
         Share of the entries with exactly one maintainer.
     orphans
         Entries without any ``M:`` line.
+    trees, per_tree_median, per_tree_mean
+        Distinct trees the entries name (``T:``), and the distinct maintainers of the
+        entries naming each tree, over the trees (``None`` when no entry names one).
     joined, left
         Addresses present now and not at the date before, and the reverse (``None`` at the
         first date).
@@ -92,6 +104,9 @@ class MaintainersSnapshot:
     per_entry_mean: float
     single_share: float
     orphans: int
+    trees: int = 0
+    per_tree_median: float | None = None
+    per_tree_mean: float | None = None
     joined: int | None = None
     left: int | None = None
     readdressed: int | None = None
@@ -112,6 +127,9 @@ class MaintainersSnapshot:
             "per_entry_mean": self.per_entry_mean,
             "single_share": self.single_share,
             "orphans": self.orphans,
+            "trees": self.trees,
+            "per_tree_median": self.per_tree_median,
+            "per_tree_mean": self.per_tree_mean,
             "joined": self.joined,
             "left": self.left,
             "readdressed": self.readdressed,
@@ -136,15 +154,19 @@ def summarize_maintainers(text: str, date: dt.date, commit: str) -> MaintainersS
     names: dict[str, str] = {}
     titles: dict[str, set[str]] = {}
     counts = []
+    trees: dict[str, set[str]] = {}
     for entry in entries:
         ids = {maintainer_id(value) for value in entry.maintainers}
         counts.append(len(ids))
+        for value in entry.trees:
+            trees.setdefault(tree_id(value), set()).update(ids)
         for value in entry.maintainers:
             name = maintainer_name(value)
             if name:
                 names.setdefault(maintainer_id(value), name)
             titles.setdefault(maintainer_id(value), set()).add(entry.title)
     people = frozenset(maintainer_id(v) for entry in entries for v in entry.maintainers)
+    per_tree = [len(ids) for ids in trees.values()]
     return MaintainersSnapshot(
         date=date,
         commit=commit,
@@ -154,6 +176,9 @@ def summarize_maintainers(text: str, date: dt.date, commit: str) -> MaintainersS
         per_entry_mean=sum(counts) / len(counts),
         single_share=sum(1 for n in counts if n == 1) / len(counts),
         orphans=sum(1 for n in counts if n == 0),
+        trees=len(trees),
+        per_tree_median=float(statistics.median(per_tree)) if per_tree else None,
+        per_tree_mean=sum(per_tree) / len(per_tree) if per_tree else None,
         people=people,
         names=names,
         titles={person: frozenset(ts) for person, ts in titles.items()},

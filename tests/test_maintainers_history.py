@@ -20,6 +20,7 @@ from observe.maintainers_history import (
     maintainer_id,
     maintainers_at,
     maintainers_history,
+    tree_id,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,10 +51,12 @@ ARM
 M:	Ann Smith <ann@example.org>
 M:	Bob Jones <BOB@example.org>
 S:	Maintained
+T:	git https://example.org/u-boot-arm.git
 F:	arch/arm/
 
 NET
 M:	Ann Smith <Ann@Example.org>
+T:	git https://example.org/u-boot-net/
 F:	net/
 # a comment inside an entry does not end it
 X:	net/old/
@@ -64,6 +67,7 @@ F:	drivers/usb/
 
 SPI
 M:	carol@example.org
+T:	git https://EXAMPLE.org/u-boot-net.git
 F:	drivers/spi/
 
 NO FILES
@@ -78,6 +82,7 @@ V2 = (
 ARM
 M:	Ann Smith <ann@example.org>
 M:	Bob Jones <bob@newcorp.com>
+T:	git https://example.org/u-boot-arm.git
 F:	arch/arm/
 
 NET
@@ -87,6 +92,7 @@ F:	net/
 
 USB
 M:	Frank <frank@example.org>
+T:	git https://example.org/u-boot-usb.git
 F:	drivers/usb/
 
 SPI
@@ -97,6 +103,7 @@ I2C
 M:	Erin <erin@example.org>
 M:	Gina <gina@example.org>
 R:	Ann Smith <ann@example.org>
+T:	git https://example.org/u-boot-i2c.git
 F:	drivers/i2c/
 """
 )
@@ -108,7 +115,8 @@ V3 = (
     V2_IVAN.replace(CAROL, "")
     .replace("Frank <frank@example.org>", "Hal <hal@example.org>")
     .replace("Ann Smith <ann@example.org>\nM:\tBob", "Ann Smith <ANN@example.org>\nM:\tBob")
-    + "\nMMC\nM:\tJo <jo@example.org>\nF:\tdrivers/mmc/\n"
+    + "\nMMC\nM:\tJo <jo@example.org>\nT:\tgit https://example.org/u-boot-usb.git\n"
+    + "F:\tdrivers/mmc/\n"
 )
 
 
@@ -183,6 +191,9 @@ def test_every_number_of_every_date(repo):
             "per_entry_mean": 1.0,
             "single_share": 0.5,
             "orphans": 1,
+            "trees": 2,  # arm: Ann, Bob; net: Ann (NET), carol (SPI)
+            "per_tree_median": 2.0,
+            "per_tree_mean": 2.0,
             "joined": None,
             "left": None,
             "readdressed": None,
@@ -196,6 +207,9 @@ def test_every_number_of_every_date(repo):
             "per_entry_mean": 1.6,
             "single_share": 0.4,
             "orphans": 0,
+            "trees": 3,  # arm 2, i2c 2, usb 1
+            "per_tree_median": 2.0,
+            "per_tree_mean": 5 / 3,
             "joined": 4,  # bob@newcorp.com, erin, frank, gina
             "left": 1,  # bob@example.org
             "readdressed": 1,  # Bob Jones under a new address
@@ -209,6 +223,9 @@ def test_every_number_of_every_date(repo):
             "per_entry_mean": 1.8,
             "single_share": 0.2,
             "orphans": 0,
+            "trees": 3,
+            "per_tree_median": 2.0,
+            "per_tree_mean": 5 / 3,
             "joined": 1,
             "left": 0,
             "readdressed": 0,
@@ -222,6 +239,9 @@ def test_every_number_of_every_date(repo):
             "per_entry_mean": 1.5,
             "single_share": 0.5,
             "orphans": 0,
+            "trees": 3,  # usb: Hal (USB), Jo (MMC)
+            "per_tree_median": 2.0,
+            "per_tree_mean": 2.0,
             "joined": 2,
             "left": 2,
             "readdressed": 0,
@@ -302,6 +322,18 @@ def test_dates_between_steps_from_the_start_to_the_end_inclusive():
 )
 def test_a_maintainer_is_its_address_in_lower_case(value, identity):
     assert maintainer_id(value) == identity
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "git https://example.org/u-boot-usb.git",
+        "git https://Example.org/u-boot-usb/",
+        "https://example.org/u-boot-usb",
+    ],
+)
+def test_a_tree_is_its_location_without_git_suffix_in_lower_case(value):
+    assert tree_id(value) == "https://example.org/u-boot-usb"
 
 
 def test_the_script_prints_the_table_and_json(repo):
