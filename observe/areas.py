@@ -7,7 +7,8 @@ touches become ``touched`` events, from which co-change coupling is computed.
 - :class:`DepthAreas`: the first K directory components of the path ("nova/compute" for
   ``nova/compute/manager.py`` at K = 2); a file at the top level is in area "(top)".
 - :class:`MaintainersAreas`: the Linux kernel's MAINTAINERS format — an entry is a title line
-  followed by ``X: value`` lines; ``F:`` patterns are the entry's files (a trailing "/" means
+  followed by ``X: value`` lines (lines starting with "#" are comments, as
+  scripts/get_maintainer.pl reads them); ``F:`` patterns are the entry's files (a trailing "/" means
   everything below; ``*`` and ``?`` do not cross "/"), ``X:`` patterns exclude files. The area
   is the entry's title; of several matching entries the most specific pattern wins (most
   directory levels, then the longest pattern, then the earlier entry).
@@ -81,11 +82,14 @@ def _specificity(pattern: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class MaintainersEntry:
-    """One MAINTAINERS entry: its title, file patterns (``F:``) and exclusions (``X:``)."""
+    """One MAINTAINERS entry: its title, file patterns (``F:``), exclusions (``X:``),
+    maintainers (``M:`` values as written, e.g. "Name <address>") and trees (``T:``)."""
 
     title: str
     files: tuple[str, ...]
     excluded: tuple[str, ...] = ()
+    maintainers: tuple[str, ...] = ()
+    trees: tuple[str, ...] = ()
 
 
 @dataclass
@@ -122,28 +126,37 @@ _FIELD = re.compile(r"^([A-Z]):\s*(.*?)\s*$")
 
 
 def parse_maintainers(text: str) -> tuple[MaintainersEntry, ...]:
-    """The entries of a MAINTAINERS file (title line, then ``X: value`` lines; text before the
-    first entry and lines starting with whitespace are ignored)."""
+    """The entries of a MAINTAINERS file that name files (title line, then ``X: value`` lines
+    with at least one ``F:``; text before the first entry, lines starting with whitespace and
+    comment lines starting with "#" are ignored)."""
     entries = []
     title: str | None = None
     files: list[str] = []
     excluded: list[str] = []
+    maintainers: list[str] = []
+    trees: list[str] = []
 
     def close() -> None:
         if title is not None and files:
-            entries.append(MaintainersEntry(title, tuple(files), tuple(excluded)))
+            entries.append(
+                MaintainersEntry(
+                    title, tuple(files), tuple(excluded), tuple(maintainers), tuple(trees)
+                )
+            )
 
     for line in text.splitlines():
-        if not line.strip() or line[0].isspace():
+        if not line.strip() or line[0].isspace() or line.startswith("#"):
             continue
         match = _FIELD.match(line)
         if match is None:
             close()
-            title, files, excluded = line.strip(), [], []
-        elif title is not None and match.group(1) == "F":
-            files.append(match.group(2))
-        elif title is not None and match.group(1) == "X":
-            excluded.append(match.group(2))
+            title, files, excluded, maintainers, trees = line.strip(), [], [], [], []
+        elif title is not None:
+            field_lines = {"F": files, "X": excluded, "M": maintainers, "T": trees}.get(
+                match.group(1)
+            )
+            if field_lines is not None:
+                field_lines.append(match.group(2))
     close()
     return tuple(entries)
 

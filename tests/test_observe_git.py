@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from observe.areas import MaintainersAreas, MaintainersEntry, parse_maintainers
 from observe.gitworkflows import PULL_MERGE, tree_name
 from observe.sources import ObserveError, read_source
 
@@ -287,6 +288,28 @@ def test_areas_from_maintainers_most_specific_pattern_wins_and_exclusions_apply(
     assert area[ids[day(5, 8)]] == "COMPUTE API"  # y.py is excluded from API: THE REST
     assert touched[ids[day(5, 8)]] == ["THE REST"]  # nova/* covers files in nova/ only
     assert area[ids[day(6, 20)]] == "DOCS"  # a directory named without a slash
+
+
+def test_maintainers_comment_lines_are_skipped_and_maintainers_kept():
+    text = """\
+NET
+M:\tAnn <ann@example.org>
+# a comment inside an entry does not end it
+F:\tnet/
+X:\tnet/old/
+#M:\tOld Maintainer <old@example.org>
+F:\tlib/net/
+
+NO FILES
+M:\tDan <dan@example.org>
+"""
+    entries = parse_maintainers(text)
+    assert entries == (
+        MaintainersEntry("NET", ("net/", "lib/net/"), ("net/old/",), ("Ann <ann@example.org>",)),
+    )
+    areas = MaintainersAreas(entries)
+    assert areas("net/core.c") == areas("lib/net/x.c") == "NET"
+    assert areas("net/old/core.c") is None
 
 
 CODEOWNERS = """\
