@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -323,3 +324,14 @@ def test_maintainer_trees_map_onto_a_hierarchy_of_the_observed_depth_and_direct_
     validate_params(config)
     names = [o.name for o in organisations(observed)]
     assert names == ["as_is", "one_core", "split_per_area", "split_cochange"]
+
+
+def test_report_states_the_calibrations_own_fit_distance_and_convergence(advised):
+    """The report's distance is the calibration's fit distance (tolerance units), not the
+    adaptive distance's ε, and "converged" only where the calibration says so."""
+    run = json.loads((advised / "calibration" / "manifest.json").read_text())
+    report = (advised / "report.md").read_text()
+    stated = re.search(r"fit distance\s+([0-9.]+) tolerance units", report)
+    assert stated, "the report states the fit distance"
+    assert float(stated.group(1)) == pytest.approx(run["fit_distance"], rel=0.01)
+    assert ("calibration converged" in " ".join(report.split())) == bool(run["converged"])

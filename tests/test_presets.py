@@ -303,3 +303,15 @@ def test_a_preset_pattern_may_be_marked_a_check():
     assert [p.id for p in preset.checks()] == ["throughput"] and not preset.fitted()
     with pytest.raises(PresetError, match=r"pattern\[0\]\.role: expected one of fit, check"):
         parse_preset(GOOD.replace("in_sample = true", 'in_sample = true\nrole = "chek"', 1))
+
+
+def test_every_default_lies_in_its_plausible_range():
+    """A default is one plausible value: a range that excludes it samples a world the
+    model's own defaults rule out (the sensitivity analysis samples these ranges)."""
+    from model.params import PLAUSIBLE_RANGES, defaults
+
+    values = defaults()
+    for name, (low, high) in PLAUSIBLE_RANGES.items():
+        value = values[name]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            assert low <= value <= high, (name, value, (low, high))

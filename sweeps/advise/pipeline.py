@@ -59,6 +59,16 @@ def _hash(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _report_code() -> str:
+    """A hash of the report's code and template: a report is cheap to write, so one written
+    by other code is rewritten rather than kept."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("report.py", "report_template.md", "analysis.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
+
+
 class Manifest:
     """``advise.json``: per stage its fingerprint, settings and whether it finished."""
 
@@ -265,6 +275,7 @@ def stage_calibrate(opts: Options, manifest: Manifest, observed: dict, fp_obs: s
         "generations_run": result.generations,
         "n_simulations": result.n_simulations,
         "min_epsilon": preset.settings()["min_epsilon"],
+        "converged": result.converged,
         "days": days,
     }
     manifest.finish("calibrate", **info)
@@ -274,7 +285,9 @@ def stage_calibrate(opts: Options, manifest: Manifest, observed: dict, fp_obs: s
 def _calibrate_within(preset, out: Path, settings: dict, days: float, jobs: int, fresh, say):
     """:func:`sweeps.calibrate.calibrate` one generation more at a time while the next one
     (predicted to take as long as the last, or 1.5× it) fits in ``settings["seconds"]``,
-    up to ``settings["generations"]`` or until ε reaches the preset's ``min_epsilon``.
+    up to ``settings["generations"]`` or until the calibration says it converged (its fit
+    distance reached the preset's ``min_epsilon`` tolerance units; an adaptive distance's ε
+    is on another scale, so it decides nothing here).
     A finished calibration is continued, never restarted (its fingerprint ignores the
     number of generations), so a resumed stage picks up where it stopped."""
     import sys
@@ -297,7 +310,6 @@ def _calibrate_within(preset, out: Path, settings: dict, days: float, jobs: int,
         )
 
     started = time.monotonic()
-    min_epsilon = preset.settings()["min_epsilon"]
     done, last = 0, 0.0
     while done < settings["generations"]:
         if done and time.monotonic() - started + 1.5 * last > settings["seconds"]:
@@ -310,7 +322,7 @@ def _calibrate_within(preset, out: Path, settings: dict, days: float, jobs: int,
             break
         done = result.generations
         say(f"calibrate: generation {done - 1} done, ε = {result.epsilon:.3g} ({last:.0f} s)")
-        if result.epsilon <= min_epsilon:
+        if result.converged:  # the calibration's own stopping rule (fit distance, not ε)
             break
     return step(max(done, 1), plot=True)
 
@@ -380,7 +392,7 @@ def advise(opts: Options, progress: Callable[[str], None] | None = None) -> Path
     )
     cal, fp_cal = stage_calibrate(opts, manifest, observed, fp_obs, say)
     table, orgs, fp_cmp = stage_compare(opts, manifest, observed, cal, fp_cal, say)
-    fp_rep = _hash("report", fp_cmp)
+    fp_rep = _hash("report", fp_cmp, _report_code())
     report = opts.out / "report.md"
     if manifest.done("report", fp_rep, report):
         say("report: done already (report.md)")

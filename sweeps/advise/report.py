@@ -100,6 +100,17 @@ def write_report(opts, observed, cal, table, orgs, say) -> list[Path]:
     return written
 
 
+def _calibration_manifest(out: Path) -> dict:
+    """The calibration's manifest (``converged``, ``fit_distance`` in tolerance units: the
+    root mean square of the fitted patterns' distances at the posterior); empty if none."""
+    import json
+
+    path = Path(out) / "calibration" / "manifest.json"
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def report_values(opts, observed, cal, table, summary, orgs) -> dict[str, str]:
     """Every named number and table the template needs, as text."""
     years = sorted(summary["year"].unique())
@@ -163,11 +174,11 @@ def report_values(opts, observed, cal, table, summary, orgs) -> dict[str, str]:
     patterns = _calibration_patterns(opts.out)
     in_rows = patterns[patterns["in_sample"]] if len(patterns) else patterns
     out_rows = patterns[~patterns["in_sample"]] if len(patterns) else patterns
-    epsilon = float(cal.get("epsilon", math.nan))
-    min_eps = float(cal.get("min_epsilon", 0.5))
-    if epsilon <= min_eps:
-        convergence = "converged (its distance threshold reached the target)"
-    elif epsilon <= 1.0:
+    run = _calibration_manifest(opts.out)
+    fit_distance = float(run.get("fit_distance", math.nan))
+    if run.get("converged"):
+        convergence = "converged (its fit distance reached the target)"
+    elif fit_distance <= 1.0:
         convergence = (
             "stopped at the budget before its target, with the simulated patterns within "
             "tolerance on average"
@@ -221,7 +232,7 @@ def report_values(opts, observed, cal, table, summary, orgs) -> dict[str, str]:
         else "no organisation",
         "best_now_lead": fmt(best_now["lead_time_p50_p50"]) if best_now is not None else "—",
         "convergence": convergence,
-        "epsilon": fmt(epsilon),
+        "fit_distance": fmt(fit_distance),
         "generations": str(cal.get("generations_run", "—")),
         "population": str(settings["population"]),
         "n_simulations": str(cal.get("n_simulations", "—")),
