@@ -90,7 +90,7 @@ model_params: dict[str, Any] = {
         "min": 1.0,
         "max": 8.0,
         "step": 0.5,
-        "label": "Equal headcount (earned: seed): reviewers/area",
+        "label": "Reviewers/area",
     },
     "contributor_growth": {
         "type": "SliderFloat",
@@ -98,7 +98,7 @@ model_params: dict[str, Any] = {
         "min": 0.0,
         "max": 1.0,
         "step": 0.05,
-        "label": "Contributors joining a year (share)",
+        "label": "Contributor growth/yr",
     },
     "review_share": {
         "type": "SliderFloat",
@@ -106,7 +106,7 @@ model_params: dict[str, Any] = {
         "min": 0.05,
         "max": 1.0,
         "step": 0.025,
-        "label": "Share of each working day on review",
+        "label": "Review share of a day",
     },
     "review_routing": {
         "type": "Select",
@@ -120,7 +120,7 @@ model_params: dict[str, Any] = {
         "min": 0.0,
         "max": 120.0,
         "step": 5.0,
-        "label": "Author patience, days (0: never abandon)",
+        "label": "Patience, days",
     },
     "core_reviewers": {
         "type": "SliderInt",
@@ -128,7 +128,7 @@ model_params: dict[str, Any] = {
         "min": 1,
         "max": 60,
         "step": 1,
-        "label": "Fixed core: single-core reviewers",
+        "label": "Core reviewers (fixed)",
     },
     "reviewers_per_team": {
         "type": "SliderInt",
@@ -136,7 +136,7 @@ model_params: dict[str, Any] = {
         "min": 1,
         "max": 12,
         "step": 1,
-        "label": "Fixed core: reviewers/split team",
+        "label": "Reviewers/team (fixed)",
     },
     "warmup_days": {
         "type": "SliderFloat",
@@ -144,7 +144,7 @@ model_params: dict[str, Any] = {
         "min": 0.0,
         "max": 180.0,
         "step": 10.0,
-        "label": "Warm-up, days (costs count after it)",
+        "label": "Warm-up, days",
     },
     # A slider, not a text box: an edited text seed reaches the model as a string (mesa #3516).
     "rng": {"type": "SliderInt", "value": 42, "min": 0, "max": 999, "step": 1, "label": "Seed"},

@@ -324,3 +324,13 @@ def test_a_slider_showing_a_value_off_its_steps_does_not_change_it():
     assert "Day 0" in day_info(rc)
     assert rc.find(v.Slider, label=f"{spec['label']}: 20").widget
     rc.close()
+
+
+def test_slider_labels_are_short_enough_to_leave_the_slider_its_width():
+    """Mesa's sliders put the label and its value on the slider's row: a label much longer
+    than ≈ 24 characters squeezes the slider to a dot in the side bar."""
+    from model import app
+
+    for name, spec in app.model_params.items():
+        if isinstance(spec, dict) and spec.get("type", "").startswith("Slider"):
+            assert len(spec["label"]) <= 24, (name, spec["label"])
