@@ -67,10 +67,10 @@ def _outcomes(model: OrgModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Read in one pass over ``model.measured_changes`` and kept on the model until the run
     moves on: a change's outcome only changes when it lands or is abandoned (counted in
-    ``n_landed_all`` / ``n_abandoned_all``), and open changes are censored at ``time``.
+    ``n_landed_all`` / ``abandonment.n_abandoned_all``), and open changes are censored at ``time``.
     """
     changes = model.measured_changes
-    key = (len(changes), model.time, model.n_landed_all, model.n_abandoned_all)
+    key = (len(changes), model.time, model.n_landed_all, model.abandonment.n_abandoned_all)
     kept = model.__dict__.get("_outcomes_kept")
     if kept is not None and kept[0] is changes and kept[1] == key:
         return kept[2]
@@ -416,13 +416,13 @@ def merged_per_day(model: OrgModel) -> float:
 def abandoned_per_day(model: OrgModel) -> float:
     """Changes abandoned per day: by their authors (patience ran out) or rejected by a
     review, as a Gerrit history counts them (:func:`observe.patterns.abandoned_per_day`)."""
-    return _per_day(model, model.n_abandoned)
+    return _per_day(model, model.abandonment.n_abandoned)
 
 
 @metric
 def rejected_per_day(model: OrgModel) -> float:
     """Changes abandoned because a review rejected them (a −2), per day."""
-    return _per_day(model, model.n_rejected)
+    return _per_day(model, model.abandonment.n_rejected)
 
 
 @metric

@@ -35,7 +35,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from model.abandonment import AbandonmentMechanism
+from model.abandonment import Abandonment
 from model.agents import Contributor, Reviewer, Team
 from model.availability import Availability
 from model.coordination import Coordination
@@ -73,7 +73,6 @@ class OrgModel(
     LinkMechanism,
     RebaseMechanism,
     IntegrationMechanism,
-    AbandonmentMechanism,
     mesa.Model,
 ):
     """Contributors and reviewers in teams joined by API links; time in days.
@@ -211,6 +210,9 @@ class OrgModel(
             child_area=self.node_area.tolist(),
         )
         self._init_accounts()
+        self.abandonment = Abandonment(
+            self, patience_days=self.patience_days, warmup_days=self.warmup_days
+        )
         # the open backlog past which the run stops as saturated (stop_backlog_days of
         # demand beyond the release cycle's, checked once a day after warm-up; inf: never)
         # and the day it stopped
@@ -342,14 +344,10 @@ class OrgModel(
         self._wip_since = 0.0
         self.n_submitted = 0  # whole run
         self.n_landed_all = 0  # whole run
-        self.n_abandoned_all = 0  # whole run, rejected changes included
-        self.n_rejected_all = 0  # whole run: abandoned because a review rejected them
         self.n_submitted_measured = 0  # after warm-up
         self.n_landed = 0  # after warm-up
         self.n_landed_contributions = 0  # after warm-up, API changes not counted
         self.n_landed_direct = 0  # after warm-up, homed in the mainline (no other tree)
-        self.n_abandoned = 0  # after warm-up, rejected changes included
-        self.n_rejected = 0  # after warm-up
         self.measured_changes: list[Change] = []  # submitted after warm-up
         self.lead_times: list[float] = []
         self.landed_patch_sets: list[int] = []
@@ -479,7 +477,7 @@ class OrgModel(
         if self.code_is_coupled:
             self.open_change(self.teams[change.home], change)
         if self.patience_days > 0:
-            self.start_patience(change)
+            self.abandonment.start_patience(change)
 
     def count_wip(self, delta: int) -> None:
         """Track changes in the system and their time integral after warm-up."""

@@ -269,7 +269,7 @@ class ReviewMechanism:
             vote = "-1" if asks_rework else "-2" if rejects else "+2"
             log.append((self.now, REVIEW_FINISHED, change.id, change.home, reviewer_id, vote))
         if rejects and not change.abandoned:
-            self.abandon(change, reviewer_id, "rejected")
+            self.abandonment.abandon(change, reviewer_id, "rejected")
         if task.done < task.slots or change.abandoned:
             return
         if task.rework or change.stale:

@@ -348,7 +348,7 @@ def test_impatient_authors_abandon_waiting_changes():
 
 def test_every_change_is_landed_abandoned_or_still_open():
     org = run(topology="hierarchical", n_teams=8, patience_days=20.0)
-    assert org.n_submitted == org.n_landed_all + org.n_abandoned_all + org.wip
+    assert org.n_submitted == org.n_landed_all + org.abandonment.n_abandoned_all + org.wip
 
 
 def test_a_saturated_run_says_so_and_a_light_one_does_not():
