@@ -35,7 +35,7 @@ class Abandonment:
     Parameters
     ----------
     model : the :class:`model.OrgModel` whose clock, random stream, event queue, event
-        log, ``teams``, ``coupling`` and ``count_wip`` it uses.
+        log, ``coupling`` and ``count_wip`` it uses.
     patience_days : mean patience of an author (days, exponential); 0: never gives up.
     warmup_days : changes abandoned from then on are counted as measured (days).
     """
@@ -71,8 +71,8 @@ class Abandonment:
         change.ended_at = now
         if model.event_log is not None:
             model.event_log.append((now, ABANDONED, change.id, change.home, actor, detail))
-        if model.code_is_coupled:
-            model.close_change(model.teams[change.home], change)
+        if model.coupling.is_coupled:
+            model.coupling.close_change(change)
         model.count_wip(-1)
         self.n_abandoned_all += 1
         rejected = detail == "rejected"

@@ -6,7 +6,6 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
 if TYPE_CHECKING:
     from model.work import Change, ConflictJob, Pull, ReviewTask
@@ -17,8 +16,9 @@ class Team(mesa.Agent):
 
     Holds the team's review queue (and one queue per code area when reviewers route by
     expertise over several areas), its urgent queue (pulls and conflicts, taking turns
-    with the review queue), the changes merged into its tree but not yet pulled upward,
-    and its open changes by area (which a landing change can make stale).
+    with the review queue) and the changes merged into its tree but not yet pulled upward.
+    Its open changes (which a landing change can make stale) are kept by
+    :class:`model.coupling.Coupling`.
     ``area`` is the team's code area (−1 for the single core and maintainer teams).
     """
 
@@ -41,8 +41,6 @@ class Team(mesa.Agent):
         self.idle_experts: dict[int, deque[tuple[int, Reviewer]]] | None = None
         self.tree: list[Change] = []
         self.tree_counts: dict[int, int] = {}
-        self.open_by_area: dict[int, list[Change]] = {}
-        self.open_counts = np.zeros(1, dtype=np.int64)
         self.busy_days = 0.0  # reviewer-days booked after warm-up
 
     @property

@@ -118,9 +118,10 @@ class IntegrationMechanism:
         change.home_at = self.now
         if self.staff.earned:  # its approvers' trust goes to its author (model.staffing)
             self.staff.landed(change)
-        if self.code_is_coupled:
-            self.close_change(team, change)
-            self.invalidate_coupled(team, change)
+        coupling = self.coupling
+        if coupling.is_coupled:
+            coupling.close_change(change)
+            coupling.invalidate_coupled(change)
         origin = change.origin
         if team.node == self.root:
             self.land_top(change)

@@ -443,7 +443,7 @@ def patch_sets_per_landed_change(model: OrgModel) -> float:
 @metric
 def rebases_per_change(model: OrgModel) -> float:
     """Rebases done after warm-up per change landed at the top."""
-    return model.n_rebases / model.n_landed if model.n_landed else math.nan
+    return model.coupling.n_rebases / model.n_landed if model.n_landed else math.nan
 
 
 @metric

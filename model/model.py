@@ -39,7 +39,7 @@ from model.abandonment import Abandonment
 from model.agents import Contributor, Reviewer, Team
 from model.availability import Availability
 from model.coordination import Coordination
-from model.coupling import RebaseMechanism, area_coupling
+from model.coupling import Coupling
 from model.eventlog import LANDED, EventRecorder
 from model.events import EventQueue
 from model.gate import Gates
@@ -71,7 +71,6 @@ DAY_COST_COLUMNS = tuple(f"cost_{kind.name.lower()}_day" for kind in JobKind)
 class OrgModel(
     ReviewMechanism,
     LinkMechanism,
-    RebaseMechanism,
     IntegrationMechanism,
     mesa.Model,
 ):
@@ -243,18 +242,27 @@ class OrgModel(
                 self.node_area[node] = area
                 area += 1
         self.n_areas = self.n_teams
-        self.area_coupling = area_coupling(
-            self.n_areas,
+        self.coupling = Coupling(
+            self,
+            n_areas=self.n_areas,
             branching=self.coupling_branching,
             same_area_prob=self.coupling_same_area_prob,
             sibling_prob=self.coupling_sibling_prob,
             decay=self.coupling_decay,
+            rebase_days=self.rebase_days,
+            warmup_days=self.warmup_days,
+            several_areas=[self._several_areas(node) for node in range(n_nodes)],
         )
-        self.code_is_coupled = bool(self.area_coupling.any())
-        has_area = self.node_area >= 0
-        idx = np.where(has_area, self.node_area, 0)
-        self.code_coupling = self.area_coupling[np.ix_(idx, idx)] * np.outer(has_area, has_area)
+        self.code_coupling = self.coupling.between_teams(self.node_area)
         self.link_conflict = self.link_conflict_matrix()
+
+    def _several_areas(self, node: int) -> bool:
+        """Do changes of several areas open in team ``node``'s tree: a team over several
+        areas, or a top without contributors that takes changes directly?"""
+        data = self.graph.nodes[node]
+        return data["areas"] > 1 or (
+            node == self.root and not data["has_contributors"] and self.direct_share > 0
+        )
 
     def _build_teams(self) -> None:
         """Create one Team agent per node, its reviewers (by the staffing policy) and its
@@ -274,11 +282,6 @@ class OrgModel(
             data = self.graph.nodes[node]
             team = Team(self, node, data["kind"], data["parent"], int(self.node_area[node]))
             self.teams.append(team)
-            many_areas = data["areas"] > 1 or (
-                node == self.root and not data["has_contributors"] and self.direct_share > 0
-            )
-            if many_areas:
-                team.open_counts = np.zeros(self.n_areas, dtype=np.int64)
             if data["areas"] > 1:  # expertise by the dealt rule (model.staffing)
                 for i in range(sizes[node]):
                     self.add_reviewer(team, dealt_areas(i, self.expert_areas, data["areas"]))
@@ -356,8 +359,6 @@ class OrgModel(
         self.n_reviews_started = 0
         self.n_expert_reviews = 0
         self.n_reviews_done = 0
-        self.n_stale = 0
-        self.n_rebases = 0
         self.n_conflicts = 0
         self.n_conflicts_early = 0
         self.n_top_conflicts = 0
@@ -474,8 +475,8 @@ class OrgModel(
         if self.now >= self.warmup_days:
             self.n_submitted_measured += 1
             self.measured_changes.append(change)
-        if self.code_is_coupled:
-            self.open_change(self.teams[change.home], change)
+        if self.coupling.is_coupled:
+            self.coupling.open_change(change)
         if self.patience_days > 0:
             self.abandonment.start_patience(change)
 

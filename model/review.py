@@ -311,7 +311,7 @@ class ReviewMechanism:
         if rework and self.rework_days:
             delay += self.random.expovariate(1.0 / self.rework_days)
         if change.stale:
-            delay += self.rebase(change)  # rework and rebase make one new patch set
+            delay += self.coupling.rebase(change)  # rework and rebase make one new patch set
         if change.stale or rework:
             self.new_patch_set(change, self.now + delay)
         self.events.push(self.now + delay, self.resubmit, change)
@@ -321,7 +321,7 @@ class ReviewMechanism:
         if change.abandoned:
             return
         if change.stale:  # made stale again while the author was reworking
-            at = self.now + self.rebase(change)
+            at = self.now + self.coupling.rebase(change)
             self.new_patch_set(change, at)
             self.events.push(at, self.resubmit, change)
             return

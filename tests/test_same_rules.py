@@ -71,8 +71,8 @@ def test_sync_cost_does_not_depend_on_what_a_team_is_called():
 def test_reviews_of_rebased_patch_sets_are_booked_as_rebase_cost():
     org = run(topology="single_core", n_teams=8, coupling_same_area_prob=0.3, gate="none")
     rebase_days = org.cost[JobKind.REBASE]
-    authors_days = org.rebase_days * org.n_rebases
-    assert org.n_rebases > 50
+    authors_days = org.rebase_days * org.coupling.n_rebases
+    assert org.coupling.n_rebases > 50
     # the authors' rebase time, and the reviewers' time reviewing the rebased patch sets
     assert rebase_days > 1.5 * authors_days
 
@@ -125,7 +125,7 @@ def test_units_of_one_child_tree_never_conflict_with_each_other():
         days=250.0,
     )
     assert org.metrics()["pull_size_mean"] > 1
-    assert org.n_rebases > 0  # the coupling acts inside each driver's tree
+    assert org.coupling.n_rebases > 0  # the coupling acts inside each driver's tree
     assert org.n_conflicts == 0
 
 
