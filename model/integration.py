@@ -178,7 +178,7 @@ class IntegrationMechanism:
             found = rng.binomial(pairs, p_block)
             for i, j in zip(*np.nonzero(found), strict=True):
                 a, b = int(u_idx[i]), int(r_idx[j])
-                edge = self.edge_of(a, b) if linked else -1
+                edge = self.links.edge_of(a, b) if linked else -1
                 k = int(found[i, j])
                 k_early = int(rng.binomial(k, self.ci_detection_prob)) if self.ci_automation else 0
                 late += [ConflictJob(pull, size, True, edge) for _ in range(k - k_early)]
@@ -188,10 +188,6 @@ class IntegrationMechanism:
         for fixer, job in early:
             self.add_conflicts(self.teams[fixer], None, [job])
         return late
-
-    def edge_of(self, a: int, b: int) -> int:
-        """Index of the link between teams ``a`` and ``b``."""
-        return self.edge_index[(min(a, b), max(a, b))]
 
     def add_conflicts(self, team: Team, pull: Pull | None, jobs: list[ConflictJob]) -> None:
         """Queue conflict jobs at ``team`` (found early when ``pull`` is None)."""
@@ -207,7 +203,7 @@ class IntegrationMechanism:
                 self.n_top_conflicts += len(jobs)
             for job in jobs:
                 if job.edge >= 0:
-                    self.edge_conflicts[job.edge] += 1
+                    self.links.count_conflict(job.edge)
         if self.event_log is not None:
             for _ in jobs:
                 self.event_log.append((self.now, CONFLICT, -1, team.node, -1, ""))

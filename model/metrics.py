@@ -708,7 +708,7 @@ def pull_size_mean(model: OrgModel) -> float:
 
 def link_pain(model: OrgModel) -> np.ndarray:
     """Per-link pain: negotiations held plus conflicts found on it after warm-up."""
-    return (model.edge_negotiations + model.edge_conflicts).astype(float)
+    return (model.links.edge_negotiations + model.links.edge_conflicts).astype(float)
 
 
 @metric

@@ -44,7 +44,7 @@ from model.eventlog import LANDED, EventRecorder
 from model.events import EventQueue
 from model.gate import Gates
 from model.integration import IntegrationMechanism
-from model.links import LinkMechanism
+from model.links import Links
 from model.params import PARAMETERS, defaults, validate_params
 from model.review import ReviewMechanism
 from model.series import DailySeries
@@ -70,7 +70,6 @@ DAY_COST_COLUMNS = tuple(f"cost_{kind.name.lower()}_day" for kind in JobKind)
 
 class OrgModel(
     ReviewMechanism,
-    LinkMechanism,
     IntegrationMechanism,
     mesa.Model,
 ):
@@ -190,7 +189,16 @@ class OrgModel(
                 model=self,
             )
         self.staff = Staffing(self)  # promotions, departures, newcomers, paid headcount
-        self.build_links()
+        self.links = Links(
+            self,
+            self.graph,
+            api_badness_sigma=self.api_badness_sigma,
+            fixed_link_share=self.fixed_link_share,
+            link_change_prob=self.link_change_prob,
+            conflict_prob=self.conflict_prob,
+            api_change_rate=self.api_change_rate,
+            warmup_days=self.warmup_days,
+        )
         self._build_code()
         self._build_teams()
         self.gates = Gates(
@@ -254,7 +262,7 @@ class OrgModel(
             several_areas=[self._several_areas(node) for node in range(n_nodes)],
         )
         self.code_coupling = self.coupling.between_teams(self.node_area)
-        self.link_conflict = self.link_conflict_matrix()
+        self.link_conflict = self.links.conflict_probs
 
     def _several_areas(self, node: int) -> bool:
         """Do changes of several areas open in team ``node``'s tree: a team over several
@@ -386,10 +394,7 @@ class OrgModel(
                 self.events.push(
                     rand.expovariate(self.change_rate), self.submit_change, contributor
                 )
-        if self.api_change_rate > 0:
-            for team in self.teams:
-                if self.neighbours[team.node].size:
-                    self.events.push(rand.expovariate(self.api_change_rate), self.change_api, team)
+        self.links.start()
         self.events.push(1.0, self.daily_tick, None)
         self.schedule_merges()
 
@@ -536,7 +541,7 @@ class OrgModel(
             self.finish_review(job, reviewer.unique_id)
         else:
             if kind == NEGOTIATION:
-                self.finish_negotiation(job)
+                self.links.finish_negotiation(job)
             elif kind == PULL:
                 job.job_done = True
                 self.maybe_land_pull(reviewer.team, job)

@@ -59,9 +59,9 @@ class ReviewMechanism:
             team.node, contributor.area, now, home=home.node, author=contributor.unique_id
         )
         self.admit(change)
-        touch_prob = self.touch_prob[team.node]
+        touch_prob = self.links.touch_prob[team.node]
         if touch_prob > 0 and home is team and rand.random() < touch_prob:
-            self.touch_links(change, team, all_links=False)
+            self.links.touch_links(change, team, all_links=False)
         self.submit_patch_set(change)
         # the next arrival: an exponential draw, written out as random.expovariate does it
         # (same numbers, one call fewer on the model's most frequent event)
@@ -107,6 +107,12 @@ class ReviewMechanism:
                 queue = team.area_queues[change.area] = deque()
             queue.append(task)
             self.wake_expert(team, change.area)
+        self.wake(team)
+
+    def enqueue_negotiation(self, team: Team, change: Change, edge: int) -> None:
+        """Put a negotiation of ``change`` over link ``edge`` at the back of ``team``'s
+        queue (``team`` is at the other end of the link)."""
+        team.queue.append(ReviewTask(NEGOTIATION, change, 1, self.now, edge))
         self.wake(team)
 
     def wake(self, team: Team) -> None:

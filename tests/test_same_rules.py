@@ -148,7 +148,8 @@ def test_top_direct_share_still_sends_changes_to_a_hierarchys_top():
 
 
 def negotiations_held(**params) -> float:
-    return float(np.mean([run(rng=seed, **params).edge_negotiations.sum() for seed in (1, 2)]))
+    held = [run(rng=seed, **params).links.edge_negotiations.sum() for seed in (1, 2)]
+    return float(np.mean(held))
 
 
 def test_fixing_the_worst_links_cuts_negotiations_in_the_seeds_hierarchy():
