@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
-    from model.work import Change, ConflictJob, Pull, ReviewTask
+    from model.work import ConflictJob, Pull, ReviewTask
 
 
 class Team(mesa.Agent):
@@ -39,8 +39,6 @@ class Team(mesa.Agent):
         self.urgent_turn = True  # integration jobs and reviews take turns (pick_work)
         self.idle: deque[tuple[int, Reviewer]] = deque()  # (token, reviewer), see set_idle
         self.idle_experts: dict[int, deque[tuple[int, Reviewer]]] | None = None
-        self.tree: list[Change] = []
-        self.tree_counts: dict[int, int] = {}
         self.busy_days = 0.0  # reviewer-days booked after warm-up
 
     @property

@@ -671,39 +671,40 @@ def top_conflicts_per_window_day(model: OrgModel) -> float:
     days = window_days_between(
         model.warmup_days, model.time, model.release_cycle_days, model.merge_window_days
     )
-    return model.n_top_conflicts / days if days > 0 else math.nan
+    return model.integration.n_top_conflicts / days if days > 0 else math.nan
 
 
 @metric
 def conflicts(model: OrgModel) -> float:
     """Merge conflicts found after warm-up (count), early and late."""
-    return float(model.n_conflicts)
+    return float(model.integration.n_conflicts)
 
 
 @metric
 def conflicts_caught_early(model: OrgModel) -> float:
     """Conflicts found by the daily CI test-merge rather than at a real merge (count)."""
-    return float(model.n_conflicts_early)
+    return float(model.integration.n_conflicts_early)
 
 
 @metric
 def conflicts_late(model: OrgModel) -> float:
     """Conflicts found only when a tree was merged upward (count)."""
-    return float(model.n_conflicts - model.n_conflicts_early)
+    return float(model.integration.n_conflicts - model.integration.n_conflicts_early)
 
 
 @metric
 def conflict_days_mean(model: OrgModel) -> float:
     """Mean person-days spent resolving one conflict (resolutions started after warm-up)."""
-    if model.n_conflict_jobs == 0:
+    n_jobs = model.integration.n_conflict_jobs
+    if n_jobs == 0:
         return math.nan
-    return model.cost[JobKind.CONFLICT] / model.n_conflict_jobs
+    return model.cost[JobKind.CONFLICT] / n_jobs
 
 
 @metric
 def pull_size_mean(model: OrgModel) -> float:
     """Mean number of changes in an integration unit (a pull of a child tree)."""
-    return _mean(model.pull_sizes)
+    return _mean(model.integration.pull_sizes)
 
 
 def link_pain(model: OrgModel) -> np.ndarray:

@@ -43,7 +43,7 @@ from model.coupling import Coupling
 from model.eventlog import LANDED, EventRecorder
 from model.events import EventQueue
 from model.gate import Gates
-from model.integration import IntegrationMechanism
+from model.integration import Integration
 from model.links import Links
 from model.params import PARAMETERS, defaults, validate_params
 from model.review import ReviewMechanism
@@ -70,7 +70,6 @@ DAY_COST_COLUMNS = tuple(f"cost_{kind.name.lower()}_day" for kind in JobKind)
 
 class OrgModel(
     ReviewMechanism,
-    IntegrationMechanism,
     mesa.Model,
 ):
     """Contributors and reviewers in teams joined by API links; time in days.
@@ -220,6 +219,23 @@ class OrgModel(
         self.abandonment = Abandonment(
             self, patience_days=self.patience_days, warmup_days=self.warmup_days
         )
+        self.integration = Integration(
+            self,
+            top=self.root,
+            code_conflict=self.coupling.between_teams(self.node_area),
+            link_conflict=self.links.conflict_probs,
+            merge_interval_days=self.merge_interval_days,
+            release_cycle_days=self.release_cycle_days,
+            merge_window_days=self.merge_window_days,
+            pull_days=self.pull_days,
+            pull_days_per_change=self.pull_days_per_change,
+            bisect_step_days=self.bisect_step_days,
+            conflict_fix_days=self.conflict_fix_days,
+            cross_team_factor=self.cross_team_factor,
+            ci_automation=self.ci_automation,
+            ci_detection_prob=self.ci_detection_prob,
+            warmup_days=self.warmup_days,
+        )
         # the open backlog past which the run stops as saturated (stop_backlog_days of
         # demand beyond the release cycle's, checked once a day after warm-up; inf: never)
         # and the day it stopped
@@ -261,8 +277,6 @@ class OrgModel(
             warmup_days=self.warmup_days,
             several_areas=[self._several_areas(node) for node in range(n_nodes)],
         )
-        self.code_coupling = self.coupling.between_teams(self.node_area)
-        self.link_conflict = self.links.conflict_probs
 
     def _several_areas(self, node: int) -> bool:
         """Do changes of several areas open in team ``node``'s tree: a team over several
@@ -311,14 +325,6 @@ class OrgModel(
         self.n_reviewers = sum(len(t.reviewers) for t in self.teams)
         #: teams that own code areas (with contributors): the single core, split teams, leaves
         self.coding_teams = [t for t in self.teams if self.graph.nodes[t.node]["has_contributors"]]
-        self.children: dict[int, list[int]] = {}
-        for team in self.teams:
-            if team.parent is not None:
-                self.children.setdefault(team.parent, []).append(team.node)
-        self.arrivals = {p: np.zeros(n_nodes, dtype=np.int64) for p in self.children}
-        self.seen_at_parent = {
-            c: np.zeros(n_nodes, dtype=np.int64) for kids in self.children.values() for c in kids
-        }
 
     def _tree_areas(self) -> list[int]:
         """Code areas in each team's tree once its children's trees are merged into it:
@@ -367,11 +373,6 @@ class OrgModel(
         self.n_reviews_started = 0
         self.n_expert_reviews = 0
         self.n_reviews_done = 0
-        self.n_conflicts = 0
-        self.n_conflicts_early = 0
-        self.n_top_conflicts = 0
-        self.n_conflict_jobs = 0  # conflicts whose resolution started after warm-up
-        self.pull_sizes: list[int] = []
         self.backlog_series: list[tuple[float, int]] = []
         # daily series (whole run, for the app)
         self._day_landed = 0
@@ -396,7 +397,7 @@ class OrgModel(
                 )
         self.links.start()
         self.events.push(1.0, self.daily_tick, None)
-        self.schedule_merges()
+        self.integration.start()
 
     # ------------------------------------------------------------------ time
     def _advance_time(self, until: float) -> None:
@@ -543,10 +544,9 @@ class OrgModel(
             if kind == NEGOTIATION:
                 self.links.finish_negotiation(job)
             elif kind == PULL:
-                job.job_done = True
-                self.maybe_land_pull(reviewer.team, job)
+                self.integration.finish_pull(reviewer.team, job)
             elif kind == CONFLICT:
-                self.finish_conflict(reviewer.team, job)
+                self.integration.finish_conflict(reviewer.team, job)
         if not reviewer.active:  # it left during the job (model.staffing)
             return
         avail = self.availability

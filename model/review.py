@@ -184,9 +184,9 @@ class ReviewMechanism:
         team.urgent_turn = False
         job = team.urgent.popleft()
         if isinstance(job, Pull):
-            self.start_pull(reviewer, job)
+            self.integration.start_pull(reviewer, job)
         else:
-            self.start_conflict(reviewer, job)
+            self.integration.start_conflict(reviewer, job)
 
     def expert_task(self, reviewer: Reviewer) -> ReviewTask | None:
         """The oldest open review in one of the reviewer's areas (``expertise`` routing)."""
@@ -342,7 +342,7 @@ class ReviewMechanism:
         elif self.gates.gated(change):
             self.gates.submit(change)
         else:
-            self.merge_home(change)
+            self.integration.merge_home(change)
 
 
 def change_is_api(task: ReviewTask) -> bool:

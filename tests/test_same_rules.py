@@ -126,7 +126,7 @@ def test_units_of_one_child_tree_never_conflict_with_each_other():
     )
     assert org.metrics()["pull_size_mean"] > 1
     assert org.coupling.n_rebases > 0  # the coupling acts inside each driver's tree
-    assert org.n_conflicts == 0
+    assert org.integration.n_conflicts == 0
 
 
 # ---------------------------------------------------------------- kernel-only mechanisms
