@@ -204,7 +204,7 @@ class Integration:
         self.tree[node], self.tree_counts[node] = [], {}
         parent = self.model.teams[team.parent]
         parent.urgent.append(pull)
-        self.model.wake(parent)
+        self.model.review.wake(parent)
 
     # ------------------------------------------------------------------ merges
     def merge_home(self, change: Change) -> None:
@@ -249,7 +249,7 @@ class Integration:
         days = model.random.expovariate(1.0 / self.pull_days) if self.pull_days else 0.0
         days += self.pull_days_per_change * len(pull.changes)
         model.start_job(reviewer, JobKind.PULL, pull, days)
-        model.wake(team)
+        model.review.wake(team)
 
     def finish_pull(self, team: Team, pull: Pull) -> None:
         """``team``'s reviewer has merged ``pull``; it lands once its conflicts are fixed."""
@@ -314,7 +314,7 @@ class Integration:
             for _ in jobs:
                 model.event_log.append((model.now, CONFLICT, -1, team.node, -1, ""))
         team.urgent.extend(jobs)
-        model.wake(team)
+        model.review.wake(team)
 
     def start_conflict(self, reviewer: Reviewer, job: ConflictJob) -> None:
         """Resolve a conflict: bisect the unit to find the change (``bisect_step_days`` per

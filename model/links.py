@@ -150,7 +150,7 @@ class Links:
         change = Change(team.node, team.area, now, is_api=True)
         model.admit(change)
         self.touch_links(change, team, all_links=True)
-        model.submit_patch_set(change)
+        model.review.submit_patch_set(change)
         delay = model.random.expovariate(self.api_change_rate)
         model.events.push(now + delay, self.change_api, team)
 
@@ -174,7 +174,7 @@ class Links:
         teams = model.teams
         for i in picks:
             change.pending_agreements += 1
-            model.enqueue_negotiation(teams[int(neighbours[i])], change, int(edges[i]))
+            model.review.enqueue_negotiation(teams[int(neighbours[i])], change, int(edges[i]))
 
     def finish_negotiation(self, task: ReviewTask) -> None:
         """The other end agrees to the change on its link (link pain is counted)."""
@@ -184,4 +184,4 @@ class Links:
         change.pending_agreements -= 1
         if self.model.now >= self.warmup_days:
             self.edge_negotiations[task.edge] += 1
-        self.model.try_merge(change)
+        self.model.review.try_merge(change)

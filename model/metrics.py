@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,13 +49,14 @@ def _percentile(values: list[float] | np.ndarray, q: float) -> float:
 
 
 def _observed(model: OrgModel, name: str) -> np.ndarray:
-    """``model.<name>``, an append-only list of observations, as an array.
+    """``model.<name>`` (a dotted name: ``"review.review_waits"``), an append-only list of
+    observations, as an array.
 
     Several metrics read the same long lists (a long run holds hundreds of thousands of
     lead times); each is converted once per length and kept on the model, so a later call
     after more events converts it again.
     """
-    values = getattr(model, name)
+    values = attrgetter(name)(model)
     cache = model.__dict__.setdefault("_observed_arrays", {})
     kept = cache.get(name)
     if kept is None or kept[0] is not values or kept[1].size != len(values):
@@ -185,13 +187,13 @@ def lead_time_p95(model: OrgModel) -> float:
 def review_wait_mean(model: OrgModel) -> float:
     """Mean days from a patch set entering a review queue to the start of its first review
     (patch sets whose first review started after warm-up)."""
-    return _mean(_observed(model, "review_waits"))
+    return _mean(_observed(model, "review.review_waits"))
 
 
 @metric
 def negotiation_wait_mean(model: OrgModel) -> float:
     """Mean days a link negotiation waits in the other team's queue before it starts."""
-    return _mean(model.negotiation_waits)
+    return _mean(model.review.negotiation_waits)
 
 
 @metric
@@ -346,9 +348,10 @@ def paid_reviewer_days_per_change(model: OrgModel) -> float:
 @metric
 def expert_review_share(model: OrgModel) -> float:
     """Share of reviews done by a reviewer expert in the change's area."""
-    if model.n_reviews_started == 0:
+    review = model.review
+    if review.n_reviews_started == 0:
         return math.nan
-    return model.n_expert_reviews / model.n_reviews_started
+    return review.n_expert_reviews / review.n_reviews_started
 
 
 @metric
@@ -478,26 +481,26 @@ def gate_resets_per_day(model: OrgModel) -> float:
 @metric
 def reviews_per_day(model: OrgModel) -> float:
     """Reviews of patch sets completed per day (all reviewers)."""
-    return _per_day(model, model.n_reviews_done)
+    return _per_day(model, model.review.n_reviews_done)
 
 
 @metric
 def reviews_per_reviewer_day(model: OrgModel) -> float:
     """Reviews of patch sets completed per reviewer per day."""
     paid = model.staff.paid_reviewer_days()
-    return model.n_reviews_done / paid if paid > 0 else math.nan
+    return model.review.n_reviews_done / paid if paid > 0 else math.nan
 
 
 @metric
 def review_wait_p50(model: OrgModel) -> float:
     """Median days from a patch set entering a review queue to its first review."""
-    return _percentile(_observed(model, "review_waits"), 50)
+    return _percentile(_observed(model, "review.review_waits"), 50)
 
 
 @metric
 def review_wait_p75(model: OrgModel) -> float:
     """Third quartile of the wait for a first review (days)."""
-    return _percentile(_observed(model, "review_waits"), 75)
+    return _percentile(_observed(model, "review.review_waits"), 75)
 
 
 @metric

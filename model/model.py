@@ -46,7 +46,7 @@ from model.gate import Gates
 from model.integration import Integration
 from model.links import Links
 from model.params import PARAMETERS, defaults, validate_params
-from model.review import ReviewMechanism
+from model.review import Review
 from model.series import DailySeries
 from model.staffing import Staffing, dealt_areas, team_sizes
 from model.topologies import build_topology
@@ -68,10 +68,7 @@ INTEGRATION_SLOTS = tuple(int(kind) for kind in INTEGRATION_KINDS)
 DAY_COST_COLUMNS = tuple(f"cost_{kind.name.lower()}_day" for kind in JobKind)
 
 
-class OrgModel(
-    ReviewMechanism,
-    mesa.Model,
-):
+class OrgModel(mesa.Model):
     """Contributors and reviewers in teams joined by API links; time in days.
 
     All parameters are keyword-only; their units, ranges and sources are in
@@ -167,6 +164,8 @@ class OrgModel(
         # the event log (None when off: every recording site tests this one attribute)
         self.event_log: EventRecorder | None = EventRecorder() if record_events else None
         self.n_changes_made = 0  # changes numbered in order of submission
+
+        # the organisation: topology, links, code areas, teams and their people
         self.graph: nx.Graph = build_topology(
             self.topology,
             self.n_teams,
@@ -188,7 +187,7 @@ class OrgModel(
                 model=self,
             )
         self.staff = Staffing(self)  # promotions, departures, newcomers, paid headcount
-        self.links = Links(
+        self.links = Links(  # draws each link's badness
             self,
             self.graph,
             api_badness_sigma=self.api_badness_sigma,
@@ -198,8 +197,21 @@ class OrgModel(
             api_change_rate=self.api_change_rate,
             warmup_days=self.warmup_days,
         )
-        self._build_code()
+        self._number_areas()
         self._build_teams()
+
+        # the mechanisms, each holding its own state (module docstring)
+        self.coupling = Coupling(
+            self,
+            n_areas=self.n_areas,
+            branching=self.coupling_branching,
+            same_area_prob=self.coupling_same_area_prob,
+            sibling_prob=self.coupling_sibling_prob,
+            decay=self.coupling_decay,
+            rebase_days=self.rebase_days,
+            warmup_days=self.warmup_days,
+            several_areas=[self._several_areas(team.node) for team in self.teams],
+        )
         self.gates = Gates(
             self,
             mode=self.gate,
@@ -215,7 +227,6 @@ class OrgModel(
             window_days=self.sync_window_days,
             child_area=self.node_area.tolist(),
         )
-        self._init_accounts()
         self.abandonment = Abandonment(
             self, patience_days=self.patience_days, warmup_days=self.warmup_days
         )
@@ -236,6 +247,24 @@ class OrgModel(
             ci_detection_prob=self.ci_detection_prob,
             warmup_days=self.warmup_days,
         )
+        self.review = Review(
+            self,
+            top=self.root,
+            change_rate=self.change_rate,
+            direct_share=self.direct_share,
+            check_fail_prob=self.check_fail_prob,
+            rework_days=self.rework_days,
+            rework_prob=self.rework_prob,
+            reject_prob=self.reject_prob,
+            approval_order=self.approval_order,
+            review_rate=self.review_rate,
+            review_time_dist=self.review_time_dist,
+            review_time_sigma=self.review_time_sigma,
+            cross_team_factor=self.cross_team_factor,
+            nonexpert_slowdown=self.nonexpert_slowdown,
+            warmup_days=self.warmup_days,
+        )
+        self._init_accounts()
         # the open backlog past which the run stops as saturated (stop_backlog_days of
         # demand beyond the release cycle's, checked once a day after warm-up; inf: never)
         # and the day it stopped
@@ -245,14 +274,19 @@ class OrgModel(
         if self.stop_wip <= 0:
             self.stop_wip = math.inf
         self.stopped_at_day = math.nan
+
+        # the organisation starts work
+        for team in self.teams:
+            for reviewer in team.reviewers:
+                self.report_for_duty(reviewer)
         self._schedule_start()
         self.staff.start()
         self.datacollector = DailySeries(SERIES_COLUMNS)
         self._collect_day()
 
     # ------------------------------------------------------------------ set-up
-    def _build_code(self) -> None:
-        """Number the code areas and build the coupling between them and between teams.
+    def _number_areas(self) -> None:
+        """Number the code areas (``node_area``: each team's area, −1 for none or several).
 
         Areas are numbered in node order over the teams with contributors (the single
         core's N areas are 0..N−1), so every topology over N areas has the same code.
@@ -266,17 +300,6 @@ class OrgModel(
                 self.node_area[node] = area
                 area += 1
         self.n_areas = self.n_teams
-        self.coupling = Coupling(
-            self,
-            n_areas=self.n_areas,
-            branching=self.coupling_branching,
-            same_area_prob=self.coupling_same_area_prob,
-            sibling_prob=self.coupling_sibling_prob,
-            decay=self.coupling_decay,
-            rebase_days=self.rebase_days,
-            warmup_days=self.warmup_days,
-            several_areas=[self._several_areas(node) for node in range(n_nodes)],
-        )
 
     def _several_areas(self, node: int) -> bool:
         """Do changes of several areas open in team ``node``'s tree: a team over several
@@ -313,8 +336,6 @@ class OrgModel(
             else:
                 for _ in range(sizes[node]):
                     self.add_reviewer(team, None)
-            for reviewer in team.reviewers:
-                self.report_for_duty(reviewer)
             team.approval_slots = min(self.approvals_needed, len(team.reviewers))
             if data["has_contributors"]:
                 areas = range(data["areas"]) if data["areas"] > 1 else (team.area,)
@@ -342,7 +363,7 @@ class OrgModel(
     def report_for_duty(self, reviewer: Reviewer) -> None:
         """A new reviewer waits for work now, or from its first review block."""
         if self.availability is None or self.availability.start(reviewer):
-            self.set_idle(reviewer)
+            self.review.set_idle(reviewer)
 
     def add_reviewer(self, team: Team, experts: frozenset[int] | None) -> Reviewer:
         """A reviewer joins ``team`` knowing ``experts`` (None: all the team reviews)."""
@@ -368,11 +389,6 @@ class OrgModel(
         self.measured_changes: list[Change] = []  # submitted after warm-up
         self.lead_times: list[float] = []
         self.landed_patch_sets: list[int] = []
-        self.review_waits: list[float] = []
-        self.negotiation_waits: list[float] = []
-        self.n_reviews_started = 0
-        self.n_expert_reviews = 0
-        self.n_reviews_done = 0
         self.backlog_series: list[tuple[float, int]] = []
         # daily series (whole run, for the app)
         self._day_landed = 0
@@ -389,12 +405,7 @@ class OrgModel(
 
     def _schedule_start(self) -> None:
         """First arrivals, API changes, daily ticks and each tree's merge phase."""
-        rand = self.random
-        if self.change_rate > 0:
-            for contributor in self.contributors:
-                self.events.push(
-                    rand.expovariate(self.change_rate), self.submit_change, contributor
-                )
+        self.review.start()
         self.links.start()
         self.events.push(1.0, self.daily_tick, None)
         self.integration.start()
@@ -539,7 +550,7 @@ class OrgModel(
         if self.sync_days_per_contact:
             self.coordination.after_job(reviewer, job)
         if kind == REVIEW:
-            self.finish_review(job, reviewer.unique_id)
+            self.review.finish_review(job, reviewer.unique_id)
         else:
             if kind == NEGOTIATION:
                 self.links.finish_negotiation(job)
@@ -552,8 +563,9 @@ class OrgModel(
         avail = self.availability
         if avail is not None and not avail.on_duty(reviewer.unique_id, self.now):
             return  # it ended its block on this job: it comes back on duty at the next
-        if not self.pick_work(reviewer):
-            self.set_idle(reviewer)
+        review = self.review
+        if not review.pick_work(reviewer):
+            review.set_idle(reviewer)
 
     def land_top(self, change: Change) -> None:
         """The change reaches the top tree (mainline): lead time is measured."""
