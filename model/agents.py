@@ -14,11 +14,14 @@ if TYPE_CHECKING:
 class Team(mesa.Agent):
     """A team: a node of the topology owning a tree (its branch of the code).
 
-    Holds the team's review queue (and one queue per code area when reviewers route by
-    expertise over several areas), its urgent queue (pulls and conflicts, taking turns
-    with the review queue) and the changes merged into its tree but not yet pulled upward.
-    Its open changes (which a landing change can make stale) are kept by
-    :class:`model.coupling.Coupling`.
+    Holds what several mechanisms share and the view shows: the team's review queue (and
+    one queue per code area when reviewers route by expertise over several areas; served
+    by :mod:`model.review`, which negotiations of :mod:`model.links` join), its urgent
+    queue (pulls and conflicts from :mod:`model.integration`, taking turns with the review
+    queue) and its idle reviewers. What one mechanism alone needs about a team's tree is
+    that mechanism's: the changes merged into it and not yet pulled upward
+    (:class:`model.integration.Integration`), its open changes, which a landing change can
+    make stale (:class:`model.coupling.Coupling`), its gate (:class:`model.gate.Gates`).
     ``area`` is the team's code area (−1 for the single core and maintainer teams).
     """
 
@@ -48,7 +51,8 @@ class Team(mesa.Agent):
 
 
 class Contributor(mesa.Agent):
-    """Submits changes to one code area as a Poisson process (see ``submit_change``)."""
+    """Submits changes to one code area as a Poisson process
+    (:meth:`model.review.Review.submit_change`)."""
 
     def __init__(self, model: mesa.Model, team: Team, area: int) -> None:
         super().__init__(model)

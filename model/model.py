@@ -1,23 +1,38 @@
 """OrgModel: review and integration of N teams under a topology, event-driven, in days.
 
-``OrgModel`` builds the organisation (topology, staffing, links, code coupling) and wires
-the mechanisms, one module each:
+``OrgModel`` builds the organisation (topology, teams, reviewers, contributors, code
+areas) and wires the mechanisms, one module each. Each mechanism is an object the model
+holds and calls, and keeps in its own fields the state it owns (queues of its own, wait
+lists, counters, link and tree state):
 
-====================  =========================  ==========================================
-mechanism             module                     what it models
-====================  =========================  ==========================================
-staffing              :mod:`model.staffing`      reviewers per team (fixed core, equal H,
-                                                 or earned: promotion and attrition),
-                                                 expertise, contributors joining
-availability          :mod:`model.availability`  review hours on working days
-arrivals and review   :mod:`model.review`        Poisson changes, queues, routing, rework
-gate                  :mod:`model.gate`          each tree's gate: none, independent, serial
-coordination          :mod:`model.coordination`  sync time caused by each job (Brooks)
-links                 :mod:`model.links`         API contracts negotiated at the other end
-coupling and rebases  :mod:`model.coupling`      coupled changes in one tree: stale, rebase
-integration, cadence  :mod:`model.integration`   upward merges, merge windows, conflicts, CI
-abandonment           :mod:`model.abandonment`   authors giving up on waiting changes
-====================  =========================  ==========================================
+=====================  ==================  =========================  ========================
+mechanism              held as             module                     what it models
+=====================  ==================  =========================  ========================
+staffing               ``staff``           :mod:`model.staffing`      reviewers per team,
+                                                                      promotion, attrition,
+                                                                      expertise, newcomers
+availability           ``availability``    :mod:`model.availability`  review hours
+arrivals and review    ``review``          :mod:`model.review`        changes, queues, routing,
+                                                                      rework
+gate                   ``gates``           :mod:`model.gate`          each tree's gate
+coordination           ``coordination``    :mod:`model.coordination`  sync time after each job
+links                  ``links``           :mod:`model.links`         API contracts negotiated
+                                                                      at the other end
+coupling and rebases   ``coupling``        :mod:`model.coupling`      coupled changes in one
+                                                                      tree: stale, rebase
+integration, cadence   ``integration``     :mod:`model.integration`   upward merges, merge
+                                                                      windows, conflicts, CI
+abandonment            ``abandonment``     :mod:`model.abandonment`   authors giving up
+=====================  ==================  =========================  ========================
+
+What the mechanisms share stays on the model, and each mechanism's docstring says which
+of it it reads or calls: the clock ``now`` and ``warmup_days``, the random streams
+(``random``, ``rng``), the event queue ``events`` and the event log ``event_log``, the
+agents (``teams``, ``contributors``; a team's review and urgent queues and idle reviewers
+are the team's, :class:`model.agents.Team`), and the accounts: a change's admission
+(``admit``), work in progress (``count_wip``), landing at the top (``land_top``) and the
+cost accounts (``book``; ``start_job``, which runs a reviewer's job to its end and hands
+its outcome to the mechanism the job belongs to in ``finish_job``).
 
 Costs (person-days) are booked as the work that causes them happens; nothing is computed
 from a formula in N.

@@ -60,6 +60,10 @@ if TYPE_CHECKING:
 class Review:
     """Arrivals, review queues, routing and review (see the module docstring).
 
+    Routing by expertise applies to the teams that have area queues: the model gives a
+    team over several areas its ``area_queues`` and ``idle_experts`` when it builds it
+    with ``review_routing = 'expertise'``; every other team is served first in, first out.
+
     Parameters
     ----------
     model : the :class:`model.OrgModel` it belongs to (see the module docstring for what
