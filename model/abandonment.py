@@ -8,6 +8,14 @@ outcome, not a censored landing (``lead_time_cif_p50``). A change already merged
 home tree is past the author's hands and is never abandoned. Nova lost about a quarter of
 its changes this way (4.4 of 17.2 a day in 2013), which is how its queue stayed finite
 while demand exceeded review capacity.
+
+A review's rejection (a −2, :mod:`model.review`) abandons a change the same way and is
+counted here too, apart from authors giving up.
+
+State. :class:`Abandonment` (held by :class:`model.OrgModel` as ``model.abandonment``)
+owns the counts of abandoned and rejected changes. It reads the model's clock (``now``),
+random stream, event queue and event log, takes the change out of its tree's open
+changes (``model.coupling``) and out of the work in progress (``model.count_wip``).
 """
 
 from __future__ import annotations
@@ -17,17 +25,36 @@ from typing import TYPE_CHECKING
 from model.eventlog import ABANDONED
 
 if TYPE_CHECKING:
+    from model.model import OrgModel
     from model.work import Change
 
 
-class AbandonmentMechanism:
-    """Mixin for :class:`model.OrgModel`: patience per change, abandonment when it runs out."""
+class Abandonment:
+    """Patience per change, abandonment when it runs out (see the module docstring).
+
+    Parameters
+    ----------
+    model : the :class:`model.OrgModel` whose clock, random stream, event queue, event
+        log, ``coupling`` and ``count_wip`` it uses.
+    patience_days : mean patience of an author (days, exponential); 0: never gives up.
+    warmup_days : changes abandoned from then on are counted as measured (days).
+    """
+
+    def __init__(self, model: OrgModel, *, patience_days: float, warmup_days: float) -> None:
+        self.model = model
+        self.patience_days = patience_days
+        self.warmup_days = warmup_days
+        self.n_abandoned_all = 0  # whole run, rejected changes included
+        self.n_rejected_all = 0  # whole run: abandoned because a review rejected them
+        self.n_abandoned = 0  # after warm-up, rejected changes included
+        self.n_rejected = 0  # after warm-up
 
     def start_patience(self, change: Change) -> None:
         """Schedule the moment the author of ``change`` gives up (if it is still waiting);
         called only when ``patience_days`` > 0."""
-        patience = self.random.expovariate(1.0 / self.patience_days)
-        self.events.push(self.now + patience, self.give_up, change)
+        model = self.model
+        patience = model.random.expovariate(1.0 / self.patience_days)
+        model.events.push(model.now + patience, self.give_up, change)
 
     def give_up(self, change: Change) -> None:
         """The author abandons ``change`` unless it already merged into its home tree."""
@@ -38,17 +65,19 @@ class AbandonmentMechanism:
     def abandon(self, change: Change, actor: int, detail: str) -> None:
         """``change`` leaves the system unmerged: given up by its author (``detail``
         "author") or rejected by reviewer ``actor`` ("rejected", :mod:`model.review`)."""
+        model = self.model
+        now = model.now
         change.abandoned = True
-        change.ended_at = self.now
-        if self.event_log is not None:
-            self.event_log.append((self.now, ABANDONED, change.id, change.home, actor, detail))
-        if self.code_is_coupled:
-            self.close_change(self.teams[change.home], change)
-        self.count_wip(-1)
+        change.ended_at = now
+        if model.event_log is not None:
+            model.event_log.append((now, ABANDONED, change.id, change.home, actor, detail))
+        if model.coupling.is_coupled:
+            model.coupling.close_change(change)
+        model.count_wip(-1)
         self.n_abandoned_all += 1
         rejected = detail == "rejected"
         change.rejected = rejected
         self.n_rejected_all += rejected
-        if self.measuring:
+        if now >= self.warmup_days:
             self.n_abandoned += 1
             self.n_rejected += rejected

@@ -6,19 +6,22 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
 if TYPE_CHECKING:
-    from model.work import Change, ConflictJob, Pull, ReviewTask
+    from model.work import ConflictJob, Pull, ReviewTask
 
 
 class Team(mesa.Agent):
     """A team: a node of the topology owning a tree (its branch of the code).
 
-    Holds the team's review queue (and one queue per code area when reviewers route by
-    expertise over several areas), its urgent queue (pulls and conflicts, taking turns
-    with the review queue), the changes merged into its tree but not yet pulled upward,
-    and its open changes by area (which a landing change can make stale).
+    Holds what several mechanisms share and the view shows: the team's review queue (and
+    one queue per code area when reviewers route by expertise over several areas; served
+    by :mod:`model.review`, which negotiations of :mod:`model.links` join), its urgent
+    queue (pulls and conflicts from :mod:`model.integration`, taking turns with the review
+    queue) and its idle reviewers. What one mechanism alone needs about a team's tree is
+    that mechanism's: the changes merged into it and not yet pulled upward
+    (:class:`model.integration.Integration`), its open changes, which a landing change can
+    make stale (:class:`model.coupling.Coupling`), its gate (:class:`model.gate.Gates`).
     ``area`` is the team's code area (−1 for the single core and maintainer teams).
     """
 
@@ -39,10 +42,6 @@ class Team(mesa.Agent):
         self.urgent_turn = True  # integration jobs and reviews take turns (pick_work)
         self.idle: deque[tuple[int, Reviewer]] = deque()  # (token, reviewer), see set_idle
         self.idle_experts: dict[int, deque[tuple[int, Reviewer]]] | None = None
-        self.tree: list[Change] = []
-        self.tree_counts: dict[int, int] = {}
-        self.open_by_area: dict[int, list[Change]] = {}
-        self.open_counts = np.zeros(1, dtype=np.int64)
         self.busy_days = 0.0  # reviewer-days booked after warm-up
 
     @property
@@ -52,7 +51,8 @@ class Team(mesa.Agent):
 
 
 class Contributor(mesa.Agent):
-    """Submits changes to one code area as a Poisson process (see ``submit_change``)."""
+    """Submits changes to one code area as a Poisson process
+    (:meth:`model.review.Review.submit_change`)."""
 
     def __init__(self, model: mesa.Model, team: Team, area: int) -> None:
         super().__init__(model)

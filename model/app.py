@@ -220,8 +220,8 @@ def team_people(team: Any) -> int:
 
 
 def link_pain(model: OrgModel) -> np.ndarray:
-    """Per link (in ``model.edges`` order): conflicts + negotiations counted so far."""
-    return model.edge_conflicts + model.edge_negotiations
+    """Per link (in ``model.links.edges`` order): conflicts + negotiations counted so far."""
+    return model.links.edge_conflicts + model.links.edge_negotiations
 
 
 def link_path(start: np.ndarray, end: np.ndarray, n_points: int = 16) -> np.ndarray:
@@ -276,7 +276,7 @@ def draw_team_graph(model: OrgModel) -> Figure:
     pain = link_pain(model)
     order = np.argsort(pain, kind="stable")  # most painful links drawn last, on top
     where = {c.coordinate: i for i, c in enumerate(cells)}
-    segments = [link_path(xy[where[a]], xy[where[b]]) for a, b in model.edges[order]]
+    segments = [link_path(xy[where[a]], xy[where[b]]) for a, b in model.links.edges[order]]
     if segments:
         top = max(1.0, float(pain.max()))
         share = pain[order] / top

@@ -108,8 +108,8 @@ class Availability:
             return
         model = self.model
         self._schedule_off(reviewer)
-        if not reviewer.busy and not reviewer.is_idle and not model.pick_work(reviewer):
-            model.set_idle(reviewer)
+        if not reviewer.busy and not reviewer.is_idle and not model.review.pick_work(reviewer):
+            model.review.set_idle(reviewer)
 
     def go_off_duty(self, reviewer: Reviewer) -> None:
         """A review block ends: an idle reviewer leaves the idle queues until the next."""

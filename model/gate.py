@@ -50,8 +50,8 @@ assumptions with plausible ranges the sensitivity analysis samples, not measurem
 State. :class:`Gates` (held by :class:`model.OrgModel` as ``model.gates``) owns one
 :class:`TreeGate` per tree (its line, its run in progress and its flaky probability) and
 the gate's counters. It reads the model's clock (``now``, ``warmup_days``), random
-stream, event queue and event log, and calls back ``merge_home`` (a change passed) and
-``send_back`` (a stale change goes back to its author).
+stream, event queue and event log, and calls ``model.integration.merge_home`` (a change
+passed) and ``model.review.send_back`` (a stale change goes back to its author).
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ class Gates:
     Parameters
     ----------
     model : the :class:`model.OrgModel` whose clock, random stream, event queue and event
-        log the gates use, and whose ``merge_home`` / ``send_back`` they call.
+        log the gates use, and whose ``integration.merge_home`` / ``review.send_back`` they call.
     mode : ``none``, ``independent`` or ``serial``.
     gate_days : duration of one gate run (days).
     window : ``serial``: most changes tested in one run.
@@ -186,7 +186,7 @@ class Gates:
         elif verdict == "flaky":
             self._start_single(entry)
         else:
-            self.model.send_back(change, rework=False)
+            self.model.review.send_back(change, rework=False)
 
     # ------------------------------------------------------------------ serial
     def _start_run(self, tree: TreeGate) -> None:
@@ -203,7 +203,7 @@ class Gates:
                 if self.model.measuring:
                     self.n_conflict_failures += 1
                 self._record(change, "fail")
-                self.model.send_back(change, rework=False)
+                self.model.review.send_back(change, rework=False)
                 continue
             entry.runs += 1
             running.append(entry)
@@ -235,7 +235,7 @@ class Gates:
             if verdict == "flaky":
                 tree.line.append(entry)  # recheck: back of the line, approvals kept
             else:
-                model.send_back(change, rework=False)
+                model.review.send_back(change, rework=False)
             break
         if behind:
             if measuring:
@@ -270,7 +270,7 @@ class Gates:
             self.queue_days.append(spent)
         # beyond the one run it needed, its time in the gate was congestion
         entry.change.queued_days += max(spent - self.gate_days, 0.0)
-        self.model.merge_home(entry.change)
+        self.model.integration.merge_home(entry.change)
 
     def _record(self, change: Change, outcome: str) -> None:
         log = self.model.event_log

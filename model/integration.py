@@ -25,6 +25,15 @@ fixer), and it does not hold the merge; the rest are found at the merge as witho
 Early and late conflicts thus come from the same pairs as without CI: nothing CI finds is
 lost and nothing is counted twice. Simplification: an early fix is booked when the trees
 meet, not on the day linux-next first met the pair (at most one merge interval earlier).
+
+State. :class:`Integration` (held by :class:`model.OrgModel` as ``model.integration``)
+owns each tree's changes not yet pulled upward, what reached each receiving tree from
+which team (the arrivals conflicts are drawn against), the conflict probabilities between
+teams and the integration counters. It reads the model's clock (``now``), random streams,
+event queue, event log and teams; it starts pulls and conflict fixes as reviewer jobs
+(``model.start_job``), lands changes at the top (``model.land_top``), wakes idle reviewers
+(``model.review``), makes coupled open changes stale (``model.coupling``), passes landed
+changes' credit on (``model.staff``) and counts conflicts on links (``model.links``).
 """
 
 from __future__ import annotations
@@ -39,6 +48,8 @@ from model.work import ConflictJob, JobKind, Pull
 
 if TYPE_CHECKING:
     from model.agents import Reviewer, Team
+    from model.model import OrgModel
+    from model.work import Change
 
 
 def bisect_steps(unit_size: int) -> int:
@@ -65,91 +76,185 @@ def window_days_between(start: float, end: float, cycle: float, window: float) -
     return total
 
 
-class IntegrationMechanism:
-    """Mixin for :class:`model.OrgModel`: pulls, conflicts at merges and CI test-merges."""
+class Integration:
+    """Upward merges on each tree's cadence, conflicts at merges and CI test-merges (see
+    the module docstring).
 
-    # ------------------------------------------------------------------ cadence
-    def schedule_merges(self) -> None:
-        """Give every child tree its own merge phase (see the module docstring)."""
-        rand = self.random
-        windowed = self.release_cycle_days > 0
-        # changes landed in each parent through each child's units, by origin: a child's
+    Parameters
+    ----------
+    model : the :class:`model.OrgModel` whose clock, random streams, event queue, event
+        log, ``teams``, ``start_job``, ``land_top``, ``review``, ``coupling``, ``staff`` and
+        ``links`` it uses.
+    top : node of the top team (the mainline).
+    code_conflict : (nodes, nodes) probability that changes of two teams conflict through
+        the code (:meth:`model.coupling.Coupling.between_teams`).
+    link_conflict : (nodes, nodes) probability that they conflict through an API link
+        (:attr:`model.links.Links.conflict_probs`).
+    merge_interval_days : a tree is offered to its parent this often (days).
+    release_cycle_days : the top's release cycle (days); 0: it takes pulls at any time.
+    merge_window_days : the top's merge window at the start of each cycle (days).
+    pull_days : mean time to handle a pull (days, exponential).
+    pull_days_per_change : extra time per change in the pull (days).
+    bisect_step_days : one test merge of a bisection (days).
+    conflict_fix_days : mean time to fix a conflict (days, exponential).
+    cross_team_factor : how much slower a fixer of another team is.
+    ci_automation : daily test-merges of every tree (linux-next) find conflicts early.
+    ci_detection_prob : share of conflicts they find.
+    warmup_days : conflicts and pulls from then on are counted (days).
+    """
+
+    def __init__(
+        self,
+        model: OrgModel,
+        *,
+        top: int,
+        code_conflict: np.ndarray,
+        link_conflict: np.ndarray,
+        merge_interval_days: float,
+        release_cycle_days: float,
+        merge_window_days: float,
+        pull_days: float,
+        pull_days_per_change: float,
+        bisect_step_days: float,
+        conflict_fix_days: float,
+        cross_team_factor: float,
+        ci_automation: bool,
+        ci_detection_prob: float,
+        warmup_days: float,
+    ) -> None:
+        self.model = model
+        self.top = top
+        self.code_conflict = code_conflict
+        self.link_conflict = link_conflict
+        self.merge_interval_days = merge_interval_days
+        self.release_cycle_days = release_cycle_days
+        self.merge_window_days = merge_window_days
+        self.pull_days = pull_days
+        self.pull_days_per_change = pull_days_per_change
+        self.bisect_step_days = bisect_step_days
+        self.conflict_fix_days = conflict_fix_days
+        self.cross_team_factor = cross_team_factor
+        self.ci_automation = ci_automation
+        self.ci_detection_prob = ci_detection_prob
+        self.warmup_days = warmup_days
+        teams = model.teams
+        n_nodes = len(teams)
+        # each team's tree: changes merged into it and not yet offered upward, and their
+        # count by origin team
+        self.tree: list[list[Change]] = [[] for _ in teams]
+        self.tree_counts: list[dict[int, int]] = [{} for _ in teams]
+        self.children: dict[int, list[int]] = {}  # parent node -> child nodes
+        for team in teams:
+            if team.parent is not None:
+                self.children.setdefault(team.parent, []).append(team.node)
+        # by receiving tree: changes that reached it, by origin team
+        self.arrivals = {p: np.zeros(n_nodes, dtype=np.int64) for p in self.children}
+        # by child: the arrivals of its parent's tree when its last unit landed there
+        self.seen_at_parent = {
+            c: np.zeros(n_nodes, dtype=np.int64) for kids in self.children.values() for c in kids
+        }
+        # by child: changes landed in its parent through its units, by origin: a child's
         # units never conflict with each other (they were one tree below)
         self.landed_via = {
-            team.node: np.zeros(len(self.teams), dtype=np.int64)
-            for team in self.teams
+            team.node: np.zeros(n_nodes, dtype=np.int64)
+            for team in teams
             if team.parent is not None
         }
-        for team in self.teams:
+        # counters, after warm-up
+        self.n_conflicts = 0  # conflicts found, early and late
+        self.n_conflicts_early = 0  # found by CI test-merges
+        self.n_top_conflicts = 0  # found at the top's merges
+        self.n_conflict_jobs = 0  # conflicts whose resolution started
+        self.pull_sizes: list[int] = []  # changes in each pull started
+
+    # ------------------------------------------------------------------ cadence
+    def start(self) -> None:
+        """Give every child tree its own merge phase (see the module docstring)."""
+        model = self.model
+        rand = model.random
+        windowed = self.release_cycle_days > 0
+        for team in model.teams:
             if team.parent is None:
                 continue
-            if windowed and team.parent == self.root:
+            if windowed and team.parent == self.top:
                 phase = rand.uniform(0.0, self.merge_window_days / 2)
-                self.events.push(phase, self.offer_in_window, team)
+                model.events.push(phase, self.offer_in_window, team)
             else:
                 phase = rand.uniform(0.0, self.merge_interval_days)
-                self.events.push(phase, self.offer_tree, team)
+                model.events.push(phase, self.offer_tree, team)
 
     def offer_tree(self, team: Team) -> None:
         """``team`` sends its tree to its parent, then again after ``merge_interval_days``."""
         self.pull_up(team)
-        self.events.push(self.now + self.merge_interval_days, self.offer_tree, team)
+        model = self.model
+        model.events.push(model.now + self.merge_interval_days, self.offer_tree, team)
 
     def offer_in_window(self, team: Team) -> None:
         """``team`` sends its tree to the top in this merge window, then in the next one."""
         self.pull_up(team)
-        self.events.push(self.now + self.release_cycle_days, self.offer_in_window, team)
+        model = self.model
+        model.events.push(model.now + self.release_cycle_days, self.offer_in_window, team)
 
     def pull_up(self, team: Team) -> None:
         """Offer ``team``'s tree to its parent as an urgent job (an integration unit)."""
-        if not team.tree:
+        node = team.node
+        if not self.tree[node]:
             return
-        pull = Pull(team.node, team.tree, team.tree_counts)
-        team.tree, team.tree_counts = [], {}
-        parent = self.teams[team.parent]
+        pull = Pull(node, self.tree[node], self.tree_counts[node])
+        self.tree[node], self.tree_counts[node] = [], {}
+        parent = self.model.teams[team.parent]
         parent.urgent.append(pull)
-        self.wake(parent)
+        self.model.review.wake(parent)
 
     # ------------------------------------------------------------------ merges
-    def merge_home(self, change) -> None:
+    def merge_home(self, change: Change) -> None:
         """Merge a reviewed change into its home tree (the mainline for the top team)."""
-        team = self.teams[change.home]
+        model = self.model
+        node = change.home
         change.in_home_tree = True
-        change.home_at = self.now
-        if self.staff.earned:  # its approvers' trust goes to its author (model.staffing)
-            self.staff.landed(change)
-        if self.code_is_coupled:
-            self.close_change(team, change)
-            self.invalidate_coupled(team, change)
+        change.home_at = model.now
+        if model.staff.earned:  # its approvers' trust goes to its author (model.staffing)
+            model.staff.landed(change)
+        coupling = model.coupling
+        if coupling.is_coupled:
+            coupling.close_change(change)
+            coupling.invalidate_coupled(change)
         origin = change.origin
-        if team.node == self.root:
-            self.land_top(change)
+        if node == self.top:
+            model.land_top(change)
             if self.children:
-                self.arrivals[self.root][origin] += 1
+                self.arrivals[node][origin] += 1
             return
-        if self.event_log is not None:
-            self.event_log.append((self.now, MERGED, change.id, team.node, -1, "home"))
-        team.tree.append(change)
-        team.tree_counts[origin] = team.tree_counts.get(origin, 0) + 1
-        if team.node in self.arrivals:
-            self.arrivals[team.node][origin] += 1
+        if model.event_log is not None:
+            model.event_log.append((model.now, MERGED, change.id, node, -1, "home"))
+        self.tree[node].append(change)
+        counts = self.tree_counts[node]
+        counts[origin] = counts.get(origin, 0) + 1
+        if node in self.arrivals:
+            self.arrivals[node][origin] += 1
 
     def start_pull(self, reviewer: Reviewer, pull: Pull) -> None:
         """Merge a child's tree; conflicts with what reached this tree since the child's last
         merge become urgent jobs. The pull costs ``pull_days`` plus ``pull_days_per_change``
         per change in it."""
+        model = self.model
         team = reviewer.team
         arrivals = self.arrivals[team.node]
         recent = arrivals - self.seen_at_parent[pull.child]
         pull.checked = arrivals.copy()
         pull.checked_own = self.landed_via[pull.child].copy()
         self.add_conflicts(team, pull, self.merge_conflicts(team, pull, recent))
-        if self.measuring:
+        if model.now >= self.warmup_days:
             self.pull_sizes.append(len(pull.changes))
-        days = self.random.expovariate(1.0 / self.pull_days) if self.pull_days else 0.0
+        days = model.random.expovariate(1.0 / self.pull_days) if self.pull_days else 0.0
         days += self.pull_days_per_change * len(pull.changes)
-        self.start_job(reviewer, JobKind.PULL, pull, days)
-        self.wake(team)
+        model.start_job(reviewer, JobKind.PULL, pull, days)
+        model.review.wake(team)
+
+    def finish_pull(self, team: Team, pull: Pull) -> None:
+        """``team``'s reviewer has merged ``pull``; it lands once its conflicts are fixed."""
+        pull.job_done = True
+        self.maybe_land_pull(team, pull)
 
     def merge_conflicts(self, team: Team, pull: Pull, others: np.ndarray) -> list[ConflictJob]:
         """Conflicts between the unit's changes and ``others`` (counts by origin team).
@@ -166,9 +271,10 @@ class IntegrationMechanism:
         size = len(pull.changes)
         late: list[ConflictJob] = []
         early: list[tuple[int, ConflictJob]] = []
-        rng = self.rng
+        model = self.model
+        rng = model.rng
         block = (u_idx[:, None], r_idx)  # the (unit, others) block, like np.ix_ but cheaper
-        for prob, linked in ((self.code_coupling, False), (self.link_conflict, True)):
+        for prob, linked in ((self.code_conflict, False), (self.link_conflict, True)):
             p_block = prob[block]
             if not p_block.any():
                 # e.g. no link between the two sides: binomial draws with p = 0 use no
@@ -177,7 +283,7 @@ class IntegrationMechanism:
             found = rng.binomial(pairs, p_block)
             for i, j in zip(*np.nonzero(found), strict=True):
                 a, b = int(u_idx[i]), int(r_idx[j])
-                edge = self.edge_of(a, b) if linked else -1
+                edge = model.links.edge_of(a, b) if linked else -1
                 k = int(found[i, j])
                 k_early = int(rng.binomial(k, self.ci_detection_prob)) if self.ci_automation else 0
                 late += [ConflictJob(pull, size, True, edge) for _ in range(k - k_early)]
@@ -185,48 +291,47 @@ class IntegrationMechanism:
                     fixer = a if rng.random() < 0.5 else b
                     early.append((fixer, ConflictJob(None, 1, False, edge)))
         for fixer, job in early:
-            self.add_conflicts(self.teams[fixer], None, [job])
+            self.add_conflicts(model.teams[fixer], None, [job])
         return late
-
-    def edge_of(self, a: int, b: int) -> int:
-        """Index of the link between teams ``a`` and ``b``."""
-        return self.edge_index[(min(a, b), max(a, b))]
 
     def add_conflicts(self, team: Team, pull: Pull | None, jobs: list[ConflictJob]) -> None:
         """Queue conflict jobs at ``team`` (found early when ``pull`` is None)."""
         if not jobs:
             return
+        model = self.model
         if pull is not None:
             pull.pending_conflicts += len(jobs)
-        if self.measuring:
+        if model.now >= self.warmup_days:
             self.n_conflicts += len(jobs)
             if pull is None:
                 self.n_conflicts_early += len(jobs)
-            elif team.node == self.root:
+            elif team.node == self.top:
                 self.n_top_conflicts += len(jobs)
             for job in jobs:
                 if job.edge >= 0:
-                    self.edge_conflicts[job.edge] += 1
-        if self.event_log is not None:
+                    model.links.count_conflict(job.edge)
+        if model.event_log is not None:
             for _ in jobs:
-                self.event_log.append((self.now, CONFLICT, -1, team.node, -1, ""))
+                model.event_log.append((model.now, CONFLICT, -1, team.node, -1, ""))
         team.urgent.extend(jobs)
-        self.wake(team)
+        model.review.wake(team)
 
     def start_conflict(self, reviewer: Reviewer, job: ConflictJob) -> None:
         """Resolve a conflict: bisect the unit to find the change (``bisect_step_days`` per
         test merge, ceil(log2 unit size) of them), then fix it (``conflict_fix_days``,
         ``cross_team_factor`` slower when the fixer is not the change's own team)."""
+        model = self.model
         days = self.bisect_step_days * bisect_steps(job.unit_size)
         if self.conflict_fix_days:
-            days += self.random.expovariate(1.0 / self.conflict_fix_days) * (
+            days += model.random.expovariate(1.0 / self.conflict_fix_days) * (
                 self.cross_team_factor if job.foreign else 1.0
             )
-        if self.now >= self.warmup_days:
+        if model.now >= self.warmup_days:
             self.n_conflict_jobs += 1
-        self.start_job(reviewer, JobKind.CONFLICT, job, days)
+        model.start_job(reviewer, JobKind.CONFLICT, job, days)
 
     def finish_conflict(self, team: Team, job: ConflictJob) -> None:
+        """``team``'s reviewer has fixed a conflict; a unit it held may now land."""
         if job.pull is not None:
             job.pull.pending_conflicts -= 1
             self.maybe_land_pull(team, job.pull)
@@ -239,7 +344,9 @@ class IntegrationMechanism:
         """
         if not pull.job_done or pull.pending_conflicts:
             return
-        arrivals = self.arrivals[team.node]
+        model = self.model
+        node = team.node
+        arrivals = self.arrivals[node]
         own = self.landed_via[pull.child]
         # what reached this tree meanwhile, less the same child's other units (a child's
         # units were one tree below: they cannot conflict with each other)
@@ -255,13 +362,14 @@ class IntegrationMechanism:
             arrivals[origin] += count
             own[origin] += count
         self.seen_at_parent[pull.child] = arrivals.copy()
-        if team.node == self.root:
+        if node == self.top:
             for change in pull.changes:
-                self.land_top(change)
+                model.land_top(change)
         else:
-            if self.event_log is not None:
+            if model.event_log is not None:
                 for change in pull.changes:
-                    self.event_log.append((self.now, MERGED, change.id, team.node, -1, "parent"))
-            team.tree.extend(pull.changes)
+                    model.event_log.append((model.now, MERGED, change.id, node, -1, "parent"))
+            self.tree[node].extend(pull.changes)
+            counts = self.tree_counts[node]
             for origin, count in pull.counts.items():
-                team.tree_counts[origin] = team.tree_counts.get(origin, 0) + count
+                counts[origin] = counts.get(origin, 0) + count

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,13 +49,14 @@ def _percentile(values: list[float] | np.ndarray, q: float) -> float:
 
 
 def _observed(model: OrgModel, name: str) -> np.ndarray:
-    """``model.<name>``, an append-only list of observations, as an array.
+    """``model.<name>`` (a dotted name: ``"review.review_waits"``), an append-only list of
+    observations, as an array.
 
     Several metrics read the same long lists (a long run holds hundreds of thousands of
     lead times); each is converted once per length and kept on the model, so a later call
     after more events converts it again.
     """
-    values = getattr(model, name)
+    values = attrgetter(name)(model)
     cache = model.__dict__.setdefault("_observed_arrays", {})
     kept = cache.get(name)
     if kept is None or kept[0] is not values or kept[1].size != len(values):
@@ -67,10 +69,10 @@ def _outcomes(model: OrgModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Read in one pass over ``model.measured_changes`` and kept on the model until the run
     moves on: a change's outcome only changes when it lands or is abandoned (counted in
-    ``n_landed_all`` / ``n_abandoned_all``), and open changes are censored at ``time``.
+    ``n_landed_all`` / ``abandonment.n_abandoned_all``), and open changes are censored at ``time``.
     """
     changes = model.measured_changes
-    key = (len(changes), model.time, model.n_landed_all, model.n_abandoned_all)
+    key = (len(changes), model.time, model.n_landed_all, model.abandonment.n_abandoned_all)
     kept = model.__dict__.get("_outcomes_kept")
     if kept is not None and kept[0] is changes and kept[1] == key:
         return kept[2]
@@ -185,13 +187,13 @@ def lead_time_p95(model: OrgModel) -> float:
 def review_wait_mean(model: OrgModel) -> float:
     """Mean days from a patch set entering a review queue to the start of its first review
     (patch sets whose first review started after warm-up)."""
-    return _mean(_observed(model, "review_waits"))
+    return _mean(_observed(model, "review.review_waits"))
 
 
 @metric
 def negotiation_wait_mean(model: OrgModel) -> float:
     """Mean days a link negotiation waits in the other team's queue before it starts."""
-    return _mean(model.negotiation_waits)
+    return _mean(model.review.negotiation_waits)
 
 
 @metric
@@ -346,9 +348,10 @@ def paid_reviewer_days_per_change(model: OrgModel) -> float:
 @metric
 def expert_review_share(model: OrgModel) -> float:
     """Share of reviews done by a reviewer expert in the change's area."""
-    if model.n_reviews_started == 0:
+    review = model.review
+    if review.n_reviews_started == 0:
         return math.nan
-    return model.n_expert_reviews / model.n_reviews_started
+    return review.n_expert_reviews / review.n_reviews_started
 
 
 @metric
@@ -416,13 +419,13 @@ def merged_per_day(model: OrgModel) -> float:
 def abandoned_per_day(model: OrgModel) -> float:
     """Changes abandoned per day: by their authors (patience ran out) or rejected by a
     review, as a Gerrit history counts them (:func:`observe.patterns.abandoned_per_day`)."""
-    return _per_day(model, model.n_abandoned)
+    return _per_day(model, model.abandonment.n_abandoned)
 
 
 @metric
 def rejected_per_day(model: OrgModel) -> float:
     """Changes abandoned because a review rejected them (a −2), per day."""
-    return _per_day(model, model.n_rejected)
+    return _per_day(model, model.abandonment.n_rejected)
 
 
 @metric
@@ -443,7 +446,7 @@ def patch_sets_per_landed_change(model: OrgModel) -> float:
 @metric
 def rebases_per_change(model: OrgModel) -> float:
     """Rebases done after warm-up per change landed at the top."""
-    return model.n_rebases / model.n_landed if model.n_landed else math.nan
+    return model.coupling.n_rebases / model.n_landed if model.n_landed else math.nan
 
 
 @metric
@@ -478,26 +481,26 @@ def gate_resets_per_day(model: OrgModel) -> float:
 @metric
 def reviews_per_day(model: OrgModel) -> float:
     """Reviews of patch sets completed per day (all reviewers)."""
-    return _per_day(model, model.n_reviews_done)
+    return _per_day(model, model.review.n_reviews_done)
 
 
 @metric
 def reviews_per_reviewer_day(model: OrgModel) -> float:
     """Reviews of patch sets completed per reviewer per day."""
     paid = model.staff.paid_reviewer_days()
-    return model.n_reviews_done / paid if paid > 0 else math.nan
+    return model.review.n_reviews_done / paid if paid > 0 else math.nan
 
 
 @metric
 def review_wait_p50(model: OrgModel) -> float:
     """Median days from a patch set entering a review queue to its first review."""
-    return _percentile(_observed(model, "review_waits"), 50)
+    return _percentile(_observed(model, "review.review_waits"), 50)
 
 
 @metric
 def review_wait_p75(model: OrgModel) -> float:
     """Third quartile of the wait for a first review (days)."""
-    return _percentile(_observed(model, "review_waits"), 75)
+    return _percentile(_observed(model, "review.review_waits"), 75)
 
 
 @metric
@@ -671,44 +674,45 @@ def top_conflicts_per_window_day(model: OrgModel) -> float:
     days = window_days_between(
         model.warmup_days, model.time, model.release_cycle_days, model.merge_window_days
     )
-    return model.n_top_conflicts / days if days > 0 else math.nan
+    return model.integration.n_top_conflicts / days if days > 0 else math.nan
 
 
 @metric
 def conflicts(model: OrgModel) -> float:
     """Merge conflicts found after warm-up (count), early and late."""
-    return float(model.n_conflicts)
+    return float(model.integration.n_conflicts)
 
 
 @metric
 def conflicts_caught_early(model: OrgModel) -> float:
     """Conflicts found by the daily CI test-merge rather than at a real merge (count)."""
-    return float(model.n_conflicts_early)
+    return float(model.integration.n_conflicts_early)
 
 
 @metric
 def conflicts_late(model: OrgModel) -> float:
     """Conflicts found only when a tree was merged upward (count)."""
-    return float(model.n_conflicts - model.n_conflicts_early)
+    return float(model.integration.n_conflicts - model.integration.n_conflicts_early)
 
 
 @metric
 def conflict_days_mean(model: OrgModel) -> float:
     """Mean person-days spent resolving one conflict (resolutions started after warm-up)."""
-    if model.n_conflict_jobs == 0:
+    n_jobs = model.integration.n_conflict_jobs
+    if n_jobs == 0:
         return math.nan
-    return model.cost[JobKind.CONFLICT] / model.n_conflict_jobs
+    return model.cost[JobKind.CONFLICT] / n_jobs
 
 
 @metric
 def pull_size_mean(model: OrgModel) -> float:
     """Mean number of changes in an integration unit (a pull of a child tree)."""
-    return _mean(model.pull_sizes)
+    return _mean(model.integration.pull_sizes)
 
 
 def link_pain(model: OrgModel) -> np.ndarray:
     """Per-link pain: negotiations held plus conflicts found on it after warm-up."""
-    return (model.edge_negotiations + model.edge_conflicts).astype(float)
+    return (model.links.edge_negotiations + model.links.edge_conflicts).astype(float)
 
 
 @metric

@@ -1,23 +1,38 @@
 """OrgModel: review and integration of N teams under a topology, event-driven, in days.
 
-``OrgModel`` builds the organisation (topology, staffing, links, code coupling) and wires
-the mechanisms, one module each:
+``OrgModel`` builds the organisation (topology, teams, reviewers, contributors, code
+areas) and wires the mechanisms, one module each. Each mechanism is an object the model
+holds and calls, and keeps in its own fields the state it owns (queues of its own, wait
+lists, counters, link and tree state):
 
-====================  =========================  ==========================================
-mechanism             module                     what it models
-====================  =========================  ==========================================
-staffing              :mod:`model.staffing`      reviewers per team (fixed core, equal H,
-                                                 or earned: promotion and attrition),
-                                                 expertise, contributors joining
-availability          :mod:`model.availability`  review hours on working days
-arrivals and review   :mod:`model.review`        Poisson changes, queues, routing, rework
-gate                  :mod:`model.gate`          each tree's gate: none, independent, serial
-coordination          :mod:`model.coordination`  sync time caused by each job (Brooks)
-links                 :mod:`model.links`         API contracts negotiated at the other end
-coupling and rebases  :mod:`model.coupling`      coupled changes in one tree: stale, rebase
-integration, cadence  :mod:`model.integration`   upward merges, merge windows, conflicts, CI
-abandonment           :mod:`model.abandonment`   authors giving up on waiting changes
-====================  =========================  ==========================================
+=====================  ==================  =========================  ========================
+mechanism              held as             module                     what it models
+=====================  ==================  =========================  ========================
+staffing               ``staff``           :mod:`model.staffing`      reviewers per team,
+                                                                      promotion, attrition,
+                                                                      expertise, newcomers
+availability           ``availability``    :mod:`model.availability`  review hours
+arrivals and review    ``review``          :mod:`model.review`        changes, queues, routing,
+                                                                      rework
+gate                   ``gates``           :mod:`model.gate`          each tree's gate
+coordination           ``coordination``    :mod:`model.coordination`  sync time after each job
+links                  ``links``           :mod:`model.links`         API contracts negotiated
+                                                                      at the other end
+coupling and rebases   ``coupling``        :mod:`model.coupling`      coupled changes in one
+                                                                      tree: stale, rebase
+integration, cadence   ``integration``     :mod:`model.integration`   upward merges, merge
+                                                                      windows, conflicts, CI
+abandonment            ``abandonment``     :mod:`model.abandonment`   authors giving up
+=====================  ==================  =========================  ========================
+
+What the mechanisms share stays on the model, and each mechanism's docstring says which
+of it it reads or calls: the clock ``now`` and ``warmup_days``, the random streams
+(``random``, ``rng``), the event queue ``events`` and the event log ``event_log``, the
+agents (``teams``, ``contributors``; a team's review and urgent queues and idle reviewers
+are the team's, :class:`model.agents.Team`), and the accounts: a change's admission
+(``admit``), work in progress (``count_wip``), landing at the top (``land_top``) and the
+cost accounts (``book``; ``start_job``, which runs a reviewer's job to its end and hands
+its outcome to the mechanism the job belongs to in ``finish_job``).
 
 Costs (person-days) are booked as the work that causes them happens; nothing is computed
 from a formula in N.
@@ -35,18 +50,18 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from model.abandonment import AbandonmentMechanism
+from model.abandonment import Abandonment
 from model.agents import Contributor, Reviewer, Team
 from model.availability import Availability
 from model.coordination import Coordination
-from model.coupling import RebaseMechanism, area_coupling
+from model.coupling import Coupling
 from model.eventlog import LANDED, EventRecorder
 from model.events import EventQueue
 from model.gate import Gates
-from model.integration import IntegrationMechanism
-from model.links import LinkMechanism
+from model.integration import Integration
+from model.links import Links
 from model.params import PARAMETERS, defaults, validate_params
-from model.review import ReviewMechanism
+from model.review import Review
 from model.series import DailySeries
 from model.staffing import Staffing, dealt_areas, team_sizes
 from model.topologies import build_topology
@@ -68,14 +83,7 @@ INTEGRATION_SLOTS = tuple(int(kind) for kind in INTEGRATION_KINDS)
 DAY_COST_COLUMNS = tuple(f"cost_{kind.name.lower()}_day" for kind in JobKind)
 
 
-class OrgModel(
-    ReviewMechanism,
-    LinkMechanism,
-    RebaseMechanism,
-    IntegrationMechanism,
-    AbandonmentMechanism,
-    mesa.Model,
-):
+class OrgModel(mesa.Model):
     """Contributors and reviewers in teams joined by API links; time in days.
 
     All parameters are keyword-only; their units, ranges and sources are in
@@ -171,6 +179,8 @@ class OrgModel(
         # the event log (None when off: every recording site tests this one attribute)
         self.event_log: EventRecorder | None = EventRecorder() if record_events else None
         self.n_changes_made = 0  # changes numbered in order of submission
+
+        # the organisation: topology, links, code areas, teams and their people
         self.graph: nx.Graph = build_topology(
             self.topology,
             self.n_teams,
@@ -192,9 +202,31 @@ class OrgModel(
                 model=self,
             )
         self.staff = Staffing(self)  # promotions, departures, newcomers, paid headcount
-        self.build_links()
-        self._build_code()
+        self.links = Links(  # draws each link's badness
+            self,
+            self.graph,
+            api_badness_sigma=self.api_badness_sigma,
+            fixed_link_share=self.fixed_link_share,
+            link_change_prob=self.link_change_prob,
+            conflict_prob=self.conflict_prob,
+            api_change_rate=self.api_change_rate,
+            warmup_days=self.warmup_days,
+        )
+        self._number_areas()
         self._build_teams()
+
+        # the mechanisms, each holding its own state (module docstring)
+        self.coupling = Coupling(
+            self,
+            n_areas=self.n_areas,
+            branching=self.coupling_branching,
+            same_area_prob=self.coupling_same_area_prob,
+            sibling_prob=self.coupling_sibling_prob,
+            decay=self.coupling_decay,
+            rebase_days=self.rebase_days,
+            warmup_days=self.warmup_days,
+            several_areas=[self._several_areas(team.node) for team in self.teams],
+        )
         self.gates = Gates(
             self,
             mode=self.gate,
@@ -210,6 +242,43 @@ class OrgModel(
             window_days=self.sync_window_days,
             child_area=self.node_area.tolist(),
         )
+        self.abandonment = Abandonment(
+            self, patience_days=self.patience_days, warmup_days=self.warmup_days
+        )
+        self.integration = Integration(
+            self,
+            top=self.root,
+            code_conflict=self.coupling.between_teams(self.node_area),
+            link_conflict=self.links.conflict_probs,
+            merge_interval_days=self.merge_interval_days,
+            release_cycle_days=self.release_cycle_days,
+            merge_window_days=self.merge_window_days,
+            pull_days=self.pull_days,
+            pull_days_per_change=self.pull_days_per_change,
+            bisect_step_days=self.bisect_step_days,
+            conflict_fix_days=self.conflict_fix_days,
+            cross_team_factor=self.cross_team_factor,
+            ci_automation=self.ci_automation,
+            ci_detection_prob=self.ci_detection_prob,
+            warmup_days=self.warmup_days,
+        )
+        self.review = Review(
+            self,
+            top=self.root,
+            change_rate=self.change_rate,
+            direct_share=self.direct_share,
+            check_fail_prob=self.check_fail_prob,
+            rework_days=self.rework_days,
+            rework_prob=self.rework_prob,
+            reject_prob=self.reject_prob,
+            approval_order=self.approval_order,
+            review_rate=self.review_rate,
+            review_time_dist=self.review_time_dist,
+            review_time_sigma=self.review_time_sigma,
+            cross_team_factor=self.cross_team_factor,
+            nonexpert_slowdown=self.nonexpert_slowdown,
+            warmup_days=self.warmup_days,
+        )
         self._init_accounts()
         # the open backlog past which the run stops as saturated (stop_backlog_days of
         # demand beyond the release cycle's, checked once a day after warm-up; inf: never)
@@ -220,14 +289,19 @@ class OrgModel(
         if self.stop_wip <= 0:
             self.stop_wip = math.inf
         self.stopped_at_day = math.nan
+
+        # the organisation starts work
+        for team in self.teams:
+            for reviewer in team.reviewers:
+                self.report_for_duty(reviewer)
         self._schedule_start()
         self.staff.start()
         self.datacollector = DailySeries(SERIES_COLUMNS)
         self._collect_day()
 
     # ------------------------------------------------------------------ set-up
-    def _build_code(self) -> None:
-        """Number the code areas and build the coupling between them and between teams.
+    def _number_areas(self) -> None:
+        """Number the code areas (``node_area``: each team's area, −1 for none or several).
 
         Areas are numbered in node order over the teams with contributors (the single
         core's N areas are 0..N−1), so every topology over N areas has the same code.
@@ -241,18 +315,14 @@ class OrgModel(
                 self.node_area[node] = area
                 area += 1
         self.n_areas = self.n_teams
-        self.area_coupling = area_coupling(
-            self.n_areas,
-            branching=self.coupling_branching,
-            same_area_prob=self.coupling_same_area_prob,
-            sibling_prob=self.coupling_sibling_prob,
-            decay=self.coupling_decay,
+
+    def _several_areas(self, node: int) -> bool:
+        """Do changes of several areas open in team ``node``'s tree: a team over several
+        areas, or a top without contributors that takes changes directly?"""
+        data = self.graph.nodes[node]
+        return data["areas"] > 1 or (
+            node == self.root and not data["has_contributors"] and self.direct_share > 0
         )
-        self.code_is_coupled = bool(self.area_coupling.any())
-        has_area = self.node_area >= 0
-        idx = np.where(has_area, self.node_area, 0)
-        self.code_coupling = self.area_coupling[np.ix_(idx, idx)] * np.outer(has_area, has_area)
-        self.link_conflict = self.link_conflict_matrix()
 
     def _build_teams(self) -> None:
         """Create one Team agent per node, its reviewers (by the staffing policy) and its
@@ -272,11 +342,6 @@ class OrgModel(
             data = self.graph.nodes[node]
             team = Team(self, node, data["kind"], data["parent"], int(self.node_area[node]))
             self.teams.append(team)
-            many_areas = data["areas"] > 1 or (
-                node == self.root and not data["has_contributors"] and self.direct_share > 0
-            )
-            if many_areas:
-                team.open_counts = np.zeros(self.n_areas, dtype=np.int64)
             if data["areas"] > 1:  # expertise by the dealt rule (model.staffing)
                 for i in range(sizes[node]):
                     self.add_reviewer(team, dealt_areas(i, self.expert_areas, data["areas"]))
@@ -286,8 +351,6 @@ class OrgModel(
             else:
                 for _ in range(sizes[node]):
                     self.add_reviewer(team, None)
-            for reviewer in team.reviewers:
-                self.report_for_duty(reviewer)
             team.approval_slots = min(self.approvals_needed, len(team.reviewers))
             if data["has_contributors"]:
                 areas = range(data["areas"]) if data["areas"] > 1 else (team.area,)
@@ -298,14 +361,6 @@ class OrgModel(
         self.n_reviewers = sum(len(t.reviewers) for t in self.teams)
         #: teams that own code areas (with contributors): the single core, split teams, leaves
         self.coding_teams = [t for t in self.teams if self.graph.nodes[t.node]["has_contributors"]]
-        self.children: dict[int, list[int]] = {}
-        for team in self.teams:
-            if team.parent is not None:
-                self.children.setdefault(team.parent, []).append(team.node)
-        self.arrivals = {p: np.zeros(n_nodes, dtype=np.int64) for p in self.children}
-        self.seen_at_parent = {
-            c: np.zeros(n_nodes, dtype=np.int64) for kids in self.children.values() for c in kids
-        }
 
     def _tree_areas(self) -> list[int]:
         """Code areas in each team's tree once its children's trees are merged into it:
@@ -323,7 +378,7 @@ class OrgModel(
     def report_for_duty(self, reviewer: Reviewer) -> None:
         """A new reviewer waits for work now, or from its first review block."""
         if self.availability is None or self.availability.start(reviewer):
-            self.set_idle(reviewer)
+            self.review.set_idle(reviewer)
 
     def add_reviewer(self, team: Team, experts: frozenset[int] | None) -> Reviewer:
         """A reviewer joins ``team`` knowing ``experts`` (None: all the team reviews)."""
@@ -342,29 +397,13 @@ class OrgModel(
         self._wip_since = 0.0
         self.n_submitted = 0  # whole run
         self.n_landed_all = 0  # whole run
-        self.n_abandoned_all = 0  # whole run, rejected changes included
-        self.n_rejected_all = 0  # whole run: abandoned because a review rejected them
         self.n_submitted_measured = 0  # after warm-up
         self.n_landed = 0  # after warm-up
         self.n_landed_contributions = 0  # after warm-up, API changes not counted
         self.n_landed_direct = 0  # after warm-up, homed in the mainline (no other tree)
-        self.n_abandoned = 0  # after warm-up, rejected changes included
-        self.n_rejected = 0  # after warm-up
         self.measured_changes: list[Change] = []  # submitted after warm-up
         self.lead_times: list[float] = []
         self.landed_patch_sets: list[int] = []
-        self.review_waits: list[float] = []
-        self.negotiation_waits: list[float] = []
-        self.n_reviews_started = 0
-        self.n_expert_reviews = 0
-        self.n_reviews_done = 0
-        self.n_stale = 0
-        self.n_rebases = 0
-        self.n_conflicts = 0
-        self.n_conflicts_early = 0
-        self.n_top_conflicts = 0
-        self.n_conflict_jobs = 0  # conflicts whose resolution started after warm-up
-        self.pull_sizes: list[int] = []
         self.backlog_series: list[tuple[float, int]] = []
         # daily series (whole run, for the app)
         self._day_landed = 0
@@ -381,18 +420,10 @@ class OrgModel(
 
     def _schedule_start(self) -> None:
         """First arrivals, API changes, daily ticks and each tree's merge phase."""
-        rand = self.random
-        if self.change_rate > 0:
-            for contributor in self.contributors:
-                self.events.push(
-                    rand.expovariate(self.change_rate), self.submit_change, contributor
-                )
-        if self.api_change_rate > 0:
-            for team in self.teams:
-                if self.neighbours[team.node].size:
-                    self.events.push(rand.expovariate(self.api_change_rate), self.change_api, team)
+        self.review.start()
+        self.links.start()
         self.events.push(1.0, self.daily_tick, None)
-        self.schedule_merges()
+        self.integration.start()
 
     # ------------------------------------------------------------------ time
     def _advance_time(self, until: float) -> None:
@@ -476,10 +507,10 @@ class OrgModel(
         if self.now >= self.warmup_days:
             self.n_submitted_measured += 1
             self.measured_changes.append(change)
-        if self.code_is_coupled:
-            self.open_change(self.teams[change.home], change)
+        if self.coupling.is_coupled:
+            self.coupling.open_change(change)
         if self.patience_days > 0:
-            self.start_patience(change)
+            self.abandonment.start_patience(change)
 
     def count_wip(self, delta: int) -> None:
         """Track changes in the system and their time integral after warm-up."""
@@ -534,22 +565,22 @@ class OrgModel(
         if self.sync_days_per_contact:
             self.coordination.after_job(reviewer, job)
         if kind == REVIEW:
-            self.finish_review(job, reviewer.unique_id)
+            self.review.finish_review(job, reviewer.unique_id)
         else:
             if kind == NEGOTIATION:
-                self.finish_negotiation(job)
+                self.links.finish_negotiation(job)
             elif kind == PULL:
-                job.job_done = True
-                self.maybe_land_pull(reviewer.team, job)
+                self.integration.finish_pull(reviewer.team, job)
             elif kind == CONFLICT:
-                self.finish_conflict(reviewer.team, job)
+                self.integration.finish_conflict(reviewer.team, job)
         if not reviewer.active:  # it left during the job (model.staffing)
             return
         avail = self.availability
         if avail is not None and not avail.on_duty(reviewer.unique_id, self.now):
             return  # it ended its block on this job: it comes back on duty at the next
-        if not self.pick_work(reviewer):
-            self.set_idle(reviewer)
+        review = self.review
+        if not review.pick_work(reviewer):
+            review.set_idle(reviewer)
 
     def land_top(self, change: Change) -> None:
         """The change reaches the top tree (mainline): lead time is measured."""

@@ -26,6 +26,18 @@
   ``nonexpert_slowdown`` times slower; a negotiation is ``cross_team_factor`` slower.
 * Gate: an approved change goes through its home tree's gate (:mod:`model.gate`) unless
   ``gate`` is ``none``.
+
+State. :class:`Review` (held by :class:`model.OrgModel` as ``model.review``) owns the
+review counters and the waits measured before first reviews and negotiations. The queues
+it serves belong to the teams (:class:`model.agents.Team`: the review queue, the area
+queues, the urgent queue of pulls and conflicts and the idle reviewers), because other
+mechanisms put work in them too (negotiations, :mod:`model.links`; pulls and conflicts,
+:mod:`model.integration`) and the view shows them. Review reads the model's clock
+(``now``), random stream, event queue, event log, teams, contributors and review hours
+(``availability``); it admits changes (``model.admit``) and starts reviewers' jobs
+(``model.start_job``); it calls on the links (a change touching one), the coupling (a
+stale change's rebase), abandonment (a rejection), the gates, staffing (approvals for
+promotion) and integration (pulls, conflicts, an approved change's merge).
 """
 
 from __future__ import annotations
@@ -42,26 +54,113 @@ REVIEW, NEGOTIATION, REBASE = JobKind.REVIEW, JobKind.NEGOTIATION, JobKind.REBAS
 
 if TYPE_CHECKING:
     from model.agents import Contributor, Reviewer, Team
+    from model.model import OrgModel
 
 
-class ReviewMechanism:
-    """Mixin for :class:`model.OrgModel`: arrivals, queues, routing and review."""
+class Review:
+    """Arrivals, review queues, routing and review (see the module docstring).
+
+    Routing by expertise applies to the teams that have area queues: the model gives a
+    team over several areas its ``area_queues`` and ``idle_experts`` when it builds it
+    with ``review_routing = 'expertise'``; every other team is served first in, first out.
+
+    Parameters
+    ----------
+    model : the :class:`model.OrgModel` it belongs to (see the module docstring for what
+        it reads and calls there). Its random stream, event queue, event log, teams and
+        ``availability`` are bound once here: the model builds them before its
+        mechanisms and never replaces them.
+    top : node of the top team (changes sent straight to the top are homed there).
+    change_rate : changes a contributor submits per day (Poisson).
+    direct_share : share of contributions sent straight to the top team.
+    check_fail_prob : probability that a patch set fails the automated checks.
+    rework_days : mean time an author takes to answer with a new patch set (days).
+    rework_prob : probability that a review asks for rework.
+    reject_prob : probability that a review rejects the change (a −2).
+    approval_order : ``sequential`` (each further approval a task of its own) or
+        ``parallel``.
+    review_rate : reviews an expert completes per day of work (1 / mean review days).
+    review_time_dist : ``exponential`` or ``lognormal`` review times.
+    review_time_sigma : sigma of lognormal review times.
+    cross_team_factor : how much slower a negotiation is than a review.
+    nonexpert_slowdown : how much slower a reviewer outside its areas is.
+    warmup_days : reviews and waits from then on are counted (days).
+    """
+
+    def __init__(
+        self,
+        model: OrgModel,
+        *,
+        top: int,
+        change_rate: float,
+        direct_share: float,
+        check_fail_prob: float,
+        rework_days: float,
+        rework_prob: float,
+        reject_prob: float,
+        approval_order: str,
+        review_rate: float,
+        review_time_dist: str,
+        review_time_sigma: float,
+        cross_team_factor: float,
+        nonexpert_slowdown: float,
+        warmup_days: float,
+    ) -> None:
+        self.model = model
+        self.top = top
+        self.change_rate = change_rate
+        self.direct_share = direct_share
+        self.check_fail_prob = check_fail_prob
+        self.rework_days = rework_days
+        self.rework_prob = rework_prob
+        self.reject_prob = reject_prob
+        self.sequential = approval_order == "sequential"
+        self.review_rate = review_rate
+        self.exponential = review_time_dist == "exponential"
+        self.review_time_sigma = review_time_sigma
+        self.cross_team_factor = cross_team_factor
+        self.nonexpert_slowdown = nonexpert_slowdown
+        self.warmup_days = warmup_days
+        # the model's parts used on every event, bound once (see Parameters)
+        self.random = model.random
+        self.events = model.events
+        self.event_log = model.event_log
+        self.teams = model.teams
+        self.availability = model.availability
+        # measured after warm-up
+        self.review_waits: list[float] = []  # queue entry to first review, days
+        self.negotiation_waits: list[float] = []  # queue entry to negotiation, days
+        self.n_reviews_started = 0
+        self.n_expert_reviews = 0  # reviews started by an expert in the change's area
+        self.n_reviews_done = 0
+
+    # ------------------------------------------------------------------ arrivals
+    def start(self) -> None:
+        """Schedule every contributor's first change."""
+        if self.change_rate > 0:
+            rand = self.random
+            for contributor in self.model.contributors:
+                self.events.push(
+                    rand.expovariate(self.change_rate), self.submit_change, contributor
+                )
 
     def submit_change(self, contributor: Contributor) -> None:
         """A contributor submits a change (Poisson process, ``change_rate`` per day)."""
-        now = self.now
+        model = self.model
+        now = model.now
         rand = self.random
         team = contributor.team
         home = team
         if self.direct_share > 0 and rand.random() < self.direct_share:
-            home = self.teams[self.root]
+            home = self.teams[self.top]
         change = Change(
             team.node, contributor.area, now, home=home.node, author=contributor.unique_id
         )
-        self.admit(change)
-        touch_prob = self.touch_prob[team.node]
+        model.admit(change)
+        links = model.links
+        touch_prob = links.touch_prob[team.node]
         if touch_prob > 0 and home is team and rand.random() < touch_prob:
-            self.touch_links(change, team, all_links=False)
+            links.touch_links(change, team, all_links=False)
         self.submit_patch_set(change)
         # the next arrival: an exponential draw, written out as random.expovariate does it
         # (same numbers, one call fewer on the model's most frequent event)
@@ -76,15 +175,16 @@ class ReviewMechanism:
         otherwise it enters its home team's review queue.
         """
         log = self.event_log
+        now = self.model.now
         if self.check_fail_prob > 0 and self.random.random() < self.check_fail_prob:
             if log is not None:
-                log.append((self.now, CHECK, change.id, change.home, -1, "fail"))
+                log.append((now, CHECK, change.id, change.home, -1, "fail"))
             delay = self.random.expovariate(1.0 / self.rework_days) if self.rework_days else 0.0
-            self.new_patch_set(change, self.now + delay)
-            self.events.push(self.now + delay, self.resubmit, change)
+            self.new_patch_set(change, now + delay)
+            self.events.push(now + delay, self.resubmit, change)
             return
         if log is not None:
-            log.append((self.now, CHECK, change.id, change.home, -1, "pass"))
+            log.append((now, CHECK, change.id, change.home, -1, "pass"))
         self.enqueue_review(self.teams[change.home], change)
 
     def new_patch_set(self, change: Change, at: float) -> None:
@@ -93,10 +193,11 @@ class ReviewMechanism:
         if self.event_log is not None:
             self.event_log.append((at, PATCH_SET, change.id, change.home, change.author, ""))
 
+    # ------------------------------------------------------------------ queues
     def enqueue_review(self, team: Team, change: Change) -> None:
         """Put a patch set at the back of ``team``'s queue (and of its area's queue)."""
-        slots = 1 if self.approval_order == "sequential" else team.approval_slots
-        task = ReviewTask(REVIEW, change, slots, self.now)
+        slots = 1 if self.sequential else team.approval_slots
+        task = ReviewTask(REVIEW, change, slots, self.model.now)
         if change.rebase_only:  # reviewed again only because it was rebased
             task.account = REBASE
             change.rebase_only = False
@@ -109,6 +210,13 @@ class ReviewMechanism:
             self.wake_expert(team, change.area)
         self.wake(team)
 
+    def enqueue_negotiation(self, team: Team, change: Change, edge: int) -> None:
+        """Put a negotiation of ``change`` over link ``edge`` at the back of ``team``'s
+        queue (``team`` is at the other end of the link)."""
+        team.queue.append(ReviewTask(NEGOTIATION, change, 1, self.model.now, edge))
+        self.wake(team)
+
+    # ------------------------------------------------------------------ reviewers
     def wake(self, team: Team) -> None:
         """Let idle reviewers of ``team`` (longest idle first) pick up work."""
         idle, queue = team.idle, team.queue
@@ -178,9 +286,9 @@ class ReviewMechanism:
         team.urgent_turn = False
         job = team.urgent.popleft()
         if isinstance(job, Pull):
-            self.start_pull(reviewer, job)
+            self.model.integration.start_pull(reviewer, job)
         else:
-            self.start_conflict(reviewer, job)
+            self.model.integration.start_conflict(reviewer, job)
 
     def expert_task(self, reviewer: Reviewer) -> ReviewTask | None:
         """The oldest open review in one of the reviewer's areas (``expertise`` routing)."""
@@ -201,7 +309,8 @@ class ReviewMechanism:
         the wait for the task's first review is recorded (days, after warm-up only)."""
         takers = task.takers
         takers.append(reviewer.unique_id)
-        now = self.now
+        model = self.model
+        now = model.now
         if len(takers) == task.slots:
             task.closed = True
             if task.kind == REVIEW:  # the patch set waited for reviewers until now
@@ -240,11 +349,11 @@ class ReviewMechanism:
             if measuring:
                 self.n_reviews_started += 1
                 self.n_expert_reviews += expert
-        self.start_job(reviewer, kind, task, self.review_days(mean))
+        model.start_job(reviewer, kind, task, self.review_days(mean))
 
     def review_days(self, mean: float) -> float:
         """One review's duration (days): exponential or lognormal with the given mean."""
-        if self.review_time_dist == "exponential":
+        if self.exponential:
             # random.expovariate(1.0 / mean), written out (same numbers, one call fewer)
             return -log(1.0 - self.random.random()) / (1.0 / mean)
         sigma = self.review_time_sigma
@@ -255,8 +364,10 @@ class ReviewMechanism:
         ``reject_prob``; once all reviews of the task are in, the change goes back for
         rework (and a rebase if it is stale), waits for its next approval (a task of its
         own, ``approval_order = 'sequential'``) or is approved."""
+        model = self.model
+        now = model.now
         task.done += 1
-        if self.now >= self.warmup_days:
+        if now >= self.warmup_days:
             self.n_reviews_done += 1
         draw = self.random.random()  # one draw: rework below rework_prob, reject at the top
         asks_rework = draw < self.rework_prob
@@ -267,9 +378,9 @@ class ReviewMechanism:
         log = self.event_log
         if log is not None:
             vote = "-1" if asks_rework else "-2" if rejects else "+2"
-            log.append((self.now, REVIEW_FINISHED, change.id, change.home, reviewer_id, vote))
+            log.append((now, REVIEW_FINISHED, change.id, change.home, reviewer_id, vote))
         if rejects and not change.abandoned:
-            self.abandon(change, reviewer_id, "rejected")
+            model.abandonment.abandon(change, reviewer_id, "rejected")
         if task.done < task.slots or change.abandoned:
             return
         if task.rework or change.stale:
@@ -279,9 +390,9 @@ class ReviewMechanism:
         else:
             change.approved = True
             if log is not None:
-                log.append((self.now, APPROVED, change.id, change.home, reviewer_id, ""))
-            if self.staff.earned:
-                self.staff.approved(change, task.takers)
+                log.append((now, APPROVED, change.id, change.home, reviewer_id, ""))
+            if model.staff.earned:
+                model.staff.approved(change, task.takers)
             self.try_merge(change)
 
     def ask_next_approval(self, task: ReviewTask) -> None:
@@ -307,21 +418,23 @@ class ReviewMechanism:
         change.approved = False
         # a patch set made only to rebase: its review is booked as rebase cost
         change.rebase_only = change.stale and not rework
+        model = self.model
         delay = 0.0
         if rework and self.rework_days:
             delay += self.random.expovariate(1.0 / self.rework_days)
         if change.stale:
-            delay += self.rebase(change)  # rework and rebase make one new patch set
+            delay += model.coupling.rebase(change)  # rework and rebase make one new patch set
         if change.stale or rework:
-            self.new_patch_set(change, self.now + delay)
-        self.events.push(self.now + delay, self.resubmit, change)
+            self.new_patch_set(change, model.now + delay)
+        self.events.push(model.now + delay, self.resubmit, change)
 
     def resubmit(self, change: Change) -> None:
         """The author's new patch set re-enters its home team's queue."""
         if change.abandoned:
             return
         if change.stale:  # made stale again while the author was reworking
-            at = self.now + self.rebase(change)
+            model = self.model
+            at = model.now + model.coupling.rebase(change)
             self.new_patch_set(change, at)
             self.events.push(at, self.resubmit, change)
             return
@@ -333,10 +446,10 @@ class ReviewMechanism:
             return
         if change.stale:  # the merge itself shows the conflict
             self.send_back(change, rework=False)
-        elif self.gates.gated(change):
-            self.gates.submit(change)
+        elif self.model.gates.gated(change):
+            self.model.gates.submit(change)
         else:
-            self.merge_home(change)
+            self.model.integration.merge_home(change)
 
 
 def change_is_api(task: ReviewTask) -> bool:

@@ -241,7 +241,7 @@ class Staffing:
         if self.attrition_per_day > 0:
             self._schedule_departure(reviewer)
         model.report_for_duty(reviewer)
-        model.wake(team)
+        model.review.wake(team)
 
     # ---------------------------------------------------------------- departures
     def _schedule_departure(self, reviewer: Reviewer) -> None:
@@ -287,7 +287,7 @@ class Staffing:
         team.n_contributors += 1
         if model.change_rate > 0:
             delay = model.random.expovariate(model.change_rate)
-            model.events.push(model.now + delay, model.submit_change, contributor)
+            model.events.push(model.now + delay, model.review.submit_change, contributor)
         self._schedule_newcomer()
 
     # ---------------------------------------------------------------- headcount

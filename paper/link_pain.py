@@ -13,7 +13,7 @@ writes one row per link and run to ``RESULTS_DIR/link_pain_links.parquet``:
 ``org, n_teams, replicate, seed, run_id, link, team_a, team_b, badness, negotiations,
 conflicts, pain_events, conflict_days, pain_days``
 
-* ``badness``: the link's API badness as the model drew it (``edge_badness``, lognormal
+* ``badness``: the link's API badness as the model drew it (``links.edge_badness``, lognormal
   with mean 1, after ``fixed_link_share``, which is 0 here);
 * ``pain_events``: the model's own per-link pain (``model.metrics.link_pain``: negotiations
   held plus conflicts found on the link after warm-up);
@@ -94,10 +94,10 @@ class LinkDaysModel(OrgModel):
     what the model does: same events, same random draws, same metrics.
     """
 
-    def build_links(self) -> None:
-        super().build_links()
-        self.edge_negotiation_days = np.zeros(len(self.edges), dtype=float)
-        self.edge_conflict_days = np.zeros(len(self.edges), dtype=float)
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)  # building the model starts no job
+        self.edge_negotiation_days = np.zeros(len(self.links.edges), dtype=float)
+        self.edge_conflict_days = np.zeros(len(self.links.edges), dtype=float)
 
     def start_job(self, reviewer: Any, kind: JobKind, job: object, days: float) -> None:
         super().start_job(reviewer, kind, job, days)
@@ -171,10 +171,10 @@ def run_links(org: str, task: Any) -> pd.DataFrame:
     """Replay one sweep run and return its per-link rows."""
     model = LinkDaysModel(**task.params, rng=task.seed)
     model.run_for(task.days)
-    neg = model.edge_negotiations.astype(np.int64)
-    con = model.edge_conflicts.astype(np.int64)
+    neg = model.links.edge_negotiations.astype(np.int64)
+    con = model.links.edge_conflicts.astype(np.int64)
     nd, cd = model.edge_negotiation_days, model.edge_conflict_days
-    n = len(model.edges)
+    n = len(model.links.edges)
     return pd.DataFrame(
         {
             "org": [org] * n,
@@ -183,9 +183,9 @@ def run_links(org: str, task: Any) -> pd.DataFrame:
             "seed": np.full(n, task.seed, dtype=np.int64),
             "run_id": [task.run_id] * n,
             "link": np.arange(n, dtype=np.int64),
-            "team_a": model.edges[:, 0].astype(np.int64),
-            "team_b": model.edges[:, 1].astype(np.int64),
-            "badness": model.edge_badness.astype(float),
+            "team_a": model.links.edges[:, 0].astype(np.int64),
+            "team_b": model.links.edges[:, 1].astype(np.int64),
+            "badness": model.links.edge_badness.astype(float),
             "negotiations": neg,
             "conflicts": con,
             "pain_events": neg + con,

@@ -194,7 +194,7 @@ def test_link_pain_is_conflicts_plus_negotiations_and_drives_link_width():
     model = OrgModel(topology="flat", n_teams=6, change_rate=0.5, warmup_days=0, rng=4)
     model.run_for(20)
     pain = app.link_pain(model)
-    assert np.array_equal(pain, model.edge_conflicts + model.edge_negotiations)
+    assert np.array_equal(pain, model.links.edge_conflicts + model.links.edge_negotiations)
     assert pain.max() > 0
     links = app.draw_team_graph(model).axes[0].collections[0]
     widths = np.asarray(links.get_linewidths())

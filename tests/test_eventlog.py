@@ -72,7 +72,7 @@ def test_every_change_is_created_once_and_ends_at_most_once(recorded):
     n_landed = int((kind == "landed").sum())
     n_abandoned = int((kind == "abandoned").sum())
     assert n_landed == recorded.n_landed_all
-    assert n_abandoned == recorded.n_abandoned_all
+    assert n_abandoned == recorded.abandonment.n_abandoned_all
     assert n_landed + n_abandoned + recorded.wip == recorded.n_submitted
 
 

@@ -195,7 +195,7 @@ def test_every_change_is_landed_abandoned_or_open_with_a_gate(gate):
         org = OrgModel(topology=topology, n_teams=32, gate=gate, gate_flaky_prob=0.1, rng=4)
         org.run_for(150)
         gated = sum(len(t.line) + len(t.running) for t in org.gates.trees)
-        assert org.n_submitted == org.n_landed_all + org.n_abandoned_all + org.wip
+        assert org.n_submitted == org.n_landed_all + org.abandonment.n_abandoned_all + org.wip
         assert org.wip >= gated
 
 

@@ -233,12 +233,12 @@ def test_changes_that_arrive_while_a_pull_is_handled_are_checked_against_it():
     unit = Change(child.node, int(org.node_area[child.node]), 0.0)
     pull = Pull(child.node, [unit], {child.node: 1})
     reviewer = root.reviewers[0]
-    org.start_pull(reviewer, pull)
+    org.integration.start_pull(reviewer, pull)
     assert pull.pending_conflicts == 0  # nothing had reached the mainline yet
     # meanwhile a change of the mainline's own area merges there
-    org.merge_home(Change(root.node, int(org.node_area[root.node]), org.now))
+    org.integration.merge_home(Change(root.node, int(org.node_area[root.node]), org.now))
     pull.job_done = True
-    org.maybe_land_pull(root, pull)
+    org.integration.maybe_land_pull(root, pull)
     assert pull.pending_conflicts == 1
     assert unit.ended_at < 0  # held until the conflict is resolved
 
@@ -255,14 +255,14 @@ def test_ci_conflicts_are_fixed_by_either_team_not_always_the_lower_id():
         rng=4,
     )
     fixers = []
-    original = org.add_conflicts
+    original = org.integration.add_conflicts
 
     def record(team, pull, jobs):
         if pull is None:
             fixers.extend([team.node] * len(jobs))
         original(team, pull, jobs)
 
-    org.add_conflicts = record
+    org.integration.add_conflicts = record
     org.run_for(600)
     assert len(fixers) > 50
     assert 0.3 < np.mean(fixers) < 0.7
@@ -294,14 +294,14 @@ def test_top_takes_pulls_only_in_its_merge_window():
         rng=3,
     )
     starts = []
-    original = org.start_pull
+    original = org.integration.start_pull
 
     def record(reviewer, pull):
         if reviewer.team.node == org.root:
             starts.append(org.now)
         original(reviewer, pull)
 
-    org.start_pull = record
+    org.integration.start_pull = record
     org.run_for(365)
     assert len(starts) >= 4
     assert all((t % 70.0) < 14.0 for t in starts)
@@ -313,13 +313,13 @@ def test_top_takes_pulls_only_in_its_merge_window():
 def test_trees_merge_on_their_own_phases():
     org = OrgModel(topology="hierarchical", n_teams=16, rng=1)
     times = []
-    original = org.pull_up
+    original = org.integration.pull_up
 
     def record(team):
         times.append(org.now)
         original(team)
 
-    org.pull_up = record
+    org.integration.pull_up = record
     org.run_for(30)
     assert len(set(np.round(times, 6))) > 10  # no organisation-wide epochs
 
@@ -348,7 +348,7 @@ def test_impatient_authors_abandon_waiting_changes():
 
 def test_every_change_is_landed_abandoned_or_still_open():
     org = run(topology="hierarchical", n_teams=8, patience_days=20.0)
-    assert org.n_submitted == org.n_landed_all + org.n_abandoned_all + org.wip
+    assert org.n_submitted == org.n_landed_all + org.abandonment.n_abandoned_all + org.wip
 
 
 def test_a_saturated_run_says_so_and_a_light_one_does_not():

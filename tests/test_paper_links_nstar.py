@@ -91,7 +91,7 @@ def test_link_days_model_changes_nothing_and_books_every_negotiation_day_on_its_
     assert tracked.edge_negotiation_days.sum() == pytest.approx(tracked.cost[JobKind.NEGOTIATION])
     assert tracked.edge_negotiation_days.sum() > 0
     assert tracked.edge_conflict_days.sum() <= tracked.cost[JobKind.CONFLICT] + 1e-9
-    assert (tracked.edge_negotiation_days[tracked.edge_negotiations == 0] == 0).all()
+    assert (tracked.edge_negotiation_days[tracked.links.edge_negotiations == 0] == 0).all()
 
 
 # ----------------------------------------------------------------------------- N* spread

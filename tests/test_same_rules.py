@@ -71,8 +71,8 @@ def test_sync_cost_does_not_depend_on_what_a_team_is_called():
 def test_reviews_of_rebased_patch_sets_are_booked_as_rebase_cost():
     org = run(topology="single_core", n_teams=8, coupling_same_area_prob=0.3, gate="none")
     rebase_days = org.cost[JobKind.REBASE]
-    authors_days = org.rebase_days * org.n_rebases
-    assert org.n_rebases > 50
+    authors_days = org.rebase_days * org.coupling.n_rebases
+    assert org.coupling.n_rebases > 50
     # the authors' rebase time, and the reviewers' time reviewing the rebased patch sets
     assert rebase_days > 1.5 * authors_days
 
@@ -125,8 +125,8 @@ def test_units_of_one_child_tree_never_conflict_with_each_other():
         days=250.0,
     )
     assert org.metrics()["pull_size_mean"] > 1
-    assert org.n_rebases > 0  # the coupling acts inside each driver's tree
-    assert org.n_conflicts == 0
+    assert org.coupling.n_rebases > 0  # the coupling acts inside each driver's tree
+    assert org.integration.n_conflicts == 0
 
 
 # ---------------------------------------------------------------- kernel-only mechanisms
@@ -148,7 +148,8 @@ def test_top_direct_share_still_sends_changes_to_a_hierarchys_top():
 
 
 def negotiations_held(**params) -> float:
-    return float(np.mean([run(rng=seed, **params).edge_negotiations.sum() for seed in (1, 2)]))
+    held = [run(rng=seed, **params).links.edge_negotiations.sum() for seed in (1, 2)]
+    return float(np.mean(held))
 
 
 def test_fixing_the_worst_links_cuts_negotiations_in_the_seeds_hierarchy():

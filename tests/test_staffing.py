@@ -131,8 +131,12 @@ def test_every_change_is_landed_abandoned_rejected_or_open_at_the_end():
     still_open = sum(c.ended_at < 0 for c in changes)
     assert len(changes) == org.n_changes_made == org.n_submitted
     assert landed + given_up + rejected + still_open == len(changes)
-    assert (landed, rejected, still_open) == (org.n_landed_all, org.n_rejected_all, org.wip)
-    assert given_up + rejected == org.n_abandoned_all
+    assert (landed, rejected, still_open) == (
+        org.n_landed_all,
+        org.abandonment.n_rejected_all,
+        org.wip,
+    )
+    assert given_up + rejected == org.abandonment.n_abandoned_all
     assert rejected > 0 and given_up > 0
 
 
@@ -141,7 +145,7 @@ def test_a_rejected_change_is_logged_as_abandoned_rejected_by_its_reviewer():
     org.run_for(100)
     table = org.event_table().to_pandas().astype({"kind": str, "detail": str, "actor": str})
     rejected = table[(table.kind == "abandoned") & (table.detail == "rejected")]
-    assert len(rejected) == org.n_rejected_all > 0
+    assert len(rejected) == org.abandonment.n_rejected_all > 0
     vetoes = table[(table.kind == "review_finished") & (table.detail == "-2")]
     assert set(rejected.change) <= set(vetoes.change)
     by_change = vetoes.groupby("change").actor.apply(set)
