@@ -154,8 +154,20 @@ def pilot(
 
 # --------------------------------------------------------------------------- fingerprint
 def model_code_hashes(root: Path = REPO_ROOT) -> dict[str, str]:
-    """sha256 of each file of the model's code, by path relative to ``root`` (sorted)."""
-    files = sorted({p for pattern in CODE_GLOBS for p in root.glob(pattern) if p.is_file()})
+    """sha256 of each file of the model's code, by path relative to ``root`` (sorted); the
+    view (``model/app.py``, :data:`sweeps.provenance.NOT_THE_MODEL`) is not the model: no
+    run executes it, so a change to it leaves a calibration current."""
+    from sweeps.provenance import NOT_THE_MODEL
+
+    view = {(root / "model" / rel).resolve() for rel in NOT_THE_MODEL}
+    files = sorted(
+        {
+            p
+            for pattern in CODE_GLOBS
+            for p in root.glob(pattern)
+            if p.is_file() and p.resolve() not in view
+        }
+    )
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
     }

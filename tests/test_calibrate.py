@@ -325,6 +325,7 @@ def test_a_changed_model_refuses_to_resume_naming_what_changed(
     capsys.readouterr()
     code = model_code_hashes()
     assert "model/model.py" in code and "observe/patterns.py" in code
+    assert "model/app.py" not in code  # the view: no run executes it
     changed = dict(code, **{"model/review.py": "0" * 64})
     monkeypatch.setattr("sweeps.calibrate.model_code_hashes", lambda: changed)
     assert main([*args[:-4], "--generations", "2", "--jobs", "1"]) == 2
