@@ -1016,8 +1016,12 @@ def _factor(log_error: Any) -> str:
 
 
 def _span(values: Sequence[float], digits: int = 1) -> str:
+    """``low–high`` over the finite values, one number when they print alike, ``–`` if none."""
     finite = [v for v in values if math.isfinite(_f(v))]
-    return "–" if not finite else f"{fmt(min(finite), digits)}–{fmt(max(finite), digits)}"
+    if not finite:
+        return "–"
+    low, high = fmt(min(finite), digits), fmt(max(finite), digits)
+    return low if low == high else f"{low}–{high}"
 
 
 #: The Answer's table: organisation and staffing (curve key) with its row label.

@@ -29,8 +29,9 @@ Parquet metadata; :func:`ensure` reuses it when they equal what the spec asks fo
 redoes it, saying why, when they differ. Finished runs are kept as parts in
 ``link_pain_links.parts/`` until the file is written, so an interrupted step resumes.
 
-Cost: 4 runs a seed at N = 256 (the flat one is the slowest, 32,640 links): 104 s for the
-default 3 seeds on the shared 2-core machine (one process); the file is about 2.5 MB.
+Cost: 4 splits × 3 seeds, each at its own largest N that kept up (N ≤ 8 in the default
+sweep): about 1 s in one process, a file of a few kB. A split that kept up to N = 256 would
+cost more: the flat one there (32,640 links) took about 35 s a seed.
 
 Usage:  python paper/link_pain.py results/paper [--seeds 3]
 """

@@ -348,8 +348,8 @@ def directional(
     if not effect.defined:
         return Verdict(
             INCONCLUSIVE,
-            f"{what}: not estimable from these runs (e.g. a median lead time beyond the "
-            "measured window)",
+            f"{what}: not estimable from these runs (too few unsaturated N to fit, or a "
+            "median lead time beyond the measured window)",
         )
     side = "above" if claim == ">" else "below"
     other = "below" if claim == ">" else "above"
@@ -370,8 +370,8 @@ def equivalence(effect: Estimate, *, target: float, margin: float, what: str) ->
     if not effect.defined:
         return Verdict(
             INCONCLUSIVE,
-            f"{what}: not estimable from these runs (e.g. a median lead time beyond the "
-            "measured window)",
+            f"{what}: not estimable from these runs (too few unsaturated N to fit, or a "
+            "median lead time beyond the measured window)",
         )
     if lo <= effect.low and effect.high <= hi:
         return Verdict(SUPPORTED, f"{what} is {_ci(effect)}, inside {band}")

@@ -549,7 +549,7 @@ def _run_abc(preset, simulator, settings, exclude, db_path, jobs, quiet, stream,
             abc.load(db, 1)
         else:
             abc.new(db, {p.id: p.center for p in preset.patterns})
-        with _quiet_warnings():
+        with _quiet_warnings(), _interrupt_surfaces():
             abc.run(max_nr_populations=1, min_acceptance_rate=settings["min_acceptance_rate"])
         after = _generations_done(db)
         if after == done:  # the sampler gave up: acceptance rate below the minimum
@@ -614,3 +614,37 @@ def _quiet_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         warnings.simplefilter("ignore", category=FutureWarning)
         yield
+
+
+@contextlib.contextmanager
+def _interrupt_surfaces():
+    """Let a Ctrl-C that lands inside pyabc's database write reach the caller as itself.
+
+    pyabc closes its history in a ``finally`` (``run_cleanup``); when the interruption
+    arrives while SQLAlchemy is committing a generation, that clean-up raises
+    ``PendingRollbackError`` and the ``KeyboardInterrupt`` survives only as its context. The
+    rolled-back generation was never stored, so a rerun resumes from the last one that was.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:
+        if caused_by_interrupt(err):
+            raise KeyboardInterrupt from err
+        raise
+
+
+def caused_by_interrupt(err: BaseException) -> bool:
+    """Whether a ``KeyboardInterrupt`` lies in ``err``'s chain of causes and contexts."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [err]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        stack += [current.__cause__, current.__context__]
+    return False

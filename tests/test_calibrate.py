@@ -446,3 +446,34 @@ def test_ctrl_c_exits_130_within_5_s_and_the_resumed_run_reaches_the_same_poster
         pd.read_parquet(tmp_path / "cut" / "posterior.parquet"),
         pd.read_parquet(tmp_path / "whole" / "posterior.parquet"),
     )
+
+
+def test_a_ctrl_c_during_pyabcs_database_write_exits_130_and_loses_no_stored_generation(
+    tmp_path, synthetic_observed, monkeypatch, capsys
+):
+    """pyabc closes its history in a ``finally``; a Ctrl-C inside the commit of a generation
+    leaves SQLAlchemy's session rolled back, so that clean-up raises and the interruption
+    survives only as the context of another exception. The command must still exit 130."""
+    from pyabc.storage.history import History
+
+    path = tmp_path / "targets.toml"
+    path.write_text(targets(synthetic_observed))
+    out = tmp_path / "out"
+    common = ["calibrate", str(path), "--out", str(out), "--population", "10", "--quiet"]
+    assert main([*common, "--generations", "1", "--jobs", "1", "--ppc-draws", "0"]) == 0
+    capsys.readouterr()
+
+    def interrupted_commit(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    def broken_close(self, *args, **kwargs):
+        raise RuntimeError("this Session's transaction has been rolled back")
+
+    monkeypatch.setattr(History, "append_population", interrupted_commit)
+    monkeypatch.setattr(History, "done", broken_close)
+    assert main([*common, "--generations", "2", "--jobs", "1", "--ppc-draws", "0"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert main([*common, "--generations", "2", "--jobs", "1", "--ppc-draws", "0"]) == 0
+    manifest = _manifest(out)
+    assert manifest["generations"] == 2 and [r["t"] for r in manifest["history"]] == [0, 1]

@@ -717,3 +717,11 @@ def test_pandoc_attributes_in_the_template_stay_text():
         build.render("# Refs {#refs}\n::: {#refs}\n:::\n", {})
         == "# Refs {#refs}\n::: {#refs}\n:::\n"
     )
+
+
+def test_a_span_of_equal_values_prints_one_number():
+    from paper.build import _span
+
+    assert _span([16.24, 16.2]) == "16.2"
+    assert _span([4.1, 12.9]) == "4.1–12.9"
+    assert _span([float("nan")]) == "–"
