@@ -19,6 +19,7 @@ from sweeps.commands.figures import load_paper_build
 
 ROOT = Path(__file__).resolve().parents[1]
 build = load_paper_build()
+_common = build._common
 
 # The paper's design in miniature: every organisation and block the build reads, N <= 8.
 MINI_SPEC = """
@@ -725,3 +726,37 @@ def test_a_span_of_equal_values_prints_one_number():
     assert _span([16.24, 16.2]) == "16.2"
     assert _span([4.1, 12.9]) == "4.1–12.9"
     assert _span([float("nan")]) == "–"
+
+
+@pytest.mark.parametrize("name", build.FIGURES)
+@pytest.mark.parametrize("which", ["mini", "committed"])
+def test_no_two_texts_of_a_figure_print_on_top_of_each_other(built, name, which, monkeypatch):
+    """Tick labels, axis labels, titles and legend entries, at the size they print."""
+    results = built["results"] if which == "mini" else ROOT / "results" / "paper"
+    if which == "committed" and not (results / "paper_numbers.json").exists():
+        pytest.skip("no committed paper results")
+    import matplotlib.pyplot as plt
+
+    found: dict[str, list] = {}
+
+    def record(fig, out_dir, figure_name):
+        _common.legible(fig)
+        found[figure_name] = _common.overlapping_texts(fig)
+        plt.close(fig)
+        return []
+
+    monkeypatch.setattr(_common, "save", record)
+    _common.hold_numbers(results, None)
+    build.draw_figures(results, "unused", names=[name], log=None)
+    assert found[name] == [], found[name]
+
+
+def test_the_overlap_check_sees_labels_that_run_into_each_other():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.set_xticks([1, 1.05], ["a long label", "another long one"])
+    assert _common.overlapping_texts(fig)
+    ax.set_xticks([1, 1.05], ["a", ""])
+    assert not _common.overlapping_texts(fig)
+    plt.close(fig)

@@ -310,12 +310,20 @@ def plot_curve(
         ax.scatter(n[sat], y[sat], marker="x", s=60, color="#D55E00", zorder=5, linewidths=1.5)
 
 
+#: More sampled values than this on one axis: only every other one is labelled, so the
+#: labels, enlarged to print legibly, do not run into each other.
+MAX_TICK_LABELS = 7
+
+
 def log_ticks(ax: plt.Axes, values: Sequence[float], axis: str = "x") -> None:
-    """Label a log axis with the sampled values themselves (1, 2, 4, ...)."""
+    """Put a tick at each sampled value of a log axis (1, 2, 4, ...), labelled with the value
+    itself; of more than :data:`MAX_TICK_LABELS` values every other one is labelled."""
     values = sorted({float(v) for v in values if v > 0 and math.isfinite(v)})
     if not values:
         return
     labels = [f"{v:g}" for v in values]
+    if len(values) > MAX_TICK_LABELS:  # every other one labelled, the largest always
+        labels = [label if (len(values) - 1 - i) % 2 == 0 else "" for i, label in enumerate(labels)]
     if axis == "x":
         ax.set_xticks(values, labels)
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
@@ -358,6 +366,51 @@ def legible(fig: plt.Figure) -> plt.Figure:
         if text.get_visible() and text.get_text().strip() and text.get_fontsize() < floor:
             text.set_fontsize(floor)
     return fig
+
+
+def overlapping_texts(fig: plt.Figure, tolerance_px: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of visible texts of ``fig`` that print on top of each other.
+
+    Every non-empty text is compared with every other by its drawn extent (tick labels,
+    axis labels, titles, legend entries, annotations); extents that overlap by more than
+    ``tolerance_px`` pixels both ways count. Texts of one legend are not compared with its
+    frame, only with each other, so a legend over a line is fine but one over a label is not.
+    """
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    # a tick whose place lies outside its axis' view is not drawn, though its label exists
+    off_view: set[int] = set()
+    for ax in fig.axes:
+        frame = ax.get_window_extent(renderer)
+        for axis, (low, high), along in (
+            (ax.xaxis, (frame.x0, frame.x1), 0),
+            (ax.yaxis, (frame.y0, frame.y1), 1),
+        ):
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                for label in (tick.label1, tick.label2):
+                    box = label.get_window_extent(renderer)
+                    centre = (box.x0 + box.x1) / 2 if along == 0 else (box.y0 + box.y1) / 2
+                    if not low - 1 <= centre <= high + 1:
+                        off_view.add(id(label))
+    boxes = []
+    seen: set[int] = set(off_view)
+    for text in fig.findobj(Text):
+        if id(text) in seen or not text.get_visible() or not text.get_text().strip():
+            continue
+        seen.add(id(text))
+        box = text.get_window_extent(renderer)
+        if box.width > 0 and box.height > 0:
+            boxes.append((text.get_text(), box))
+    pairs = []
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1 :]:
+            dx = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+            dy = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+            if dx > tolerance_px and dy > tolerance_px:
+                pairs.append((a, b))
+    return pairs
 
 
 def save(fig: plt.Figure, out_dir: str | Path, name: str) -> list[Path]:

@@ -38,17 +38,29 @@ def _bar(ax, x, est, color, label=None, hatch=None):
     ax.errorbar(x, v, yerr=[[max(v - lo, 0)], [max(hi - v, 0)]], color="black", capsize=2, lw=1)
 
 
+#: Names short enough for four groups of bars side by side (the caption and tables give the
+#: full ones).
+SHORT_LABELS = {
+    "flat": "flat",
+    "hierarchical": "hierarchy",
+    "tree4": "tree\n(fan-out 4)",
+    "modular": "modular\n(0.5)",
+    "modular_l0": "modular\n(0)",
+    "modular_l1": "modular\n(1)",
+}
+
+
 def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
     _common.set_theme()
     auto = _common.load_numbers(results_dir)["automation"]
     orgs = [o for o in _common.ORG_ORDER if o in auto]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    fig, axes = plt.subplots(3, 1, figsize=(9, 9.5), sharex=True)
     if not orgs:
         for ax in axes:
             _common.no_data(ax, "no organisation unsaturated with automation off and on")
         return _common.save(fig, out_dir, NAME)
     x = np.arange(len(orgs))
-    labels = [f"{_common.ORG_LABELS[o].replace(' (', '\n(')}\nN = {auto[o]['n']}" for o in orgs]
+    labels = [f"{SHORT_LABELS.get(o, _common.ORG_LABELS[o])}\nN = {auto[o]['n']}" for o in orgs]
     for i, org in enumerate(orgs):
         r = auto[org]
         first = i == 0
@@ -79,10 +91,10 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
                 bottom += v
     axes[0].set_ylabel("conflicts a run (measured window)")
     axes[1].set_ylabel("person-days per conflict")
-    axes[2].set_ylabel("integration person-days per landed change\n(left off, right on, hatched)")
+    axes[2].set_ylabel("integration person-days\nper landed change\n(left off, right on, hatched)")
+    axes[-1].set_xticks(x, labels, fontsize=7)
     for ax in axes:
-        ax.set_xticks(x, labels, fontsize=7)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _common.save(fig, out_dir, NAME)
 
 

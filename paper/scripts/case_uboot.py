@@ -85,7 +85,8 @@ def draw_patterns(axes, case: dict) -> None:
             ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         else:
             ax.set_ylim(bottom=0)
-    axes[0].legend(fontsize=7, loc="lower center")
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].figure.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=7)
 
 
 def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:

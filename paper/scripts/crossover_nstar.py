@@ -27,7 +27,9 @@ CENSORED_STEP = 1.5  # how far outside n_lo / n_hi a censored quantile is drawn 
 
 
 def spread_bar(ax: plt.Axes, spread: dict, y: float = 0.96) -> None:
-    """N*'s quantiles over the plausible space as a bar at height ``y`` (axes fraction)."""
+    """N*'s quantiles over the plausible space as a bar at height ``y`` (axes fraction): thin
+    5–95%, thick 25–75%, a tick at the median, an arrow where a quantile is censored (the
+    caption says so; a label inside the panel would run over the curves)."""
     n_lo, n_hi = spread["n_lo"], spread["n_hi"]
     q = {round(100 * x["q"]): x for x in spread["quantiles"]}
     if not all(k in q for k in (5, 25, 50, 75, 95)):
@@ -56,16 +58,6 @@ def spread_bar(ax: plt.Axes, spread: dict, y: float = 0.96) -> None:
         if q[k].get("censored") == side:
             marker = "<" if side == "<" else ">"
             ax.plot([pos(k)], [y], marker=marker, ms=6, color=color, transform=tr, clip_on=False)
-    ax.text(
-        pos(5),
-        y - 0.035,
-        f"N* over the plausible space (N = {n_lo}, {n_hi}): 5–25–50–75–95%",
-        transform=tr,
-        fontsize=6,
-        color=color,
-        va="top",
-        ha="left" if pos(5) < n_hi else "right",
-    )
 
 
 def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
@@ -102,7 +94,8 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
         ax.set_xlabel("teams N")
         ax.set_ylabel(ylabel)
         _common.log_ticks(ax, ns)
-    axes[0].legend(fontsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=7)
     return _common.save(fig, out_dir, NAME)
 
 

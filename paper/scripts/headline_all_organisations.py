@@ -2,8 +2,8 @@
 
 Panels against N (log): share of submitted changes landed, paid reviewer-days per landed
 change, and median lead time (Kaplan–Meier; the dotted line is the measured window, beyond
-which a median cannot be seen: those lead times are censored). Saturated points (most
-replicates flagged) are red crosses. All organisations have the same people
+which a median cannot be seen: those lead times are censored). Saturated points (any
+replicate flagged) are red crosses. All organisations have the same people
 (equal headcount), demand and code.
 
 Reads:  RESULTS_DIR/paper_numbers.json (curves), RESULTS_DIR/spec.toml (days, warm-up).
@@ -28,11 +28,11 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
     _common.set_theme()
     numbers = _common.load_numbers(results_dir)
     curves = numbers["curves"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 5.2))
     panels = (
         ("landed_share", "share of changes landed", False),
-        ("paid_reviewer_days_per_change", "paid reviewer-days per landed change", True),
-        ("lead_time_km_p50", "median lead time, days (Kaplan–Meier)", True),
+        ("paid_reviewer_days_per_change", "paid reviewer-days\nper landed change", True),
+        ("lead_time_km_p50", "median lead time, days\n(Kaplan–Meier)", True),
     )
     ns: set[float] = set()
     for ax, (metric, ylabel, log) in zip(axes, panels, strict=True):
@@ -68,14 +68,15 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
         )
         axes[2].axhline(window, color="grey", linestyle=":", linewidth=1)
         axes[2].text(
-            min(ns),
+            max(ns),
             window,
-            " measured window: longer lead times censored",
+            "measured window ",
             va="bottom",
+            ha="right",
             fontsize=8,
             color="grey",
         )
-    axes[1].scatter([], [], marker="x", color="#D55E00", label="saturated (most replicates)")
+    axes[1].scatter([], [], marker="x", color="#D55E00", label="saturated (any replicate)")
     handles = axes[0].get_legend_handles_labels()
     extra = axes[1].get_legend_handles_labels()
     more = axes[2].get_legend_handles_labels()
@@ -83,7 +84,7 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
         handles[0] + extra[0] + more[0],
         handles[1] + extra[1] + more[1],
         loc="outside lower center",
-        ncol=4,
+        ncol=3,
         fontsize=8,
     )
     return _common.save(fig, out_dir, NAME)

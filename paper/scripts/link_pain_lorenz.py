@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import _common
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -64,6 +65,8 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
         ax.plot(grid, grid, color="grey", linestyle=":", lw=1, label="even spread")
         ax.axvline(0.1, color="black", lw=0.6, alpha=0.5)
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_xlim(lo, 1)
         ax.set_ylim(0, 1.02)
         n = int(rows["n_teams"].iloc[0])
