@@ -3,14 +3,16 @@ without it.
 
 For each organisation (one core and the two-level hierarchy by default, their default
 parameters) the same seed is run with and without recording, interleaved, best of
-``--repeats``; the time is the process's CPU time, so other processes on a shared machine
+``--repeats`` (15: the two arms differ by about 0.03 s, and with 5–7 pairs the best of
+each still moves by 2–3 points from one call to the next); the time is the process's
+CPU time, so other processes on a shared machine
 disturb it less than wall time. The two runs must give identical metrics (recording draws
 no random numbers); the script stops with an error if they do not. Building the Arrow table
 from the recorded events is timed separately (it happens once, when the log is written).
 Target: recording costs ≤ 10% of a run's time.
 
 Reads nothing, writes nothing. Usage:
-``python benchmarks/bench_eventlog.py [--days 365] [--repeats 5]
+``python benchmarks/bench_eventlog.py [--days 365] [--repeats 15]
 [--topologies single_core,hierarchical]``
 """
 
@@ -45,7 +47,7 @@ def same_metrics(a: dict[str, float], b: dict[str, float]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=float, default=365.0)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--topologies", default="single_core,hierarchical")
     args = parser.parse_args(argv)
