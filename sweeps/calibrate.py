@@ -627,9 +627,7 @@ def _interrupt_surfaces():
     """
     try:
         yield
-    except KeyboardInterrupt:
-        raise
-    except Exception as err:
+    except Exception as err:  # a KeyboardInterrupt itself is no Exception: it passes as is
         if caused_by_interrupt(err):
             raise KeyboardInterrupt from err
         raise

@@ -373,14 +373,14 @@ def overlapping_texts(fig: plt.Figure, tolerance_px: float = 1.0) -> list[tuple[
 
     Every non-empty text is compared with every other by its drawn extent (tick labels,
     axis labels, titles, legend entries, annotations); extents that overlap by more than
-    ``tolerance_px`` pixels both ways count. Texts of one legend are not compared with its
-    frame, only with each other, so a legend over a line is fine but one over a label is not.
+    ``tolerance_px`` pixels both ways count. Only texts are compared: a legend over a line
+    or a bar is not reported, a legend entry over a tick label is. Tick labels whose tick
+    lies outside its axis' view are left out, since they are never drawn.
     """
     from matplotlib.text import Text
 
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    # a tick whose place lies outside its axis' view is not drawn, though its label exists
     off_view: set[int] = set()
     for ax in fig.axes:
         frame = ax.get_window_extent(renderer)
