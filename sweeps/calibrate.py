@@ -504,7 +504,7 @@ def _run_abc(preset, simulator, settings, exclude, db_path, jobs, quiet, stream,
     for name in ("ABC", "pyabc"):
         logging.getLogger(name).setLevel(logging.WARNING)
     db = "sqlite:///" + str(db_path.resolve())
-    if db_path.exists() and not _generations_done(db):  # killed during generation 0
+    if db_path.exists() and holds_no_generation(db_path):  # killed before one was stored
         db_path.unlink()
     prior = pyabc.Distribution(
         **{name: pyabc.RV("uniform", low, high - low) for name, low, high in preset.priors}
@@ -596,6 +596,24 @@ def _records(db: str, done: int, fitted) -> list[dict[str, Any]]:
             )
         )
     return records[:done]
+
+
+def holds_no_generation(db_path: Path) -> bool:
+    """Whether the pyabc database ``db_path`` stores no generation (t >= 0) yet: a run killed
+    during generation 0, or while pyabc was still creating the file (its tables made but
+    not its version row, which pyabc then refuses to open as a database of "version 0").
+
+    Read with :mod:`sqlite3` from pyabc's ``populations`` table (schema version 2, pinned
+    by a test), so that a file pyabc itself cannot open yet is recognised too.
+    """
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as con:
+        tables = {name for (name,) in con.execute("SELECT name FROM sqlite_master")}
+        if "populations" not in tables:
+            return True
+        (stored,) = con.execute("SELECT COUNT(*) FROM populations WHERE t >= 0").fetchone()
+    return stored == 0
 
 
 def _generations_done(db: str) -> int:
