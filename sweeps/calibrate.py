@@ -197,6 +197,7 @@ def fingerprint_parts(
             [
                 [p.id, p.metric, str(p.low), str(p.high), p.rel_tol, p.abs_tol, p.in_sample]
                 + ([p.role] if p.check else [])
+                + ([f"factor={p.factor!r}"] if p.factor else [])
                 + ([list(p.window)] if p.window is not None else [])
                 for p in preset.patterns
             ]

@@ -83,13 +83,6 @@ class Simulator:
 
 
 # --------------------------------------------------------------------------- distances
-def _outside(pattern: Pattern, value: float) -> float:
-    """How far ``value`` lies outside the observed value or interval (its unit); inf for nan."""
-    if value is None or not math.isfinite(value):
-        return math.inf
-    return max(pattern.low - value, value - pattern.high, 0.0)
-
-
 class PatternDistance:
     """Root mean square of the fitted patterns' distances, in tolerance units.
 
@@ -113,10 +106,12 @@ def _make_adaptive(patterns: tuple[Pattern, ...], exclude: frozenset[str]):
     class AdaptivePatternDistance(Distance):
         """RMS of each fitted pattern's distance outside its observed interval over its scale.
 
-        The scale of a pattern at generation t is the median absolute deviation of its
-        values in the population of generation t − 1 (the accepted particles, which is what
-        a resumed run has too, so a resume gives the same posterior); its tolerance where
-        that is 0 or undefined, and at generation 0.
+        Distances and scales are on the pattern's own scale (:meth:`Pattern.on_scale`: the
+        metric's unit, or its log with a ``factor`` tolerance). The scale of a pattern at
+        generation t is the median absolute deviation of its values in the population of
+        generation t − 1 (the accepted particles, which is what a resumed run has too, so a
+        resume gives the same posterior); its tolerance where that is 0 or undefined, and at
+        generation 0.
         """
 
         def __init__(self) -> None:
@@ -125,13 +120,13 @@ def _make_adaptive(patterns: tuple[Pattern, ...], exclude: frozenset[str]):
             self.scales: dict[int, np.ndarray] = {}
 
         def _tolerances(self) -> np.ndarray:
-            return np.array([p.tolerance() or 1.0 for p in self.patterns])
+            return np.array([p.scale_tolerance() or 1.0 for p in self.patterns])
 
         def _fit(self, t: int, sample) -> None:
             stats = [p.sum_stat for p in sample.accepted_particles]
             scales = self._tolerances()
             for i, p in enumerate(self.patterns):
-                values = np.array([s[p.id] for s in stats], float)
+                values = np.array([p.on_scale(s[p.id]) for s in stats], float)
                 values = values[np.isfinite(values)]
                 if values.size >= 2:
                     mad = float(np.median(np.abs(values - np.median(values))))
@@ -161,7 +156,7 @@ def _make_adaptive(patterns: tuple[Pattern, ...], exclude: frozenset[str]):
 
         def __call__(self, x, x_0=None, t=None, par=None) -> float:
             scales = self.scale(t)
-            d = [_outside(p, x[p.id]) / s for p, s in zip(self.patterns, scales, strict=True)]
+            d = [p.deviation(x[p.id]) / s for p, s in zip(self.patterns, scales, strict=True)]
             return float(math.sqrt(sum(v * v for v in d) / len(d)))
 
         def get_config(self) -> dict:

@@ -173,6 +173,7 @@ def ppc_table(
                 "ppc_nan": int(values.size - finite.size),
                 "observed_quantile": observed_quantile(p, values),
                 "share_reproduced": float(np.mean([p.reproduced(v) for v in values])),
+                "median_distance": p.distance(float(q50)),
             }
         )
     return pd.DataFrame(rows)

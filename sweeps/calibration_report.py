@@ -61,22 +61,18 @@ class CalibrationResult:
         """This result with the posterior predictive check merged into ``patterns.csv``."""
         patterns = self.patterns
         if ppc is not None:
-            cols = ["ppc_median", "ppc_p05", "ppc_p95", "observed_quantile", "share_reproduced"]
-            extra = ppc.set_index("pattern")[cols].rename(
-                columns={"share_reproduced": "ppc_share_reproduced"}
-            )
-            patterns = patterns.drop(columns=["reproduced"]).join(extra, on="pattern")
-            tol = patterns["tolerance"].to_numpy(float)
-            patterns["distance"] = [
-                _distance(low, high, t, v)
-                for low, high, t, v in zip(
-                    patterns["observed_low"],
-                    patterns["observed_high"],
-                    tol,
-                    patterns["ppc_median"],
-                    strict=True,
-                )
+            cols = [
+                "ppc_median",
+                "ppc_p05",
+                "ppc_p95",
+                "observed_quantile",
+                "share_reproduced",
+                "median_distance",
             ]
+            extra = ppc.set_index("pattern")[cols].rename(
+                columns={"share_reproduced": "ppc_share_reproduced", "median_distance": "distance"}
+            )
+            patterns = patterns.drop(columns=["reproduced", "distance"]).join(extra, on="pattern")
             patterns["reproduced"] = patterns["distance"] <= 1.0
             patterns["reproduced_by"] = "posterior predictive median"
             write_frame(out / "patterns.csv", patterns)
@@ -101,13 +97,6 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs=QUANTILES) ->
     values, weights = values[order], weights[order]
     cdf = (np.cumsum(weights) - 0.5 * weights) / weights.sum()
     return np.interp(qs, cdf, values)
-
-
-def _distance(low: float, high: float, tol: float, value: float) -> float:
-    if not math.isfinite(value):
-        return math.inf
-    outside = max(low - value, value - high, 0.0)
-    return outside / tol if tol > 0 else (0.0 if outside == 0 else math.inf)
 
 
 def summarise(

@@ -104,7 +104,8 @@ def validation_table(
 ) -> pd.DataFrame:
     """One row a pattern of ``preset``: observed vs simulated over ``seeds`` runs.
 
-    Columns: ``preset``, ``pattern``, ``metric``, ``observed``, ``tolerance``, ``sim_median``,
+    Columns: ``preset``, ``pattern``, ``metric``, ``observed``, ``tolerance`` (upper margin,
+    metric's unit), ``tolerance_label`` (``±0.5`` or ``×÷1.25``), ``sim_median``,
     ``sim_p05``, ``sim_p95`` (over the seeds; nan values ignored), ``sim_nan`` (runs that
     gave nan), ``reproduced`` (the median lies within tolerance of the observed value or
     interval), ``role`` (``in-sample``, ``check``, ``held-out``, or ``held-out (in time)``
@@ -136,6 +137,7 @@ def validation_table(
                 "metric": p.metric,
                 "observed": p.observed,
                 "tolerance": p.tolerance(),
+                "tolerance_label": p.tolerance_label,
                 "sim_median": float(q50),
                 "sim_p05": float(q05),
                 "sim_p95": float(q95),
@@ -161,7 +163,7 @@ def format_table(table: pd.DataFrame) -> str:
         if row.sim_nan:
             sim += f" ({row.sim_nan} nan)"
         within = "yes" if row.reproduced else "no"
-        body.append((row.pattern, f"{row.observed} ±{row.tolerance:.3g}", sim, within, row.role))
+        body.append((row.pattern, f"{row.observed} {row.tolerance_label}", sim, within, row.role))
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))

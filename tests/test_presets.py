@@ -147,6 +147,68 @@ def test_pattern_distance_is_zero_inside_and_one_at_the_tolerance_edge():
     assert math.isinf(point.distance(math.nan))
 
 
+def test_a_factor_tolerance_is_symmetric_on_the_log_scale():
+    """``{ factor = 1.25 }``: a value 1.25 times too large and one 1.25 times too small are
+    both one tolerance unit away (a share of the value would put the small one at 0.8 and
+    never let one too small pass 1/rel = 4 units); 0 and nan are infinitely far."""
+    preset = parse_preset(GOOD.replace("{ rel = 0.1 }", "{ factor = 1.25 }"))
+    point = preset.patterns[0]
+    assert point.factor == 1.25 and point.tolerance_label == "×÷1.25"
+    assert point.distance(2.0) == 0
+    assert point.distance(2.5) == pytest.approx(1.0)
+    assert point.distance(1.6) == pytest.approx(1.0)
+    assert point.distance(20.0) == pytest.approx(point.distance(0.2))
+    assert point.distance(0.02) > 4 * 4  # a share-of-value tolerance would stop below 1/rel
+    assert math.isinf(point.distance(0.0)) and math.isinf(point.distance(math.nan))
+    assert point.accepted_range() == pytest.approx((1.6, 2.5))
+    assert point.reproduced(1.65) and not point.reproduced(1.55)
+    assert point.scale_tolerance() == pytest.approx(math.log(1.25))
+    assert preset.patterns[1].tolerance_label == "±0.5"
+
+
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ("{ factor = 1.0 }", "pattern[0].tolerance.factor: expected a number > 1"),
+        ("{ factor = 1.2, rel = 0.1 }", "pattern[0].tolerance: expected either { factor"),
+    ],
+)
+def test_a_bad_factor_tolerance_is_refused_naming_the_key(new, message):
+    with pytest.raises(PresetError) as err:
+        parse_preset(GOOD.replace("{ rel = 0.1 }", new))
+    assert message in str(err.value)
+
+
+def test_a_factor_tolerance_needs_a_positive_observed_value():
+    text = GOOD.replace("{ rel = 0.1 }", "{ factor = 1.5 }").replace(
+        "observed = 2.0", "observed = 0.0"
+    )
+    with pytest.raises(PresetError, match=r"pattern\[0\]\.observed: expected a positive value"):
+        parse_preset(text)
+
+
+def test_the_adaptive_distance_measures_a_factor_tolerance_on_the_log_scale():
+    """The calibration's adaptive distance scales a factor pattern by the spread of the
+    population's log values: a population spread evenly in log space weighs a value k
+    times too large as far as one k times too small."""
+    from types import SimpleNamespace
+
+    from sweeps.calibration_abc import make_distance
+
+    preset = parse_preset(GOOD.replace("{ rel = 0.1 }", "{ factor = 1.25 }"))
+    distance = make_distance("adaptive", preset.patterns, frozenset())
+    (pattern,) = distance.patterns
+    population = [SimpleNamespace(sum_stat={pattern.id: 2.0 * 2.0**k}) for k in (-2, -1, 0, 1, 2)]
+    distance.initialize(0, lambda: None, None, 0)
+    assert distance({pattern.id: 2.5}, t=0) == pytest.approx(
+        1.0
+    )  # generation 0: the tolerance, ln 1.25
+    distance.update(1, lambda: SimpleNamespace(accepted_particles=population), 0)
+    assert distance.scale(1)[0] == pytest.approx(math.log(2.0))  # MAD of the log values
+    assert distance({pattern.id: 8.0}, t=1) == pytest.approx(distance({pattern.id: 0.5}, t=1))
+    assert distance({pattern.id: 8.0}, t=1) == pytest.approx(2.0)
+
+
 def test_params_take_the_middle_of_priors_unless_configured():
     preset = parse_preset(GOOD)
     assert preset.params()["change_rate"] == pytest.approx(0.275)
@@ -266,6 +328,21 @@ def test_a_trajectory_gives_one_pattern_per_period_and_name_over_its_model_windo
     assert by_id["merged_per_day@2012-01-01"].tolerance() == pytest.approx(0.2 * 2.2)
     assert late.command.startswith("orgscale observe ") and "example/synthetic" in late.ref
     assert preset.trajectory.names == ("merged_per_day", "lead_time_p50")
+
+
+def test_a_trajectory_may_give_a_factor_tolerance_to_every_period():
+    old = "tolerance = { merged_per_day = { rel = 0.2 }, lead_time_p50 = { rel = 0.3, abs = 0.5 } }"
+    text = TRAJECTORY.read_text()
+    assert old in text
+    preset = parse_preset(text.replace(old, "tolerance = { factor = 1.3 }"), source="t.toml")
+    assert {p.factor for p in preset.patterns} == {1.3}
+    late = {p.id: p for p in preset.patterns}["lead_time_p50@2012-03-01"]
+    assert late.accepted_range() == pytest.approx((2.0 / 1.3, 3.5 * 1.3))
+    bad = text.replace(old, "tolerance = { factor = 1.3 }").replace(
+        "lead_time_p50 = 2.5", "lead_time_p50 = 0.0", 1
+    )
+    with pytest.raises(PresetError, match="a positive value with a factor tolerance"):
+        parse_preset(bad, source="t.toml")
 
 
 @pytest.mark.parametrize(

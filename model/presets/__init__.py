@@ -23,7 +23,11 @@ One TOML file a system (``model/presets/<name>.toml``). A preset holds
     (a number or an interval ``[low, high]``; ``high`` may be ``inf``), ``tolerance`` (how
     far outside the observed value or interval a simulation may fall and still count as
     reproducing it: a table ``{ rel = 0.2 }`` (a share of the observed value) and/or
-    ``{ abs = 0.5 }`` (in the metric's unit); the larger applies), ``in_sample`` (true: used
+    ``{ abs = 0.5 }`` (in the metric's unit), the larger applies; or ``{ factor = 1.25 }``
+    (within that factor of the observed value, both ways: a tolerance on the log scale, for
+    positive quantities spanning orders of magnitude, such as lead-time quantiles, where a
+    share of the value caps the distance of a value too small at 1/rel units but leaves
+    one too large unbounded)), ``in_sample`` (true: used
     by ``orgscale calibrate``; false: held out for validation, and then ``why`` must say why),
     ``source`` (a table ``{ ref = ..., date = ..., counted = ... }``: where it was published,
     the period it covers, what was counted; or, for a pattern computed from a public
@@ -39,15 +43,15 @@ One TOML file a system (``model/presets/<name>.toml``). A preset holds
     ``start`` (ISO date the first period starts; the model maps it to day ``warmup_days``),
     ``in_sample_until`` (ISO date: periods starting before it are in-sample, the rest are
     held out in time), ``patterns`` (names of :data:`observe.patterns.PATTERNS` to fit per
-    period), ``tolerance`` (``{ rel = ..., abs = ... }`` for every pattern, or one such table
-    per pattern name), ``observe``, ``repo``, ``commit`` (the ``orgscale observe ...``
-    command and the history commit that produced the numbers), ``counted`` (what was
-    counted), and ``[[trajectory.period]]`` rows: ``since``, ``until`` (ISO dates) and one
-    key per pattern with its observed value (a number or ``[low, high]``; a pattern left out
-    was not observed in that period). Each period gives one pattern per name, id
-    ``"{name}@{since}"``, computed over the window ``[warmup_days + (since − start),
-    warmup_days + (until − start))`` in model days. ``days`` defaults to warm-up plus the
-    trajectory's span and must cover it.
+    period), ``tolerance`` (``{ rel = ..., abs = ... }`` or ``{ factor = ... }`` for every
+    pattern, or one such table per pattern name), ``observe``, ``repo``, ``commit`` (the
+    ``orgscale observe ...`` command and the history commit that produced the numbers),
+    ``counted`` (what was counted), and ``[[trajectory.period]]`` rows: ``since``,
+    ``until`` (ISO dates) and one key per pattern with its observed value (a number or
+    ``[low, high]``; a pattern left out was not observed in that period). Each period gives
+    one pattern per name, id ``"{name}@{since}"``, computed over the window
+    ``[warmup_days + (since − start), warmup_days + (until − start))`` in model days.
+    ``days`` defaults to warm-up plus the trajectory's span and must cover it.
 
 Everything is checked when the file is read: :class:`PresetError`'s one-line message names
 the file, the key and what was valid.
@@ -100,7 +104,7 @@ SOURCE_KEYS = ("ref", "date", "counted")
 # a pattern computed by ``orgscale observe`` from a public history: the exact command and
 # the commit of the history it read
 OBSERVED_SOURCE_KEYS = ("observe", "repo", "commit", "date", "counted")
-TOLERANCE_KEYS = ("rel", "abs")
+TOLERANCE_KEYS = ("rel", "abs", "factor")
 CALIBRATION_KEYS = (
     "population",
     "generations",
@@ -158,6 +162,7 @@ class Pattern:
     role: str = "fit"  # "check": fixed by the configuration, compared but not in the distance
     window: tuple[float, float] | None = None  # model days [start, end) of a trajectory period
     period: tuple[str, str] | None = None  # its ISO dates (since, until)
+    factor: float = 0.0  # > 1: a log-scale tolerance (reproduced within this factor); 0: none
 
     @property
     def check(self) -> bool:
@@ -186,13 +191,50 @@ class Pattern:
         return self.low if math.isinf(self.high) else (self.low + self.high) / 2
 
     def tolerance(self) -> float:
-        """How far outside ``[low, high]`` still counts as reproduced (the metric's unit)."""
+        """How far outside ``[low, high]`` still counts as reproduced (the metric's unit).
+
+        With a ``factor`` tolerance the margin differs on each side (see
+        :meth:`accepted_range`); this is the upper one, ``high × (factor − 1)``.
+        """
+        if self.factor:
+            return abs(self.high) * (self.factor - 1.0)
         return max(self.abs_tol, self.rel_tol * abs(self.center))
 
+    @property
+    def tolerance_label(self) -> str:
+        """The tolerance as text: ``±0.5`` (the metric's unit) or ``×÷1.25`` (a factor)."""
+        return f"×÷{self.factor:g}" if self.factor else f"±{self.tolerance():.3g}"
+
     def accepted_range(self) -> tuple[float, float]:
-        """``[low − tolerance, high + tolerance]``: simulated values that reproduce the pattern."""
+        """Simulated values that reproduce the pattern: ``[low − tolerance, high + tolerance]``,
+        or ``[low / factor, high × factor]``."""
+        if self.factor:
+            return self.low / self.factor, self.high * self.factor
         tol = self.tolerance()
         return self.low - tol, self.high + tol
+
+    def on_scale(self, value: float) -> float:
+        """``value`` on the scale the tolerance is measured on: itself, or its natural log
+        with a ``factor`` tolerance (``nan`` for a value <= 0 there)."""
+        if not self.factor:
+            return float(value)
+        return math.log(value) if value > 0 else math.nan
+
+    def scale_tolerance(self) -> float:
+        """The tolerance on :meth:`on_scale`'s scale: the metric's unit, or ``ln(factor)``."""
+        return math.log(self.factor) if self.factor else self.tolerance()
+
+    def deviation(self, value: float) -> float:
+        """How far ``value`` lies outside ``[low, high]`` on :meth:`on_scale`'s scale (0 inside);
+        ``inf`` for ``nan`` (the model did not produce the metric) and, with a ``factor``
+        tolerance, for a value <= 0 (no factor reaches it)."""
+        if value is None or not math.isfinite(value):
+            return math.inf
+        if self.factor:
+            if value <= 0:
+                return math.inf
+            return max(math.log(self.low / value), math.log(value / self.high), 0.0)
+        return max(self.low - value, value - self.high, 0.0)
 
     def distance(self, value: float) -> float:
         """Distance of a simulated value from the observed interval, in tolerance units.
@@ -200,10 +242,8 @@ class Pattern:
         0 inside ``[low, high]``, 1 at the edge of what counts as reproduced, ``inf`` for
         ``nan`` (the model did not produce the metric).
         """
-        if value is None or not math.isfinite(value):
-            return math.inf
-        outside = max(self.low - value, value - self.high, 0.0)
-        tol = self.tolerance()
+        outside = self.deviation(value)
+        tol = self.scale_tolerance()
         return outside / tol if tol > 0 else (0.0 if outside == 0 else math.inf)
 
     def reproduced(self, value: float) -> bool:
@@ -455,15 +495,25 @@ def _build(raw: dict[str, Any], source: str) -> Preset:
     return preset
 
 
-def _tolerance(source: str, where: str, tol: Any) -> tuple[float, float]:
+def _tolerance(source: str, where: str, tol: Any) -> tuple[float, float, float]:
+    """``(rel, abs, factor)`` of a tolerance table (0 for what it does not set)."""
     tol = _table(source, where, tol)
     _keys(source, f"{where}.", tol, TOLERANCE_KEYS)
     if not tol:
-        raise PresetError(source, where, "{ rel = share } and/or { abs = amount }")
+        raise PresetError(
+            source, where, "{ rel = share } and/or { abs = amount }, or { factor = f > 1 }"
+        )
     for key, value in tol.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
             raise PresetError(source, f"{where}.{key}", "a number >= 0", value)
-    return float(tol.get("rel", 0.0)), float(tol.get("abs", 0.0))
+    if "factor" in tol:
+        if len(tol) > 1:
+            raise PresetError(
+                source, where, "either { factor = ... } or { rel, abs }, not both", dict(tol)
+            )
+        if not tol["factor"] > 1:
+            raise PresetError(source, f"{where}.factor", "a number > 1", tol["factor"])
+    return float(tol.get("rel", 0.0)), float(tol.get("abs", 0.0)), float(tol.get("factor", 0.0))
 
 
 def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
@@ -496,7 +546,11 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
             raise PresetError(source, f"{where}.id", "an id not used by another pattern", pid)
         seen.add(pid)
         low, high = _observed(source, f"{where}.observed", item["observed"])
-        rel_tol, abs_tol = _tolerance(source, f"{where}.tolerance", item["tolerance"])
+        rel_tol, abs_tol, factor = _tolerance(source, f"{where}.tolerance", item["tolerance"])
+        if factor and not low > 0:
+            raise PresetError(
+                source, f"{where}.observed", "a positive value with a factor tolerance", low
+            )
         role = item.get("role", "fit")
         if role not in ROLES:
             raise PresetError(source, f"{where}.role", "one of " + ", ".join(ROLES), role)
@@ -530,6 +584,7 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
                 high=high,
                 rel_tol=rel_tol,
                 abs_tol=abs_tol,
+                factor=factor,
                 role=role,
                 in_sample=in_sample,
                 ref=src["ref"],

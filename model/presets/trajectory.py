@@ -135,7 +135,11 @@ def parse_trajectory(
             if name not in row:
                 continue
             low, high = _observed(source, f"{where}.{name}", row[name])
-            rel, abs_ = tolerances[name]
+            rel, abs_, factor = tolerances[name]
+            if factor and not low > 0:
+                raise PresetError(
+                    source, f"{where}.{name}", "a positive value with a factor tolerance", low
+                )
             patterns.append(
                 Pattern(
                     id=f"{name}@{since.isoformat()}",
@@ -144,6 +148,7 @@ def parse_trajectory(
                     high=high,
                     rel_tol=rel,
                     abs_tol=abs_,
+                    factor=factor,
                     in_sample=in_sample,
                     ref=f"{text['repo']} at {text['commit'][:12]}, by {text['observe']}",
                     date=f"{since.isoformat()} – {until.isoformat()}",
