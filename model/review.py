@@ -304,6 +304,19 @@ class Review:
                     best = task
         return best
 
+    def starts(self, reviewer: Reviewer, now: float) -> float:
+        """When ``reviewer``, taking a job at ``now``, starts it: once the sync it still owes
+        (``free_from − now``, capacity-days, done in its review hours as
+        :meth:`model.OrgModel.start_job` does it) is done, in its next review block."""
+        free_from = reviewer.free_from
+        owed = free_from - now if free_from > now else 0.0
+        availability = self.availability
+        if availability is None:
+            return free_from if free_from > now else now
+        uid = reviewer.unique_id
+        done = availability.finish(uid, now, owed) if owed else now
+        return availability.next_available(uid, done)
+
     def take(self, reviewer: Reviewer, task: ReviewTask) -> None:
         """``reviewer`` takes one slot of ``task`` and starts reviewing (or negotiating) it;
         the wait for the task's first review is recorded (days, after warm-up only)."""
@@ -311,18 +324,13 @@ class Review:
         takers.append(reviewer.unique_id)
         model = self.model
         now = model.now
+        starts = self.starts(reviewer, now)
         if len(takers) == task.slots:
             task.closed = True
-            if task.kind == REVIEW:  # the patch set waited for reviewers until now
-                free_from = reviewer.free_from
-                start = free_from if free_from > now else now
-                task.change.queued_days += start - task.enqueued_at
+            if task.kind == REVIEW:  # the patch set waited for reviewers until they start
+                task.change.queued_days += starts - task.enqueued_at
         measuring = now >= self.warmup_days
         kind = task.kind
-        free_from = reviewer.free_from
-        starts = free_from if free_from > now else now
-        if self.availability is not None:
-            starts = self.availability.next_available(reviewer.unique_id, starts)
         if len(takers) == 1 and measuring:
             waits = self.review_waits if kind == REVIEW else self.negotiation_waits
             waits.append(starts - task.enqueued_at)

@@ -1121,6 +1121,14 @@ def decision_values(doc: Mapping[str, Any]) -> dict[str, Any]:
     return v
 
 
+def _tolerance_text(rows: list[Mapping[str, Any]]) -> str:
+    """What "within tolerance" means for a case's fitted and held-out patterns, in words."""
+    labels = sorted({str(r.get("tolerance_label", "")) for r in rows if r["role"] != "check"})
+    if len(labels) == 1 and labels[0].startswith("×÷"):
+        return f"within a factor of {labels[0][2:]} of the observed value, either way"
+    return "within its own tolerance (±, in the pattern's unit)"
+
+
 def case_values(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Numbers of the case studies (``doc["case_studies"]``, :mod:`case_studies`): whether
     each was calibrated and converged, its errors in and out of sample, and the observed
@@ -1136,6 +1144,8 @@ def case_values(doc: Mapping[str, Any]) -> dict[str, Any]:
         v[f"{p}.n_simulations"] = str(cal.get("n_simulations") or "–")
         v[f"{p}.n_runs"] = str(case["n_runs"])
         v[f"{p}.code_current"] = bool(cal.get("model_code_current", False))
+        v[f"{p}.parameters"] = ", ".join(f"`{name}`" for name in cal.get("posterior") or {})
+        v[f"{p}.tolerance"] = _tolerance_text(case["patterns"])
         errors = case["errors"].get("all", {})
         for role in ("in_sample", "held_out"):
             group = errors.get(role)

@@ -139,6 +139,7 @@ def pattern_rows(preset: Preset, runs: pd.DataFrame) -> list[dict[str, Any]]:
                 "observed_low": p.low,
                 "observed_high": p.high,
                 "tolerance": p.tolerance(),
+                "tolerance_label": p.tolerance_label,
                 "sim_median": median,
                 "sim_p05": float(t["sim_p05"]),
                 "sim_p95": float(t["sim_p95"]),

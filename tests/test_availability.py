@@ -97,3 +97,35 @@ def test_a_run_with_reviewers_on_many_phases_advances():
     )
     org.run_for(20)
     assert org.now == 20
+
+
+def test_a_review_starts_after_the_sync_its_reviewer_owes_and_before_it_ends():
+    """A reviewer owing sync time does it in its review hours, as its job does: the review's
+    logged start (and the wait measured to it) is when that sync is done, so no review
+    finishes before it starts (it once did: the owed days were added as calendar time)."""
+    from model.eventlog import REVIEW_FINISHED, REVIEW_STARTED
+    from model.work import JobKind
+
+    org = OrgModel(
+        topology="single_core",
+        n_teams=8,
+        contributors_per_team=8,
+        sync_days_per_contact=0.01,
+        review_share=0.125,
+        review_days_per_week=5,
+        rng=4,
+        record_events=True,
+    )
+    org.run_for(120)
+    open_reviews: dict[tuple[int, int], list[float]] = {}
+    checked = 0
+    for time, kind, change, _team, actor, _detail in org.event_log:
+        if kind == REVIEW_STARTED:
+            open_reviews.setdefault((change, actor), []).append(time)
+    for time, kind, change, _team, actor, _detail in org.event_log:
+        if kind == REVIEW_FINISHED and open_reviews.get((change, actor)):
+            started = open_reviews[(change, actor)].pop(0)
+            assert started <= time + 1e-12, (change, actor, started, time)
+            checked += 1
+    assert checked > 1000
+    assert org.cost[JobKind.SYNC] > 0  # reviewers did owe sync time

@@ -211,3 +211,25 @@ def test_uboot_case_reads_the_committed_calibration_and_labels_the_roles(monkeyp
     assert case["in_sample_until"] is None
     assert case["errors"]["all"]["in_sample"]["n"] == 2
     assert case["errors"]["all"]["held_out"]["n"] == 3
+
+
+def test_the_paper_says_what_within_tolerance_means_for_each_case():
+    """A factor tolerance is named with its factor; a mix of tolerances is not called one."""
+    import build
+
+    factor = [
+        {"role": "in_sample", "tolerance_label": "×÷1.25"},
+        {"role": "held_out", "tolerance_label": "×÷1.25"},
+        {"role": "check", "tolerance_label": "±0"},
+    ]
+    assert (
+        build._tolerance_text(factor) == "within a factor of 1.25 of the observed value, either way"
+    )
+    mixed = [*factor, {"role": "in_sample", "tolerance_label": "±0.5"}]
+    assert "factor" not in build._tolerance_text(mixed)
+    rows = case_studies.pattern_rows(
+        load_preset("nova-trajectory"),
+        pd.DataFrame([{p.id: p.center for p in load_preset("nova-trajectory").patterns}]),
+    )
+    assert {r["tolerance_label"] for r in rows} == {"×÷1.25"}
+    assert all(r["reproduced"] for r in rows)  # the observed values reproduce themselves
