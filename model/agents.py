@@ -73,7 +73,7 @@ class Reviewer(mesa.Agent):
         self.experts = experts
         self.busy = False
         self.busy_until = 0.0
-        self.free_from = 0.0  # busy keeping in sync until then (days)
+        self.free_from = 0.0  # busy keeping in sync until then (days; in its review hours)
         self.job: object = None
         self.job_kind = 0
         self.is_idle = False

@@ -137,6 +137,11 @@ class Coordination:
             return 0.0
         days = self.days_per_contact * contacts
         free_from = reviewer.free_from
-        reviewer.free_from = (free_from if free_from >= now else now) + days
+        start = free_from if free_from >= now else now
+        availability = self.model.availability
+        if availability is None:
+            reviewer.free_from = start + days
+        else:  # done in its review hours, like every reviewer job (model.availability)
+            reviewer.free_from = availability.finish(reviewer.unique_id, start, days)
         self.model.book(SYNC, days, team)
         return days

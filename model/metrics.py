@@ -294,9 +294,7 @@ def _overhang(model: OrgModel, team) -> float:
             for r in team.reviewers
         )
     return sum(
-        avail.work_between(r.unique_id, now, r.busy_until)
-        if r.busy
-        else max(r.free_from - now, 0.0)
+        avail.work_between(r.unique_id, now, r.busy_until if r.busy else r.free_from)
         for r in team.reviewers
     )
 

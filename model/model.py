@@ -540,11 +540,11 @@ class OrgModel(mesa.Model):
         hours (:mod:`model.availability`)."""
         account = job.account if kind == REVIEW else kind
         now, free_from = self.now, reviewer.free_from
+        starts = free_from if free_from > now else now  # after the sync it owes
         if self.availability is None:
-            end = (free_from if free_from > now else now) + days
+            end = starts + days
         else:
-            owed = free_from - now if free_from > now else 0.0
-            end = self.availability.finish(reviewer.unique_id, now, owed + days)
+            end = self.availability.finish(reviewer.unique_id, starts, days)
         reviewer.busy = True
         reviewer.job = job
         reviewer.job_kind = kind

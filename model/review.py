@@ -305,17 +305,13 @@ class Review:
         return best
 
     def starts(self, reviewer: Reviewer, now: float) -> float:
-        """When ``reviewer``, taking a job at ``now``, starts it: once the sync it still owes
-        (``free_from − now``, capacity-days, done in its review hours as
-        :meth:`model.OrgModel.start_job` does it) is done, in its next review block."""
+        """When ``reviewer``, taking a job at ``now``, starts it: once the sync it owes is
+        done (``free_from``, :mod:`model.coordination`), in a review block."""
         free_from = reviewer.free_from
-        owed = free_from - now if free_from > now else 0.0
-        availability = self.availability
-        if availability is None:
-            return free_from if free_from > now else now
-        uid = reviewer.unique_id
-        done = availability.finish(uid, now, owed) if owed else now
-        return availability.next_available(uid, done)
+        starts = free_from if free_from > now else now
+        if self.availability is None:
+            return starts
+        return self.availability.next_available(reviewer.unique_id, starts)
 
     def take(self, reviewer: Reviewer, task: ReviewTask) -> None:
         """``reviewer`` takes one slot of ``task`` and starts reviewing (or negotiating) it;

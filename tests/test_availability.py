@@ -129,3 +129,28 @@ def test_a_review_starts_after_the_sync_its_reviewer_owes_and_before_it_ends():
             checked += 1
     assert checked > 1000
     assert org.cost[JobKind.SYNC] > 0  # reviewers did owe sync time
+
+
+def test_a_saturated_team_with_review_hours_spends_all_its_hours_on_booked_work():
+    """Work always waits, so every review hour goes to booked work (reviews and the sync
+    they cause): utilisation is 1 but for the run's edges. Sync owed was once kept as a
+    calendar time, which ran ahead of the clock inside the review hours, so a reviewer did
+    part of it again before each job (utilisation ≈ 0.86 here)."""
+    for seed in (1, 2):
+        org = OrgModel(
+            topology="single_core",
+            staffing="fixed_core",
+            core_reviewers=4,
+            n_teams=4,
+            contributors_per_team=10,
+            change_rate=0.5,
+            sync_days_per_contact=0.05,
+            sync_window_days=3.0,
+            review_share=0.125,
+            review_days_per_week=5,
+            rng=seed,
+        )
+        org.run_for(200)
+        metrics = org.metrics()
+        assert metrics["cost_coordination"] > 0.1  # sync is a real share of the work
+        assert metrics["reviewer_utilization"] == pytest.approx(1.0, abs=0.01)

@@ -164,12 +164,21 @@ def test_a_factor_tolerance_is_symmetric_on_the_log_scale():
     assert point.reproduced(1.65) and not point.reproduced(1.55)
     assert point.scale_tolerance() == pytest.approx(math.log(1.25))
     assert preset.patterns[1].tolerance_label == "±0.5"
+    # an open interval ("200+"): nothing above it is far, below it is measured by the factor
+    (open_,) = parse_preset(
+        GOOD.replace("{ rel = 0.1 }", "{ factor = 1.25 }").replace(
+            "observed = 2.0", "observed = [2.0, inf]"
+        )
+    ).patterns[:1]
+    assert open_.distance(1e300) == 0 and open_.distance(1.6) == pytest.approx(1.0)
+    assert open_.distance(5e-324) > 0 and math.isfinite(open_.distance(5e-324))
 
 
 @pytest.mark.parametrize(
     ("new", "message"),
     [
-        ("{ factor = 1.0 }", "pattern[0].tolerance.factor: expected a number > 1"),
+        ("{ factor = 1.0 }", "pattern[0].tolerance.factor: expected a finite number > 1"),
+        ("{ factor = inf }", "pattern[0].tolerance.factor: expected a finite number > 1"),
         ("{ factor = 1.2, rel = 0.1 }", "pattern[0].tolerance: expected either { factor"),
     ],
 )

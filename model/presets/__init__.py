@@ -233,7 +233,8 @@ class Pattern:
         if self.factor:
             if value <= 0:
                 return math.inf
-            return max(math.log(self.low / value), math.log(value / self.high), 0.0)
+            log_value = math.log(value)  # logs first: high may be inf, value tiny
+            return max(math.log(self.low) - log_value, log_value - math.log(self.high), 0.0)
         return max(self.low - value, value - self.high, 0.0)
 
     def distance(self, value: float) -> float:
@@ -511,8 +512,8 @@ def _tolerance(source: str, where: str, tol: Any) -> tuple[float, float, float]:
             raise PresetError(
                 source, where, "either { factor = ... } or { rel, abs }, not both", dict(tol)
             )
-        if not tol["factor"] > 1:
-            raise PresetError(source, f"{where}.factor", "a number > 1", tol["factor"])
+        if not (tol["factor"] > 1 and math.isfinite(tol["factor"])):
+            raise PresetError(source, f"{where}.factor", "a finite number > 1", tol["factor"])
     return float(tol.get("rel", 0.0)), float(tol.get("abs", 0.0)), float(tol.get("factor", 0.0))
 
 
