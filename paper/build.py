@@ -950,12 +950,15 @@ def validation_values(doc: Mapping[str, Any]) -> dict[str, str]:
             f"{fmt(r.get('sim_p95'), 3)}]"
         )
         ok = str(r.get("reproduced")).lower() in ("true", "1", "yes")
-        tol = r.get("tolerance")
+        tol, label = r.get("tolerance"), r.get("tolerance_label")
+        shown = f" {label}" if isinstance(label, str) and label else ""
+        if not shown and tol is not None:
+            shown = f" ± {fmt(tol, 3)}"
         table_rows.append(
             [
                 r.get("preset", ""),
                 r.get("pattern", r.get("metric", "")),
-                f"{r.get('observed')}" + (f" ± {fmt(tol, 3)}" if tol is not None else ""),
+                f"{r.get('observed')}{shown}",
                 sim,
                 "yes" if ok else "**no**",
                 r.get("role", ""),
@@ -967,7 +970,7 @@ def validation_values(doc: Mapping[str, Any]) -> dict[str, str]:
         [
             "preset",
             "pattern",
-            "observed ± tolerance",
+            "observed (tolerance)",
             "simulated median [90% over seeds]",
             "reproduced",
             "role",
@@ -1124,8 +1127,13 @@ def decision_values(doc: Mapping[str, Any]) -> dict[str, Any]:
 def _tolerance_text(rows: list[Mapping[str, Any]]) -> str:
     """What "within tolerance" means for a case's fitted and held-out patterns, in words."""
     labels = sorted({str(r.get("tolerance_label", "")) for r in rows if r["role"] != "check"})
-    if len(labels) == 1 and labels[0].startswith("×÷"):
+    factors = [label.startswith("×÷") for label in labels]
+    if len(labels) == 1 and factors[0]:
         return f"within a factor of {labels[0][2:]} of the observed value, either way"
+    if labels and all(factors):
+        return "within its own factor of the observed value, either way"
+    if any(factors):
+        return "within its own tolerance (a factor either way, or ± in the pattern's unit)"
     return "within its own tolerance (±, in the pattern's unit)"
 
 
@@ -1144,7 +1152,10 @@ def case_values(doc: Mapping[str, Any]) -> dict[str, Any]:
         v[f"{p}.n_simulations"] = str(cal.get("n_simulations") or "–")
         v[f"{p}.n_runs"] = str(case["n_runs"])
         v[f"{p}.code_current"] = bool(cal.get("model_code_current", False))
-        v[f"{p}.parameters"] = ", ".join(f"`{name}`" for name in cal.get("posterior") or {})
+        v[f"{p}.parameters"] = (
+            ", ".join(f"`{name}`" for name in cal.get("posterior") or {}) or "no parameters"
+        )
+        v[f"{p}.preset_current"] = cal.get("preset_current") is not False
         v[f"{p}.tolerance"] = _tolerance_text(case["patterns"])
         errors = case["errors"].get("all", {})
         for role in ("in_sample", "held_out"):

@@ -182,6 +182,18 @@ def _code_current(manifest: Mapping[str, Any]) -> bool | None:
     return None if not isinstance(code, dict) else code == model_code_hashes()
 
 
+def _preset_current(preset: Preset, manifest: Mapping[str, Any]) -> bool | None:
+    """Whether the calibration was made for this preset's configuration, priors and
+    patterns (None when the manifest does not say)."""
+    from sweeps.calibrate import fingerprint_parts
+
+    old, settings = manifest.get("fingerprint_parts"), manifest.get("settings")
+    if not isinstance(old, Mapping) or not isinstance(settings, Mapping):
+        return None
+    new = fingerprint_parts(preset, dict(settings))
+    return all(old.get(k) == new[k] for k in ("configuration", "priors", "patterns"))
+
+
 def case_study(
     preset: str | Path | Preset,
     results_calibration_dir: str | Path = DEFAULT_CALIBRATION,
@@ -225,6 +237,7 @@ def case_study(
             "jobs": manifest.get("jobs"),
             "wall_s_last_invocation": manifest.get("wall_s_this_invocation"),
             "model_code_current": _code_current(manifest),
+            "preset_current": _preset_current(preset, manifest),
             "posterior": _posterior(folder),
             "folder": f"results/calibration/{preset.name}",
         }

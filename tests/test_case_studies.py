@@ -226,10 +226,72 @@ def test_the_paper_says_what_within_tolerance_means_for_each_case():
         build._tolerance_text(factor) == "within a factor of 1.25 of the observed value, either way"
     )
     mixed = [*factor, {"role": "in_sample", "tolerance_label": "±0.5"}]
-    assert "factor" not in build._tolerance_text(mixed)
+    assert "a factor of 1.25" not in build._tolerance_text(mixed)
+    assert "±" in build._tolerance_text(mixed) and "factor" in build._tolerance_text(mixed)
+    two = [*factor, {"role": "in_sample", "tolerance_label": "×÷1.5"}]
+    assert build._tolerance_text(two) == "within its own factor of the observed value, either way"
+    plain = [{"role": "in_sample", "tolerance_label": "±0.5"}]
+    assert "factor" not in build._tolerance_text(plain)
     rows = case_studies.pattern_rows(
         load_preset("nova-trajectory"),
         pd.DataFrame([{p.id: p.center for p in load_preset("nova-trajectory").patterns}]),
     )
     assert {r["tolerance_label"] for r in rows} == {"×÷1.25"}
     assert all(r["reproduced"] for r in rows)  # the observed values reproduce themselves
+
+
+def test_a_calibration_made_for_other_priors_is_not_called_current(tmp_path):
+    """The case study compares the manifest's preset fingerprint with the preset's own: a
+    calibration made before the priors (or the patterns, or the configuration) changed is
+    flagged, one made for them is not."""
+    from sweeps.calibrate import fingerprint_parts
+
+    preset = load_preset(TRAJECTORY)
+    settings = preset.settings()
+    manifest = {"fingerprint_parts": fingerprint_parts(preset, settings), "settings": settings}
+    assert case_studies._preset_current(preset, manifest) is True
+    from model.presets import parse_preset
+
+    text = TRAJECTORY.read_text()
+    assert "[priors]" in text
+    other = parse_preset(text.replace("[priors]", "[priors]\nrework_prob = [0.1, 0.6]"))
+    assert case_studies._preset_current(other, manifest) is False
+    assert case_studies._preset_current(preset, {"settings": settings}) is None
+
+
+def test_the_calibration_tables_say_which_values_reproduce_a_pattern():
+    from sweeps.calibration_checks import ppc_table
+
+    preset = load_preset("nova-trajectory")
+    p = preset.patterns[1]
+    runs = pd.DataFrame({q.id: [q.center, q.center * 2.0] for q in preset.patterns})
+    table = ppc_table(preset.patterns, runs, {q.id: q.role_label for q in preset.patterns})
+    row = table.set_index("pattern").loc[p.id]
+    assert row["tolerance_label"] == "×÷1.25"
+    assert (row["reproduced_low"], row["reproduced_high"]) == pytest.approx(
+        (p.low / 1.25, p.high * 1.25)
+    )
+    assert row["share_reproduced"] == 0.5  # the observed value, and twice it (out)
+    assert row["median_distance"] == pytest.approx(p.distance(1.5 * p.center))
+
+
+def test_the_trajectory_script_writes_a_factor_tolerance(tmp_path):
+    import subprocess
+
+    summary = {
+        "source": {"command": "orgscale observe x --every quarter", "commit": "0" * 40},
+        "periods": [
+            {"window": {"since": "2012-01-01", "until": "2012-04-01"}, "merged_per_day": 2.0},
+            {"window": {"since": "2012-04-01", "until": "2012-07-01"}, "merged_per_day": 3.0},
+        ],
+    }
+    path = tmp_path / "observed.json"
+    path.write_text(json.dumps(summary))
+    script = ROOT / "scripts" / "trajectory-toml"
+    common = [sys.executable, str(script), str(path), "--repo", "o/x"]
+    common += ["--in-sample-until", "2012-04-01", "--patterns", "merged_per_day"]
+    out = subprocess.run([*common, "--factor", "1.25"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "factor = 1.25" in out.stdout and "rel =" not in out.stdout
+    both = subprocess.run([*common, "--factor", "1.25", "--rel", "0.2"], capture_output=True)
+    assert both.returncode == 2  # one tolerance or the other

@@ -604,6 +604,10 @@ def test_validation_section_names_every_pattern_the_model_misses():
     assert "linux top_conflicts (held-out)" in values["validation.misses"]
     assert "nova-2013 merged" not in values["validation.misses"]
     assert values["validation.table"].count("\n") == 3  # header, rule, two rows
+    assert "20 ± 10" in values["validation.table"]
+    rows[1]["tolerance_label"] = "×÷1.25"  # a factor tolerance is shown as one
+    table = build.validation_values({"validation": rows})["validation.table"]
+    assert "20 ×÷1.25" in table and "20 ± 10" not in table
 
 
 def test_paper_pdf_has_every_figure_and_no_unfilled_placeholder(built):

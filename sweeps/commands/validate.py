@@ -1,6 +1,7 @@
 """``orgscale validate``: each preset's patterns, observed vs simulated over several seeds.
 
-Prints one table a preset: pattern, observed value (± tolerance), simulated median and 90%
+Prints one table a preset: pattern, observed value (± tolerance, or ×÷ a factor), simulated
+median and 90%
 interval over the seeds, whether the median is within tolerance, in-sample or held-out.
 Exit status 0 (it measures), or with ``--check`` 1 when an in-sample pattern misses; 2 for
 bad input. Usage: ``orgscale validate --preset nova-2013 --seeds 10 [--calibrated]``
