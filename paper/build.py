@@ -1137,6 +1137,20 @@ def _tolerance_text(rows: list[Mapping[str, Any]]) -> str:
     return "within its own tolerance (±, in the pattern's unit)"
 
 
+def _worst_misfit(rows: list[Mapping[str, Any]]) -> str:
+    """The fitted or held-out pattern whose simulated median is furthest from the observed
+    value (log scale), in words."""
+    scored = [r for r in rows if r["role"] != "check" and math.isfinite(_f(r.get("abs_log_error")))]
+    if not scored:
+        return "not measured"
+    r = max(scored, key=lambda r: _f(r["abs_log_error"]))
+    when = f" in {r['since']} – {r['until']}" if r.get("since") else ""
+    return (
+        f"`{r['metric']}`{when}: simulated {fmt(r['sim_median'], 2)} against "
+        f"{fmt(r['observed'], 2)} observed (off by {_factor(r['abs_log_error'])})"
+    )
+
+
 def case_values(doc: Mapping[str, Any]) -> dict[str, Any]:
     """Numbers of the case studies (``doc["case_studies"]``, :mod:`case_studies`): whether
     each was calibrated and converged, its errors in and out of sample, and the observed
@@ -1176,6 +1190,7 @@ def case_values(doc: Mapping[str, Any]) -> dict[str, Any]:
                 v[f"{p}.{name}.simulated_first"] = fmt(mine[0]["sim_median"], 1)
                 v[f"{p}.{name}.simulated_last"] = fmt(mine[-1]["sim_median"], 1)
         v[f"{p}.in_sample_until"] = case.get("in_sample_until") or "–"
+        v[f"{p}.worst"] = _worst_misfit(rows)
         # reproduced: at least half the patterns within tolerance, in sample and held out
         shares = [
             _f((errors.get(role) or {}).get("share_within_tolerance"))

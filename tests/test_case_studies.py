@@ -295,3 +295,49 @@ def test_the_trajectory_script_writes_a_factor_tolerance(tmp_path):
     assert "factor = 1.25" in out.stdout and "rel =" not in out.stdout
     both = subprocess.run([*common, "--factor", "1.25", "--rel", "0.2"], capture_output=True)
     assert both.returncode == 2  # one tolerance or the other
+
+
+def test_the_paper_names_the_largest_misfit_with_its_period_and_factor():
+    import build
+
+    rows = [
+        {
+            "metric": "m",
+            "role": "in_sample",
+            "abs_log_error": math.log(2),
+            "since": "2012-01-01",
+            "until": "2012-04-01",
+            "sim_median": 2.0,
+            "observed": 1.0,
+        },
+        {
+            "metric": "q",
+            "role": "held_out",
+            "abs_log_error": math.log(3),
+            "since": "2014-01-01",
+            "until": "2014-04-01",
+            "sim_median": 1.0,
+            "observed": 3.0,
+        },
+        {
+            "metric": "c",
+            "role": "check",
+            "abs_log_error": 9.0,
+            "since": None,
+            "until": None,
+            "sim_median": 1.0,
+            "observed": 9.0,
+        },
+        {
+            "metric": "n",
+            "role": "in_sample",
+            "abs_log_error": math.nan,
+            "since": None,
+            "until": None,
+            "sim_median": math.nan,
+            "observed": 1.0,
+        },
+    ]
+    text = build._worst_misfit(rows)
+    assert text.startswith("`q` in 2014-01-01 – 2014-04-01") and "off by ×3.0" in text
+    assert build._worst_misfit(rows[2:]) == "not measured"
