@@ -39,7 +39,7 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from model.params import validate_params
+from model.params import PARAMETERS, validate_params
 from model.presets import Preset, PresetError, load_preset
 from observe.patterns import Window
 from observe.simulated import run_patterns
@@ -85,12 +85,14 @@ class Source:
         return self.preset.name
 
     def params(self) -> dict[str, Any]:
-        """The source preset's configuration with the posterior medians (weighted)."""
-        medians = {
-            name: weighted_median(self.posterior[name], self.posterior["weight"])
-            for name in self.posterior.columns
-            if name not in ("weight", "generation")
-        }
+        """The source preset's configuration with the posterior medians (weighted; an
+        integer parameter rounded, as the calibration ran it)."""
+        medians = {}
+        for name in self.posterior.columns:
+            if name in ("weight", "generation"):
+                continue
+            median = weighted_median(self.posterior[name], self.posterior["weight"])
+            medians[name] = round(median) if PARAMETERS[name].kind is int else median
         return validate_params(self.preset.params(medians))
 
     def core(self) -> int:
@@ -313,11 +315,17 @@ def target_load(
 
 # --------------------------------------------------------------------------- simulation
 def draw_behaviour(source: Source, draws: int, seed: int = ROOT_SEED) -> list[dict[str, float]]:
-    """``draws`` particles drawn by weight from the posterior: their behaviour parameters."""
+    """``draws`` particles drawn by weight from the posterior: their behaviour parameters
+    (an integer parameter rounded, as the calibration ran it)."""
     rng = np.random.default_rng(seed)
     weights = source.posterior["weight"].to_numpy(float)
     picks = rng.choice(len(weights), size=draws, p=weights / weights.sum())
-    return [{n: float(source.posterior[n].iloc[k]) for n in source.behaviour} for k in picks]
+
+    def value(name: str, k: int) -> float:
+        x = float(source.posterior[name].iloc[k])
+        return round(x) if PARAMETERS[name].kind is int else x
+
+    return [{n: value(n, k) for n in source.behaviour} for k in picks]
 
 
 def _run(task: tuple[dict[str, Any], int, float, dict]) -> dict[str, float]:

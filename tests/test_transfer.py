@@ -119,6 +119,25 @@ def test_behaviour_from_the_posterior_load_from_the_target(calibration):
     assert all("change_rate" not in d for d in draws)
 
 
+def test_an_integer_behaviour_is_drawn_as_the_calibration_ran_it(calibration):
+    """A calibrated integer parameter (its posterior holds the sampled reals) is rounded, as
+    the calibration's runs rounded it, so the drawn point is a valid model point."""
+    (calibration / "preset.toml").write_text(
+        PRESET.replace("[priors]", "[priors]\npromotion_reviews = [3, 40]"), encoding="utf-8"
+    )
+    posterior = pd.read_parquet(calibration / "posterior.parquet")
+    posterior["promotion_reviews"] = [29.86, 12.2, 3.4]
+    posterior.to_parquet(calibration / "posterior.parquet")
+    source = load_source(calibration)
+    assert "promotion_reviews" in source.behaviour
+    draws = transfer.draw_behaviour(source, 30, seed=1)
+    assert {d["promotion_reviews"] for d in draws} <= {30, 12, 3}
+    assert all(isinstance(d["promotion_reviews"], int) for d in draws)
+    loads = [target_load(TARGET, source)]
+    runs = transfer.simulate_transfer(source, loads, draws[:1], seeds=1)
+    assert len(runs) == 1
+
+
 def test_runs_get_the_target_load_and_the_source_behaviour(calibration, monkeypatch):
     seen = []
 
