@@ -910,7 +910,7 @@ def link_pain_values(doc: Mapping[str, Any]) -> dict[str, str]:
         raise MissingNumberError("link_pain", "no organisation in link_pain_links.parquet")
     first = next(r for o, r in lp.items() if o in analysis.SPLITS)
     sentence = (
-        f"At each split's largest N where every replicate keeps up (the table's N; "
+        f"At each split's largest unsaturated N (the table's N; "
         f"{first['runs']} seeds of the sweep's own runs, automation off), the worst {share}% "
         f"of links carry, in person-days: " + "; ".join(bits) + "."
     )
@@ -1084,6 +1084,13 @@ def decision_values(doc: Mapping[str, Any]) -> dict[str, Any]:
             (saturated if sat else keep_up).append(_value(c, n, "max_team_utilization"))
         name = key.replace(".", "_")
         v[f"decision.{name}.until"] = str(until) if until is not None else "none"
+        v[f"decision.{name}.beyond_core"] = (
+            "further than"
+            if (until or 0) > (ref or 0)
+            else "as far as"
+            if (until or 0) == (ref or 0)
+            else "less far than"
+        )
         v[f"decision.{name}.lead"] = fmt(_value(c, at, "lead_time_km_p50"), 1)
         v[f"decision.{name}.paid"] = fmt(_value(c, at, "paid_reviewer_days_per_change"), 2)
         v[f"decision.{name}.util"] = fmt(_value(c, at, "max_team_utilization"), 2)

@@ -4,10 +4,11 @@ The sweep keeps three summaries of each run's per-link pain (top-decile share, G
 not every link's, so the paper cannot draw a Lorenz curve from it. This step replays a few
 runs of the paper sweep itself: for each split organisation of ``paper/analysis.py``
 (flat, hierarchical, tree4, modular), automation off, every other parameter at the spec's
-values, at the largest N of its unsaturated range in the sweep's results (every replicate
-kept up; at a saturated N the pain booked on a link is the work the queues got round to,
-not what its API asked for), the first ``seeds`` replicates (the very tasks of the sweep's
-design: same parameters, same seeds, so each replay is that sweep run). It
+values, at the largest N of its unsaturated range in the sweep's results
+(:func:`analysis.point_saturated`; at a saturated N the pain booked on a link is the work
+the queues got round to, not what its API asked for), the first ``seeds`` replicates (the
+very tasks of the sweep's design: same parameters, same seeds, so each replay is that sweep
+run). It
 writes one row per link and run to ``RESULTS_DIR/link_pain_links.parquet``:
 
 ``org, n_teams, replicate, seed, run_id, link, team_a, team_b, badness, negotiations,
@@ -116,7 +117,7 @@ class LinkDaysModel(OrgModel):
 
 def replay_n(runs: pd.DataFrame) -> int | None:
     """The N at which to replay one organisation's links: the largest N of its unsaturated
-    range (:func:`analysis.fitted_until`: every replicate kept up, from the smallest N on),
+    range (:func:`analysis.fitted_until`: unsaturated points from the smallest N on),
     ``None`` when that N is below :data:`analysis.SPLIT_MIN_N` (no split to speak of) or
     even the smallest N is saturated. Where queues never empty, the pain a
     link is booked is the work the queues got round to, not the demand its API made."""
@@ -126,8 +127,8 @@ def replay_n(runs: pd.DataFrame) -> int | None:
 
 
 def link_tasks(spec: Any, results: pd.DataFrame, seeds: int = SEEDS) -> list[tuple[str, Any]]:
-    """``(org, task)`` to replay: each split at the largest N where every replicate of the
-    sweep's ``results`` kept up (:func:`replay_n`), automation off, the first ``seeds``
+    """``(org, task)`` to replay: each split at the largest unsaturated N of the sweep's
+    ``results`` (:func:`replay_n`), automation off, the first ``seeds``
     replicates, as the spec's own design has them. An organisation saturated at every N,
     or not in ``results``, is left out."""
     from sweeps.design import design_tasks

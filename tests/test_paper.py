@@ -169,6 +169,12 @@ def test_paper_answers_the_question_first_and_ends_with_a_conclusion(built):
     assert first.startswith("**Answer.**")
     assert "lead time" in first and "paid reviewer-days" in first and "Automation" in first
     assert len(first.split()) <= 200
+    # the hierarchy's limit is compared with one core's as the numbers have it
+    curves = numbers(built)["curves"]
+    core = curves["single_core.off.earned"]["fitted_until"] or 0
+    hier = curves["hierarchical.off.earned"]["fitted_until"] or 0
+    word = "further than" if hier > core else "as far as" if hier == core else "less far than"
+    assert f"{word}\none core" in first or f"{word} one core" in first
     assert "## 11. Conclusion" in text
     conclusion = text.split("## 11. Conclusion")[1].split("## Limitations")[0]
     assert "Dague" in conclusion
@@ -336,6 +342,21 @@ def test_selectors_filter_on_staffing_and_ignore_the_stop_bound():
     assert curves["hierarchical.off.earned"]["saturated_n"] == [True, True]
     assert curves["hierarchical.off"]["saturated_n"] == [False, False]
     assert curves["single_core.off.fixed_core"]["replicates"] == [3, 3]
+
+
+def test_a_point_is_saturated_by_one_runaway_or_by_half_its_flags():
+    """One replicate flagged by the backlog test is noise; one that ran away (stopped) or
+    half of them flagged make the point saturated."""
+    point = build.analysis.point_saturated
+    steady = pd.DataFrame({"saturated": [0.0] * 6, "stopped_at_day": [float("nan")] * 6})
+    assert not point(steady)
+    one_flag = steady.assign(saturated=[1.0] + [0.0] * 5)
+    assert not point(one_flag)
+    assert point(steady.assign(saturated=[1.0] * 3 + [0.0] * 3))
+    runaway = one_flag.assign(stopped_at_day=[120.0] + [float("nan")] * 5)
+    assert point(runaway)
+    assert point(pd.DataFrame({"saturated": [1.0, 0.0]}))  # no stop column: flags only
+    assert not point(pd.DataFrame({"saturated": [1.0, 0.0, 0.0]}))
 
 
 def test_sensitivity_gives_indices_and_verdict_shares(built):

@@ -76,7 +76,7 @@ def main(results_dir: str | Path, out_dir: str | Path) -> list[Path]:
             fontsize=8,
             color="grey",
         )
-    axes[1].scatter([], [], marker="x", color="#D55E00", label="saturated (any replicate)")
+    axes[1].scatter([], [], marker="x", color="#D55E00", label="saturated")
     handles = axes[0].get_legend_handles_labels()
     extra = axes[1].get_legend_handles_labels()
     more = axes[2].get_legend_handles_labels()
