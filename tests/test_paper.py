@@ -209,16 +209,27 @@ def test_h4_and_construction_checks_carry_the_inputs_that_decide_them(built):
 def test_h5_ranks_links_by_badness_against_pain(built):
     hyps = numbers(built)["hypotheses"]
     links = pd.read_parquet(built["results"] / "link_pain_links.parquet")
-    ranked = 0
     for org in links["org"].unique():
         rho = hyps[f"H5.{org}"]["inputs"]["rho"]
         links_a_run = links[links["org"] == org].groupby("run_id").size().min()
         if links_a_run >= 3:
             assert -1 <= rho["value"] <= 1 and rho["n"] >= 1
-            ranked += 1
         else:  # one or two links cannot be ranked: no effect, so no verdict either way
             assert rho["value"] is None and hyps[f"H5.{org}"]["status"] == "inconclusive"
-    assert ranked
+    # the mini sweep's short, two-replicate runs leave a split unsaturated only at small N,
+    # where it may have fewer than three links: rank the mini's own organisations again on
+    # link rows with enough links, through the same hypotheses() the build calls
+    import test_paper_robustness as robust
+
+    df = build.analysis.derive(pd.read_parquet(built["results"] / "runs.parquet"))
+    curves = build.analysis.curves(df)
+    fits = build.analysis.part_fits(df, curves)
+    auto = build.analysis.automation(df, curves)
+    rows = pd.concat([robust.link_table("flat", True), robust.link_table("modular", False, seed=1)])
+    again = build.analysis.hypotheses(df, curves, fits, auto, rows)
+    assert again["H5.flat"]["inputs"]["rho"]["value"] > 0.5
+    assert again["H5.flat"]["inputs"]["rho"]["n"] == 3
+    assert abs(again["H5.modular"]["inputs"]["rho"]["value"]) < 0.2
 
 
 def test_each_number_has_one_interval_wherever_the_paper_quotes_it(built):
