@@ -1133,13 +1133,12 @@ def decision_values(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 def _tolerance_text(rows: list[Mapping[str, Any]]) -> str:
     """What "within tolerance" means for a case's fitted and held-out patterns, in words."""
-    labels = sorted({str(r.get("tolerance_label", "")) for r in rows if r["role"] != "check"})
-    factors = [label.startswith("×÷") for label in labels]
-    if len(labels) == 1 and factors[0]:
-        return f"within a factor of {labels[0][2:]} of the observed value, either way"
-    if labels and all(factors):
+    factors = {float(r.get("factor") or 0.0) for r in rows if r["role"] != "check"}
+    if len(factors) == 1 and min(factors) > 0:
+        return f"within a factor of {min(factors):g} of the observed value, either way"
+    if factors and min(factors) > 0:
         return "within its own factor of the observed value, either way"
-    if any(factors):
+    if max(factors, default=0.0) > 0:
         return "within its own tolerance (a factor either way, or ± in the pattern's unit)"
     return "within its own tolerance (±, in the pattern's unit)"
 

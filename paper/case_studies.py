@@ -140,6 +140,7 @@ def pattern_rows(preset: Preset, runs: pd.DataFrame) -> list[dict[str, Any]]:
                 "observed_high": p.high,
                 "tolerance": p.tolerance(),
                 "tolerance_label": p.tolerance_label,
+                "factor": p.factor,
                 "sim_median": median,
                 "sim_p05": float(t["sim_p05"]),
                 "sim_p95": float(t["sim_p95"]),

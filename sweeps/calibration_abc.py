@@ -34,6 +34,13 @@ from observe.simulated import run_patterns
 
 
 # --------------------------------------------------------------------------- simulation
+def as_run(name: str, value: float) -> float | int:
+    """A sampled value of parameter ``name`` as a run takes it: rounded if it is an integer
+    parameter (priors and posteriors hold the reals the sampler drew)."""
+    value = float(value)
+    return round(value) if PARAMETERS[name].kind is int else value
+
+
 class Simulator:
     """The model as pyabc sees it: parameters in, every pattern's value out.
 
@@ -57,8 +64,7 @@ class Simulator:
         """The full parameter point for the sampled values ``theta``."""
         params = dict(self.base)
         for name, value in theta.items():
-            value = float(value)
-            params[name] = round(value) if PARAMETERS[name].kind is int else value
+            params[name] = as_run(name, value)
         return params
 
     def run(self, theta: dict[str, float], seed: int) -> dict[str, float]:

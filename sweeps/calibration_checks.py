@@ -23,7 +23,7 @@ import pandas as pd
 
 from model.presets import Pattern
 from sweeps.calibration_abc import Simulator, fork_pool, particle_seed
-from sweeps.calibration_report import weighted_quantiles
+from sweeps.calibration_report import tolerance_columns, weighted_quantiles
 
 PPC_STREAM = -4  # particle_seed's generation index of the posterior predictive runs
 
@@ -166,10 +166,7 @@ def ppc_table(
                 "role": roles[p.id],
                 "period": "" if p.period is None else f"{p.period[0]}/{p.period[1]}",
                 "observed": p.observed,
-                "tolerance": p.tolerance(),
-                "tolerance_label": p.tolerance_label,
-                "reproduced_low": p.accepted_range()[0],
-                "reproduced_high": p.accepted_range()[1],
+                **tolerance_columns(p),
                 "ppc_median": float(q50),
                 "ppc_p05": float(q05),
                 "ppc_p95": float(q95),

@@ -170,6 +170,18 @@ def summarise(
     )
 
 
+def tolerance_columns(pattern: Pattern) -> dict[str, object]:
+    """A pattern's tolerance as table columns: its upper margin (metric's unit), its label
+    (``±0.5`` or ``×÷1.25``) and the simulated values that reproduce it."""
+    low, high = pattern.accepted_range()
+    return {
+        "tolerance": pattern.tolerance(),
+        "tolerance_label": pattern.tolerance_label,
+        "reproduced_low": low,
+        "reproduced_high": high,
+    }
+
+
 def pattern_table(
     patterns: tuple[Pattern, ...], simulated: pd.DataFrame, checks: dict[str, str] | None = None
 ) -> pd.DataFrame:
@@ -198,10 +210,7 @@ def pattern_table(
                 "observed": p.observed,
                 "observed_low": p.low,
                 "observed_high": p.high,
-                "tolerance": p.tolerance(),
-                "tolerance_label": p.tolerance_label,
-                "reproduced_low": p.accepted_range()[0],
-                "reproduced_high": p.accepted_range()[1],
+                **tolerance_columns(p),
                 "accepted_median": q50,
                 "accepted_ci90_low": q05,
                 "accepted_ci90_high": q95,

@@ -39,10 +39,11 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from model.params import PARAMETERS, validate_params
+from model.params import validate_params
 from model.presets import Preset, PresetError, load_preset
 from observe.patterns import Window
 from observe.simulated import run_patterns
+from sweeps.calibration_abc import as_run
 from sweeps.workers import forked_pool
 
 # parameters that describe a project's size and demand, never taken from the source
@@ -91,8 +92,9 @@ class Source:
         for name in self.posterior.columns:
             if name in ("weight", "generation"):
                 continue
-            median = weighted_median(self.posterior[name], self.posterior["weight"])
-            medians[name] = round(median) if PARAMETERS[name].kind is int else median
+            medians[name] = as_run(
+                name, weighted_median(self.posterior[name], self.posterior["weight"])
+            )
         return validate_params(self.preset.params(medians))
 
     def core(self) -> int:
@@ -320,12 +322,7 @@ def draw_behaviour(source: Source, draws: int, seed: int = ROOT_SEED) -> list[di
     rng = np.random.default_rng(seed)
     weights = source.posterior["weight"].to_numpy(float)
     picks = rng.choice(len(weights), size=draws, p=weights / weights.sum())
-
-    def value(name: str, k: int) -> float:
-        x = float(source.posterior[name].iloc[k])
-        return round(x) if PARAMETERS[name].kind is int else x
-
-    return [{n: value(n, k) for n in source.behaviour} for k in picks]
+    return [{n: as_run(n, source.posterior[n].iloc[k]) for n in source.behaviour} for k in picks]
 
 
 def _run(task: tuple[dict[str, Any], int, float, dict]) -> dict[str, float]:

@@ -218,25 +218,26 @@ def test_the_paper_says_what_within_tolerance_means_for_each_case():
     import build
 
     factor = [
-        {"role": "in_sample", "tolerance_label": "×÷1.25"},
-        {"role": "held_out", "tolerance_label": "×÷1.25"},
-        {"role": "check", "tolerance_label": "±0"},
+        {"role": "in_sample", "factor": 1.25},
+        {"role": "held_out", "factor": 1.25},
+        {"role": "check", "factor": 0.0},
     ]
     assert (
         build._tolerance_text(factor) == "within a factor of 1.25 of the observed value, either way"
     )
-    mixed = [*factor, {"role": "in_sample", "tolerance_label": "±0.5"}]
+    mixed = [*factor, {"role": "in_sample", "factor": 0.0}]
     assert "a factor of 1.25" not in build._tolerance_text(mixed)
     assert "±" in build._tolerance_text(mixed) and "factor" in build._tolerance_text(mixed)
-    two = [*factor, {"role": "in_sample", "tolerance_label": "×÷1.5"}]
+    two = [*factor, {"role": "in_sample", "factor": 1.5}]
     assert build._tolerance_text(two) == "within its own factor of the observed value, either way"
-    plain = [{"role": "in_sample", "tolerance_label": "±0.5"}]
+    plain = [{"role": "in_sample", "factor": 0.0}]
     assert "factor" not in build._tolerance_text(plain)
     rows = case_studies.pattern_rows(
         load_preset("nova-trajectory"),
         pd.DataFrame([{p.id: p.center for p in load_preset("nova-trajectory").patterns}]),
     )
     assert {r["tolerance_label"] for r in rows} == {"×÷1.25"}
+    assert {r["factor"] for r in rows} == {1.25}
     assert all(r["reproduced"] for r in rows)  # the observed values reproduce themselves
 
 
