@@ -337,6 +337,17 @@ PARAMETERS: dict[str, ParamSpec] = {
             high=0.95,
         ),
         _p(
+            "difficulty_sigma",
+            float,
+            0.0,
+            "spread of changes' difficulty: log-scale sd of a lognormal multiplier (mean 1) "
+            "on each change's odds of failing checks and of rework, p → 1 − (1 − p)^d "
+            "(0: every change alike)",
+            "log-sd",
+            low=0.0,
+            high=4.0,
+        ),
+        _p(
             "patience_days",
             float,
             CALIBRATED["patience_days"][0],
@@ -668,6 +679,7 @@ def mmc_parameters(
         "review_days_per_week": 7,
         "approval_order": "parallel",
         "reject_prob": 0.0,
+        "difficulty_sigma": 0.0,
     }
 
 
@@ -705,6 +717,9 @@ SOURCES: dict[str, str] = {
     "one +2 in a section of their own, 'Needs final +2': the last approval is a task of its "
     "own, taken first",
     "reject_prob": "assumption (Nova's abandoned changes, 4.4 a day, count rejected ones too)",
+    "difficulty_sigma": "0 by default (the nova-2013 calibration's changes are alike); "
+    "calibrated by the nova-trajectory preset against the spread of Nova's lead times, "
+    "model/difficulty.py",
     "promotion_reviews": "checked against nova-core's size, May 2013 – May 2015 "
     "(openstack/reviewstats; docs/nova-core.md)",
     "promotion_endorsements": "the same check (docs/nova-core.md); nova-core's nominations are "
@@ -773,6 +788,9 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "coupling_branching": (2, 8),
     "cross_team_factor": (1.5, 4.0),
     "nonexpert_slowdown": (1.5, 4.0),
+    # 0 by default (every change alike); the range is the nova-trajectory calibration's
+    # prior, which holds its posterior (model/presets/nova-trajectory.toml)
+    "difficulty_sigma": (0.0, 2.5),
     # 0 by default (and for one core, where it does not act); the kernel's posterior below
     "top_direct_share": (0.0, 0.05),
 }

@@ -8,7 +8,8 @@
 * Checks: a patch set first passes automated checks (and non-core reviewers); with
   ``check_fail_prob`` it fails them and the author uploads a new one after a rework time,
   at no core reviewer's cost (Nova: ≈4.1 patch sets per change, far more than its cores
-  reviewed).
+  reviewed). A change's difficulty (:mod:`model.difficulty`, drawn at submission) scales
+  its odds of failing checks and of being asked for rework.
 * Review: a patch set needs ``approvals_needed`` distinct reviewers of its home team (all
   of them if the team is smaller). With ``approval_order = 'sequential'`` (the default) the
   first review is one task; once it approves, the next approval is a task of its own, put
@@ -47,6 +48,7 @@ from collections import deque
 from math import log
 from typing import TYPE_CHECKING
 
+from model.difficulty import Difficulty, odds
 from model.eventlog import APPROVED, CHECK, PATCH_SET, REVIEW_FINISHED, REVIEW_STARTED
 from model.work import Change, JobKind, Pull, ReviewTask
 
@@ -73,10 +75,12 @@ class Review:
     top : node of the top team (changes sent straight to the top are homed there).
     change_rate : changes a contributor submits per day (Poisson).
     direct_share : share of contributions sent straight to the top team.
-    check_fail_prob : probability that a patch set fails the automated checks.
+    check_fail_prob : probability that a patch set of a change of difficulty 1 fails the
+        automated checks.
     rework_days : mean time an author takes to answer with a new patch set (days).
-    rework_prob : probability that a review asks for rework.
+    rework_prob : probability that a review of a change of difficulty 1 asks for rework.
     reject_prob : probability that a review rejects the change (a −2).
+    difficulty_sigma : spread of changes' difficulty (:mod:`model.difficulty`; 0: alike).
     approval_order : ``sequential`` (each further approval a task of its own) or
         ``parallel``.
     review_rate : reviews an expert completes per day of work (1 / mean review days).
@@ -98,6 +102,7 @@ class Review:
         rework_days: float,
         rework_prob: float,
         reject_prob: float,
+        difficulty_sigma: float,
         approval_order: str,
         review_rate: float,
         review_time_dist: str,
@@ -114,6 +119,7 @@ class Review:
         self.rework_days = rework_days
         self.rework_prob = rework_prob
         self.reject_prob = reject_prob
+        self.difficulty = Difficulty(difficulty_sigma, model.random)
         self.sequential = approval_order == "sequential"
         self.review_rate = review_rate
         self.exponential = review_time_dist == "exponential"
@@ -156,6 +162,8 @@ class Review:
         change = Change(
             team.node, contributor.area, now, home=home.node, author=contributor.unique_id
         )
+        if self.difficulty.varies:
+            change.difficulty = self.difficulty.draw()
         model.admit(change)
         links = model.links
         touch_prob = links.touch_prob[team.node]
@@ -176,7 +184,9 @@ class Review:
         """
         log = self.event_log
         now = self.model.now
-        if self.check_fail_prob > 0 and self.random.random() < self.check_fail_prob:
+        if self.check_fail_prob > 0 and self.random.random() < odds(
+            self.check_fail_prob, change.difficulty
+        ):
             if log is not None:
                 log.append((now, CHECK, change.id, change.home, -1, "fail"))
             delay = self.random.expovariate(1.0 / self.rework_days) if self.rework_days else 0.0
@@ -364,21 +374,23 @@ class Review:
         return self.random.lognormvariate(math.log(mean) - sigma * sigma / 2, sigma)
 
     def finish_review(self, task: ReviewTask, reviewer_id: int = -1) -> None:
-        """A review by ``reviewer_id`` ends: rework with ``rework_prob``, rejection with
-        ``reject_prob``; once all reviews of the task are in, the change goes back for
-        rework (and a rebase if it is stale), waits for its next approval (a task of its
-        own, ``approval_order = 'sequential'``) or is approved."""
+        """A review by ``reviewer_id`` ends: rework with ``rework_prob`` (at the change's
+        difficulty, :func:`model.difficulty.odds`), rejection with ``reject_prob`` (which
+        takes precedence where a hard change's odds of rework reach into it); once all
+        reviews of the task are in, the change goes back for rework (and a rebase if it is
+        stale), waits for its next approval (a task of its own, ``approval_order =
+        'sequential'``) or is approved."""
         model = self.model
         now = model.now
         task.done += 1
         if now >= self.warmup_days:
             self.n_reviews_done += 1
-        draw = self.random.random()  # one draw: rework below rework_prob, reject at the top
-        asks_rework = draw < self.rework_prob
+        change = task.change
+        draw = self.random.random()  # one draw: rework below its odds, reject at the top
         rejects = draw >= 1.0 - self.reject_prob and not change_is_api(task)
+        asks_rework = not rejects and draw < odds(self.rework_prob, change.difficulty)
         if asks_rework:
             task.rework = True
-        change = task.change
         log = self.event_log
         if log is not None:
             vote = "-1" if asks_rework else "-2" if rejects else "+2"

@@ -26,6 +26,8 @@ class Change:
     counted under it at merges); ``area`` is its code area, 0..N−1, or −1 for a maintainer
     team's API change. ``home`` is the team that reviews it and first merges it: ``origin``,
     except for changes sent straight to the top (``top_direct_share``).
+    ``difficulty`` scales its odds of failing checks and of rework
+    (:mod:`model.difficulty`; 1 for every change unless ``difficulty_sigma`` > 0).
     ``id`` numbers changes in order of submission; ``author`` is the contributor's
     ``unique_id`` (−1 for a team's API change). ``pending_agreements`` counts link
     negotiations still open; ``stale`` is set when a coupled change merged into the home
@@ -40,6 +42,7 @@ class Change:
         "approved",
         "area",
         "author",
+        "difficulty",
         "ended_at",
         "home",
         "home_at",
@@ -86,6 +89,7 @@ class Change:
         self.in_home_tree = False
         self.open_slot = -1
         self.ended_at = -1.0  # when it landed at the top or was abandoned (days)
+        self.difficulty = 1.0  # how many rounds it tends to need (model.difficulty)
 
 
 class ReviewTask:
