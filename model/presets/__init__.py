@@ -546,12 +546,8 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
         if pid in seen:
             raise PresetError(source, f"{where}.id", "an id not used by another pattern", pid)
         seen.add(pid)
-        low, high = _observed(source, f"{where}.observed", item["observed"])
         rel_tol, abs_tol, factor = _tolerance(source, f"{where}.tolerance", item["tolerance"])
-        if factor and not low > 0:
-            raise PresetError(
-                source, f"{where}.observed", "a positive value with a factor tolerance", low
-            )
+        low, high = _observed(source, f"{where}.observed", item["observed"], factor)
         role = item.get("role", "fit")
         if role not in ROLES:
             raise PresetError(source, f"{where}.role", "one of " + ", ".join(ROLES), role)
@@ -599,7 +595,16 @@ def _patterns(source: str, raw: Any) -> tuple[Pattern, ...]:
     return tuple(patterns)
 
 
-def _observed(source: str, key: str, value: Any) -> tuple[float, float]:
+def _observed(source: str, key: str, value: Any, factor: float = 0.0) -> tuple[float, float]:
+    """``(low, high)`` of an observed value (a number or an interval); with a ``factor``
+    tolerance (> 0) the value must be positive, as no factor reaches 0 or below."""
+    low, high = _observed_interval(source, key, value)
+    if factor and not low > 0:
+        raise PresetError(source, key, "a positive value with a factor tolerance", low)
+    return low, high
+
+
+def _observed_interval(source: str, key: str, value: Any) -> tuple[float, float]:
     def number(v: Any) -> bool:
         return not isinstance(v, bool) and isinstance(v, int | float) and not math.isnan(v)
 

@@ -134,12 +134,8 @@ def parse_trajectory(
         for name in names:
             if name not in row:
                 continue
-            low, high = _observed(source, f"{where}.{name}", row[name])
             rel, abs_, factor = tolerances[name]
-            if factor and not low > 0:
-                raise PresetError(
-                    source, f"{where}.{name}", "a positive value with a factor tolerance", low
-                )
+            low, high = _observed(source, f"{where}.{name}", row[name], factor)
             patterns.append(
                 Pattern(
                     id=f"{name}@{since.isoformat()}",
