@@ -1176,6 +1176,13 @@ def case_values(doc: Mapping[str, Any]) -> dict[str, Any]:
             ", ".join(f"`{name}`" for name in cal.get("posterior") or {}) or "no parameters"
         )
         v[f"{p}.preset_current"] = cal.get("preset_current") is not False
+        spread = (cal.get("posterior") or {}).get("difficulty_sigma")
+        v[f"{p}.difficulty"] = (
+            f"{fmt(spread['median'], 2)} ({fmt(spread['ci90_low'], 2)}–"
+            f"{fmt(spread['ci90_high'], 2)})"
+            if spread
+            else ""
+        )
         v[f"{p}.tolerance"] = _tolerance_text(case["patterns"])
         errors = case["errors"].get("all", {})
         for role in ("in_sample", "held_out"):

@@ -342,3 +342,17 @@ def test_the_paper_names_the_largest_misfit_with_its_period_and_factor():
     text = build._worst_misfit(rows)
     assert text.startswith("`q` in 2014-01-01 – 2014-04-01") and "off by ×3.0" in text
     assert build._worst_misfit(rows[2:]) == "not measured"
+
+
+def test_the_limitations_say_whether_nova_calibrated_a_spread_of_difficulty():
+    import build
+
+    template = (ROOT / "paper" / "paper_template.md").read_text(encoding="utf-8")
+    start = template.index("## Limitations")
+    section = template[start : template.index("## Appendix A", start)]
+    values = {"case.nova.worst": "`m` off by ×2.0"}
+    spread = build.render(section, {**values, "case.nova.difficulty": "1.60 (1.20–2.00)"})
+    assert "σ = 1.60 (1.20–2.00)" in spread and "Every change is alike" not in spread
+    alike = build.render(section, {**values, "case.nova.difficulty": ""})
+    assert "Every change is alike" in alike and "σ =" not in alike
+    assert "`m` off by ×2.0" in spread and "`m` off by ×2.0" in alike
