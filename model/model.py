@@ -501,12 +501,20 @@ class OrgModel(mesa.Model):
     def admit(self, change: Change) -> None:
         """A new change enters the system: numbered, work in progress, open in its home
         tree, and its author's patience starts."""
+        now = self.now
         change.id = self.n_changes_made
         self.n_changes_made += 1
         if self.event_log is not None:
-            self.event_log.created(self.now, change.id, change.area, change.home, change.author)
-        self.count_wip(+1)
-        if self.now >= self.warmup_days:
+            self.event_log.created(now, change.id, change.area, change.home, change.author)
+        # self.count_wip(+1), written out: this runs for every change
+        since, warmup = self._wip_since, self.warmup_days
+        start = warmup if warmup > since else since  # the later of the two
+        if now > start:
+            self.wip_area += self.wip * (now - start)
+        self._wip_since = now
+        self.wip += 1
+        self.n_submitted += 1
+        if now >= warmup:
             self.n_submitted_measured += 1
             self.measured_changes.append(change)
         if self.coupling.is_coupled:
@@ -587,11 +595,18 @@ class OrgModel(mesa.Model):
     def land_top(self, change: Change) -> None:
         """The change reaches the top tree (mainline): lead time is measured."""
         now = self.now
+        root = self.root
         change.ended_at = now
         if self.event_log is not None:
-            direct = "direct" if change.home == self.root else ""
-            self.event_log.append((now, LANDED, change.id, self.root, -1, direct))
-        self.count_wip(-1)
+            direct = "direct" if change.home == root else ""
+            self.event_log.append((now, LANDED, change.id, root, -1, direct))
+        # self.count_wip(-1), written out: this runs for every change
+        since, warmup = self._wip_since, self.warmup_days
+        start = warmup if warmup > since else since  # the later of the two
+        if now > start:
+            self.wip_area += self.wip * (now - start)
+        self._wip_since = now
+        self.wip -= 1
         self.n_landed_all += 1
         self._day_landed += 1
         lead_time = now - change.submitted_at
@@ -599,7 +614,7 @@ class OrgModel(mesa.Model):
         if now >= self.warmup_days:
             self.n_landed += 1
             self.n_landed_contributions += not change.is_api
-            self.n_landed_direct += change.home == self.root
+            self.n_landed_direct += change.home == root
             self.lead_times.append(lead_time)
             self.landed_patch_sets.append(change.patch_sets)
 

@@ -327,43 +327,44 @@ class Review:
         """``reviewer`` takes one slot of ``task`` and starts reviewing (or negotiating) it;
         the wait for the task's first review is recorded (days, after warm-up only)."""
         takers = task.takers
-        takers.append(reviewer.unique_id)
-        model = self.model
-        now = model.now
-        starts = self.starts(reviewer, now)
-        if len(takers) == task.slots:
-            task.closed = True
-            if task.kind == REVIEW:  # the patch set waited for reviewers until they start
-                task.change.queued_days += starts - task.enqueued_at
-        measuring = now >= self.warmup_days
+        uid = reviewer.unique_id
+        takers.append(uid)
+        now = self.model.now
+        # self.starts(reviewer, now), written out: this runs for every review
+        free_from = reviewer.free_from
+        starts = free_from if free_from > now else now
+        if self.availability is not None:
+            starts = self.availability.next_available(uid, starts)
         kind = task.kind
-        if len(takers) == 1 and measuring:
+        change = task.change
+        n_takers = len(takers)
+        if n_takers == task.slots:
+            task.closed = True
+            if kind == REVIEW:  # the patch set waited for reviewers until they start
+                change.queued_days += starts - task.enqueued_at
+        measuring = now >= self.warmup_days
+        if n_takers == 1 and measuring:
             waits = self.review_waits if kind == REVIEW else self.negotiation_waits
             waits.append(starts - task.enqueued_at)
-        if kind == REVIEW and self.event_log is not None:
-            change = task.change
-            self.event_log.append(
-                (
-                    starts,
-                    REVIEW_STARTED,
-                    change.id,
-                    change.home,
-                    reviewer.unique_id,
-                    "",
-                )
-            )
+        event_log = self.event_log
+        if kind == REVIEW and event_log is not None:
+            event_log.append((starts, REVIEW_STARTED, change.id, change.home, uid, ""))
         mean = 1.0 / self.review_rate
         if kind == NEGOTIATION:
             mean *= self.cross_team_factor
         else:
             experts = reviewer.experts
-            expert = experts is None or task.change.area in experts
+            expert = experts is None or change.area in experts
             if not expert:
                 mean *= self.nonexpert_slowdown
             if measuring:
                 self.n_reviews_started += 1
                 self.n_expert_reviews += expert
-        model.start_job(reviewer, kind, task, self.review_days(mean))
+        if self.exponential:  # self.review_days(mean), written out (same numbers)
+            days = -log(1.0 - self.random.random()) / (1.0 / mean)
+        else:
+            days = self.review_days(mean)
+        self.model.start_job(reviewer, kind, task, days)
 
     def review_days(self, mean: float) -> float:
         """One review's duration (days): exponential or lognormal with the given mean."""
